@@ -1,0 +1,40 @@
+"""ibticket: a desktop order ticket for Interactive Brokers.
+
+The core names import without Qt or ib_insync; ``IBKRBroker`` loads the broker layer on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .core import (
+    Fill,
+    OrderExecutionHandler,
+    OrderLogger,
+    OrderRecord,
+    OrderStatus,
+    OrderValidationError,
+)
+
+if TYPE_CHECKING:
+    from .broker import IBKRBroker
+
+__all__ = [
+    "Fill",
+    "IBKRBroker",
+    "OrderExecutionHandler",
+    "OrderLogger",
+    "OrderRecord",
+    "OrderStatus",
+    "OrderValidationError",
+]
+__version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Importing the broker pulls in ib_insync (~0.4 s); scripts that only read logs should not pay it.
+    if name == "IBKRBroker":
+        from .broker import IBKRBroker
+
+        return IBKRBroker
+    raise AttributeError(f"module 'ibticket' has no attribute {name!r}")

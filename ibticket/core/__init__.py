@@ -1,0 +1,32 @@
+"""The Qt-free core of the Order Execution Module: records, the execution handler and the order log."""
+
+from .clock import AsyncioClock, Clock, ManualClock
+from .errors import ErrorClass, classify, is_retryable
+from .handler import OrderExecutionHandler
+from .logger import OrderLogger
+from .logreader import LogDay, available_days, read_day, summarize
+from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .recovery import rebuild_orders
+from .validation import OrderValidationError, validate_request
+
+__all__ = [
+    "AsyncioClock",
+    "BrokerAttempt",
+    "Clock",
+    "ErrorClass",
+    "Fill",
+    "LogDay",
+    "ManualClock",
+    "OrderExecutionHandler",
+    "OrderLogger",
+    "OrderRecord",
+    "OrderStatus",
+    "OrderValidationError",
+    "available_days",
+    "classify",
+    "is_retryable",
+    "read_day",
+    "rebuild_orders",
+    "summarize",
+    "validate_request",
+]

@@ -1,0 +1,543 @@
+"""OrderExecutionHandler: the order lifecycle, fills, errors, retries and duplicate prevention.
+
+Broker-neutral: the broker feeds it executions, statuses and errors keyed by the app's own order id and
+gives it an async ``place`` function. Every lifecycle event is logged here and only here, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from .clock import AsyncioClock, Clock, TimerHandle
+from .dedup import DuplicateGuard, OrderKey
+from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
+from .logger import OrderLogger
+from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .validation import OrderValidationError, validate_request
+
+log = logging.getLogger(__name__)
+
+PlaceFunction = Callable[[OrderRecord, BrokerAttempt], Awaitable[None]]
+FillCallback = Callable[[OrderRecord], Any]
+StatusCallback = Callable[[OrderRecord], Any]
+ErrorCallback = Callable[[OrderRecord, str], Any]
+
+_RANK = {
+    OrderStatus.PENDING: 0,
+    OrderStatus.SUBMITTED: 1,
+    OrderStatus.PARTIALLY_FILLED: 2,
+}
+
+
+def split_exec_id(exec_id: str) -> tuple[str, str]:
+    """IB corrections keep the execution id up to its last dot and raise the suffix (``.01`` -> ``.02``)."""
+    base, dot, suffix = exec_id.rpartition(".")
+    return (base, suffix) if dot else (exec_id, "")
+
+
+def _suffix_key(suffix: str) -> tuple[int, str]:
+    return (int(suffix), suffix) if suffix.isdigit() else (-1, suffix)
+
+
+class OrderExecutionHandler:
+    def __init__(
+        self,
+        max_retries: int = 3,
+        initial_retry_delay: float = 1.0,
+        retry_backoff_factor: float = 2.0,
+        *,
+        duplicate_window: float = 60.0,
+        retry_rejected: bool = False,
+        logger: OrderLogger | None = None,
+        clock: Clock | None = None,
+        place_order: PlaceFunction | None = None,
+        ref_prefix: str | None = None,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+            raise ValueError("max_retries must be a whole number, 0 or more")
+        for name, value in (("initial_retry_delay", initial_retry_delay), ("retry_backoff_factor",
+                                                                            retry_backoff_factor)):
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number, 0 or more")
+        self.max_retries = max_retries
+        self.initial_retry_delay = float(initial_retry_delay)
+        self.retry_backoff_factor = float(retry_backoff_factor)
+        self.retry_rejected = retry_rejected
+        self.logger = logger
+        self._clock: Clock = clock or AsyncioClock()
+        self._place = place_order
+        self._now = now
+        self.ref_prefix = ref_prefix or f"ibt-{now():%Y%m%d-%H%M%S}"
+        self._dedup = DuplicateGuard(self._clock, duplicate_window)
+        self._orders: dict[int, OrderRecord] = {}
+        self._fills_by_exec: dict[str, Fill] = {}
+        self._seen_exec_ids: set[str] = set()
+        self._pending_commissions: dict[str, float] = {}
+        self._attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]] = {}
+        self._retry_timers: dict[int, TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._next_id = 1
+        self.last_refusal: str | None = None
+        self._fill_callbacks: list[FillCallback] = []
+        self._status_callbacks: list[StatusCallback] = []
+        self._error_callbacks: list[ErrorCallback] = []
+
+    # -- wiring --------------------------------------------------------------------------------------
+
+    def set_place_function(self, place_order: PlaceFunction | None) -> None:
+        self._place = place_order
+
+    def register_fill_callback(self, callback: FillCallback) -> None:
+        self._fill_callbacks.append(callback)
+
+    def register_status_callback(self, callback: StatusCallback) -> None:
+        self._status_callbacks.append(callback)
+
+    def register_error_callback(self, callback: ErrorCallback) -> None:
+        self._error_callbacks.append(callback)
+
+    def unregister_fill_callback(self, callback: FillCallback) -> None:
+        _remove(self._fill_callbacks, callback)
+
+    def unregister_status_callback(self, callback: StatusCallback) -> None:
+        _remove(self._status_callbacks, callback)
+
+    def unregister_error_callback(self, callback: ErrorCallback) -> None:
+        _remove(self._error_callbacks, callback)
+
+    def _notify(self, callbacks: list[Callable[..., Any]], *args: Any) -> None:
+        for callback in list(callbacks):
+            try:
+                callback(*args)
+            except Exception:
+                # One broken callback must not starve the others of the event.
+                log.exception("order callback %r raised", callback)
+
+    def _log(self, method: str, *args: Any, **kwargs: Any) -> None:
+        if self.logger is not None:
+            getattr(self.logger, method)(*args, **kwargs)
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def get_order(self, order_id: int) -> OrderRecord | None:
+        return self._orders.get(order_id)
+
+    def get_all_orders(self) -> list[OrderRecord]:
+        return list(self._orders.values())
+
+    def get_active_orders(self) -> list[OrderRecord]:
+        return [
+            r
+            for r in self._orders.values()
+            if r.status in _RANK or (r.status is OrderStatus.ERROR and self.retry_pending(r.order_id))
+        ]
+
+    def retry_pending(self, order_id: int) -> bool:
+        return order_id in self._retry_timers
+
+    def find_attempt(self, order_ref: str) -> tuple[OrderRecord, BrokerAttempt] | None:
+        return self._attempts_by_ref.get(order_ref)
+
+    def fill_for_exec(self, exec_id: str) -> Fill | None:
+        return self._fills_by_exec.get(exec_id)
+
+    # -- creating and placing ------------------------------------------------------------------------
+
+    def create_order(
+        self,
+        symbol: str,
+        action: str,
+        quantity: int,
+        order_type: str = "MARKET",
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        tif: str = "DAY",
+        outside_rth: bool = False,
+        force: bool = False,
+    ) -> OrderRecord | None:
+        """Validate and register a Pending order. ``None`` means refused as a duplicate: see
+        ``last_refusal``. Bad input raises ``OrderValidationError`` and registers nothing."""
+        request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+        key = OrderKey(
+            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
+            request.stop_price,
+        )
+        self.last_refusal = None
+        if not force:
+            reason = self._dedup.check(key)
+            if reason is not None:
+                self.last_refusal = reason
+                log.warning(reason)
+                return None
+        order_id = self._next_id
+        self._next_id += 1
+        now = self._now()
+        record = OrderRecord(
+            order_id=order_id,
+            symbol=request.symbol,
+            action=request.action,
+            total_quantity=request.quantity,
+            order_type=request.order_type,
+            limit_price=request.limit_price,
+            stop_price=request.stop_price,
+            tif=request.tif,
+            outside_rth=request.outside_rth,
+            submission_time=now,
+            last_update_time=now,
+            order_ref=f"{self.ref_prefix}-{order_id}",
+        )
+        self._orders[order_id] = record
+        self._dedup.remember(key, order_id)
+        return record
+
+    async def submit_order(self, *args: Any, **kwargs: Any) -> OrderRecord | None:
+        """``create_order`` and then ``place`` it; the same arguments as ``create_order``."""
+        record = self.create_order(*args, **kwargs)
+        if record is not None:
+            await self.place(record)
+        return record
+
+    async def place(self, record: OrderRecord) -> None:
+        """Send the record's remaining quantity to the broker as a new attempt."""
+        if self._place is None:
+            self._fail(record, "No broker is attached to send the order", None)
+            return
+        attempt = BrokerAttempt(
+            order_ref=f"{record.order_ref}/{len(record.attempts) + 1}", quantity=record.remaining_quantity
+        )
+        record.attempts.append(attempt)
+        self._attempts_by_ref[attempt.order_ref] = (record, attempt)
+        try:
+            await self._place(record, attempt)
+        except OrderValidationError as exc:
+            self._fail(record, str(exc), None)
+            return
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            # Raised before the order reached the socket: nothing is at IB, so a retry cannot double it.
+            self.handle_error(record.order_id, TRANSPORT_ERROR, f"Not connected: {exc}")
+            return
+        except Exception as exc:
+            # Unknown failure: the order may or may not have gone out, so never retry it blindly.
+            log.exception("placing order %s failed", record.order_id)
+            self._fail(record, f"Could not place the order: {exc}", None)
+            return
+        old = record.status
+        if old in (OrderStatus.PENDING, OrderStatus.ERROR):
+            record.update_status(OrderStatus.SUBMITTED)
+        if len(record.attempts) == 1:
+            self._log(
+                "log_submission", record, broker_order_id=attempt.order_id, attempt=1,
+                attempt_ref=attempt.order_ref,
+            )
+        else:
+            self._log(
+                "log_status_change", record, old, record.status,
+                f"resubmitted {attempt.quantity} as broker order {attempt.order_id}",
+                broker_order_id=attempt.order_id, attempt=len(record.attempts), attempt_ref=attempt.order_ref,
+            )
+        if record.status is not old:
+            self._notify(self._status_callbacks, record)
+
+    # -- fills ---------------------------------------------------------------------------------------
+
+    def handle_fill(
+        self,
+        order_id: int,
+        quantity: float,
+        price: float,
+        commission: float = 0.0,
+        exec_id: str | None = None,
+        timestamp: datetime | None = None,
+    ) -> bool:
+        """Apply one execution. Returns whether it changed the order (a repeat or a refusal does not)."""
+        record = self._orders.get(order_id)
+        if record is None:
+            log.warning("fill for unknown order %s ignored (exec %s)", order_id, exec_id)
+            return False
+        if exec_id is not None and exec_id in self._seen_exec_ids:
+            if commission:
+                self.handle_commission(exec_id, commission)
+            return False
+        problem = _fill_problem(quantity, price)
+        if problem:
+            self._refuse_fill(record, f"Fill refused: {problem} (exec {exec_id})")
+            return False
+        qty = int(quantity)
+        corrected: Fill | None = None
+        if exec_id is not None:
+            base, suffix = split_exec_id(exec_id)
+            for existing in record.fills:
+                old_base, old_suffix = split_exec_id(existing.fill_id)
+                if old_base == base and old_suffix != suffix:
+                    if _suffix_key(old_suffix) > _suffix_key(suffix):
+                        self._seen_exec_ids.add(exec_id)  # an older version of a fill we already corrected
+                        return False
+                    corrected = existing
+                    break
+        already = record.filled_quantity - (corrected.quantity if corrected else 0)
+        if already + qty > record.total_quantity:
+            self._refuse_fill(
+                record,
+                f"Fill of {qty} @ {price:g} refused: it would exceed the order ({already} of "
+                f"{record.total_quantity} already filled, exec {exec_id})",
+            )
+            return False
+        fill_id = exec_id or f"{record.order_ref}.fill{len(record.fills) + 1}"
+        if exec_id is not None:
+            commission = commission or self._pending_commissions.pop(exec_id, 0.0)
+        fill = Fill(fill_id, order_id, record.symbol, qty, float(price), timestamp or self._now(),
+                    float(commission))
+        old_status = record.status
+        if corrected is not None:
+            record.replace_fill(corrected.fill_id, fill)
+            self._fills_by_exec.pop(corrected.fill_id, None)
+        else:
+            record.add_fill(fill)
+        self._seen_exec_ids.add(fill_id)
+        self._fills_by_exec[fill_id] = fill
+        if old_status is OrderStatus.ERROR or record.status is OrderStatus.FILLED:
+            # A fill proves the attempt reached IB: a scheduled resubmit could now double the order.
+            self._cancel_retry(order_id)
+        extra = {"corrects": corrected.fill_id} if corrected else {}
+        self._log("log_fill", record, fill, **extra)
+        if record.status is not old_status:
+            self._notify(self._status_callbacks, record)
+        self._notify(self._fill_callbacks, record)
+        return True
+
+    def handle_commission(self, exec_id: str, commission: float) -> bool:
+        """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
+        if not isinstance(commission, int | float) or not math.isfinite(commission):
+            return False
+        fill = self._fills_by_exec.get(exec_id)
+        if fill is None:
+            self._pending_commissions[exec_id] = float(commission)
+            return False
+        if fill.commission == commission:
+            return False
+        fill.commission = float(commission)
+        record = self._orders[fill.order_id]
+        self._log("log_event", "COMMISSION", record, fill_id=exec_id, commission=fill.commission)
+        return True
+
+    def _refuse_fill(self, record: OrderRecord, message: str) -> None:
+        log.error("order %s: %s", record.order_id, message)
+        self._log("log_error", record, message)
+        self._notify(self._error_callbacks, record, message)
+
+    # -- statuses ------------------------------------------------------------------------------------
+
+    def handle_status(
+        self,
+        order_id: int,
+        status: OrderStatus | str,
+        message: str | None = None,
+        *,
+        broker_order_id: int | None = None,
+    ) -> bool:
+        """Apply a status reported by the broker unless it would move the order backwards.
+
+        PartiallyFilled and Filled come from fills, never from status messages alone: IB may report
+        Filled before the executions arrive, and a market order may never report Filled at all.
+        """
+        record = self._orders.get(order_id)
+        if record is None:
+            return False
+        new = OrderStatus(status)
+        old = record.status
+        if new is old:
+            return False
+        if (
+            broker_order_id is not None
+            and record.broker_order_ids
+            and broker_order_id != record.broker_order_ids[-1]
+        ):
+            return self._ignore_status(record, new, f"it is about an earlier attempt ({broker_order_id})")
+        if old.is_terminal:
+            return self._ignore_status(record, new, f"the order is already {old.value}")
+        if new in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+            return self._ignore_status(record, new, "completion follows the executions")
+        if new is OrderStatus.CANCELLED:
+            if old is OrderStatus.ERROR and not record.cancel_requested:
+                return self._ignore_status(record, new, "the order already failed with an error")
+            self._mark_cancelled(record, message)
+            return True
+        if new is OrderStatus.ERROR:
+            self._fail(record, message or "Order failed", None)
+            return True
+        if old is OrderStatus.ERROR and new is OrderStatus.SUBMITTED:
+            # The attempt is alive after all: resubmitting it now would double the order.
+            self._cancel_retry(order_id)
+        elif _RANK.get(new, -1) <= _RANK.get(old, -1):
+            return self._ignore_status(record, new, f"it is older than {old.value}")
+        record.update_status(new)
+        self._log("log_status_change", record, old, new, message)
+        self._notify(self._status_callbacks, record)
+        return True
+
+    def _ignore_status(self, record: OrderRecord, new: OrderStatus, why: str) -> bool:
+        text = f"status {new.value} ignored: {why}"
+        log.info("order %s: %s", record.order_id, text)
+        self._log("log_event", "NOTICE", record, message=text)
+        return False
+
+    def request_cancel(self, order_id: int) -> bool:
+        """Note that the trader asked to cancel. True when the broker must still be told: an order that
+        is only waiting to be retried (or was never sent) is cancelled here and now."""
+        record = self._orders.get(order_id)
+        if record is None:
+            raise KeyError(f"no order {order_id}")
+        if record.status.is_terminal:
+            return False
+        record.cancel_requested = True
+        if record.status is OrderStatus.PENDING or (
+            record.status is OrderStatus.ERROR and self._cancel_retry(order_id)
+        ):
+            self._mark_cancelled(record, "Cancelled before it was sent")
+            return False
+        return record.status is not OrderStatus.ERROR
+
+    def _mark_cancelled(self, record: OrderRecord, reason: str | None) -> None:
+        if record.status is OrderStatus.FILLED:
+            return
+        self._cancel_retry(record.order_id)
+        record.update_status(OrderStatus.CANCELLED)
+        if record.filled_quantity == 0:
+            self._dedup.forget_order(record.order_id)
+        who = "cancelled by you" if record.cancel_requested else "cancelled by IB"
+        self._log("log_cancellation", record, reason=reason or who, requested=record.cancel_requested)
+        self._notify(self._status_callbacks, record)
+
+    # -- errors and retries --------------------------------------------------------------------------
+
+    def _should_retry(self, error_code: int, error_message: str) -> bool:
+        return is_retryable(error_code, error_message, self.retry_rejected)
+
+    def handle_error(self, order_id: int, error_code: int, error_message: str) -> bool:
+        """Classify an IB error for an order. Returns True when a retry was scheduled."""
+        record = self._orders.get(order_id)
+        if record is None:
+            log.info("error %s for unknown order %s: %s", error_code, order_id, error_message)
+            return False
+        cls = classify(error_code, error_message)
+        if cls is ErrorClass.INFO:
+            self._log("log_event", "NOTICE", record, error_code=error_code, message=error_message)
+            return False
+        if cls is ErrorClass.CANCEL_CONFIRM:
+            if record.status is not OrderStatus.ERROR or record.cancel_requested:
+                self._mark_cancelled(record, error_message)
+            return False
+        if cls is ErrorClass.REQUEST_REJECTED:
+            # A refused modify or cancel: the order itself is as it was (live, or already done).
+            self._log("log_error", record, error_message, error_code, order_unchanged=True)
+            self._notify(self._error_callbacks, record, error_message)
+            return False
+        if record.status.is_terminal:
+            self._log("log_event", "NOTICE", record, error_code=error_code, message=error_message)
+            return False
+        if not self._should_retry(error_code, error_message) or record.cancel_requested:
+            self._fail(record, error_message, error_code)
+            return False
+        if record.retry_count >= self.max_retries:
+            self._fail(record, f"{error_message} (gave up after {record.retry_count} retries)", error_code)
+            return False
+        return self._schedule_retry(record, error_code, error_message)
+
+    def _fail(self, record: OrderRecord, message: str, code: int | None) -> None:
+        self._cancel_retry(record.order_id)
+        old = record.status
+        record.update_status(OrderStatus.ERROR, message)
+        if record.filled_quantity == 0:
+            self._dedup.forget_order(record.order_id)
+        self._log("log_error", record, message, code)
+        if old is not OrderStatus.ERROR:
+            self._notify(self._status_callbacks, record)
+        self._notify(self._error_callbacks, record, message)
+
+    def _schedule_retry(self, record: OrderRecord, code: int, message: str) -> bool:
+        old = record.status
+        record.update_status(OrderStatus.ERROR, message)
+        record.retry_count += 1
+        delay = self.initial_retry_delay * self.retry_backoff_factor ** (record.retry_count - 1)
+        self._log("log_error", record, message, code, retry_scheduled=True)
+        try:
+            handle = self._clock.call_later(delay, lambda: self._spawn(self._retry(record.order_id)))
+        except RuntimeError as exc:
+            self._fail(record, f"{message} (no event loop to retry on: {exc})", code)
+            return False
+        self._cancel_retry(record.order_id)
+        self._retry_timers[record.order_id] = handle
+        self._log("log_retry", record, delay=delay, max_retries=self.max_retries, error_code=code)
+        if old is not OrderStatus.ERROR:
+            self._notify(self._status_callbacks, record)
+        self._notify(self._error_callbacks, record, message)
+        return True
+
+    def _cancel_retry(self, order_id: int) -> bool:
+        handle = self._retry_timers.pop(order_id, None)
+        if handle is not None:
+            handle.cancel()
+        return handle is not None
+
+    async def _retry(self, order_id: int) -> None:
+        self._retry_timers.pop(order_id, None)
+        record = self._orders[order_id]
+        if record.status is not OrderStatus.ERROR or record.cancel_requested or record.remaining_quantity <= 0:
+            return
+        await self.place(record)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        """Wait for retries that have started to finish (tests and shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def cancel_all_retries(self) -> None:
+        for order_id in list(self._retry_timers):
+            self._cancel_retry(order_id)
+
+    # -- recovery ------------------------------------------------------------------------------------
+
+    def restore(self, records: list[OrderRecord]) -> None:
+        """Adopt orders rebuilt from the log (after a restart) so ids continue and executions dedupe."""
+        for record in records:
+            self._orders[record.order_id] = record
+            self._next_id = max(self._next_id, record.order_id + 1)
+            for fill in record.fills:
+                self._seen_exec_ids.add(fill.fill_id)
+                self._fills_by_exec[fill.fill_id] = fill
+            for attempt in record.attempts:
+                self._attempts_by_ref[attempt.order_ref] = (record, attempt)
+
+    def adopt(self, record: OrderRecord) -> OrderRecord:
+        """Register an order found at the broker but missing here (placed just before a crash)."""
+        record.order_id = self._next_id
+        self._next_id += 1
+        self.restore([record])
+        self._log("log_submission", record, adopted=True)
+        return record
+
+
+def _fill_problem(quantity: object, price: object) -> str | None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int | float) or not math.isfinite(quantity):
+        return f"quantity {quantity!r} is not a number"
+    if quantity <= 0 or quantity != int(quantity):
+        return f"quantity {quantity!r} is not a positive whole number"
+    if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
+        return f"price {price!r} is not a positive number"
+    return None
+
+
+def _remove(callbacks: list[Any], callback: Any) -> None:
+    if callback in callbacks:
+        callbacks.remove(callback)

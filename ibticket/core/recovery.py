@@ -1,0 +1,86 @@
+"""Rebuilding today's orders from the order log after a restart or a crash."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
+    """One record per order id, as the log last saw it. Unreadable events are skipped."""
+    records: dict[int, OrderRecord] = {}
+    for event in events:
+        try:
+            _apply(records, event)
+        except (KeyError, TypeError, ValueError):
+            continue
+    return sorted(records.values(), key=lambda r: r.order_id)
+
+
+def _apply(records: dict[int, OrderRecord], event: dict[str, Any]) -> None:
+    order_id = event.get("order_id")
+    if not isinstance(order_id, int):
+        return
+    record = records.get(order_id)
+    if record is None:
+        record = OrderRecord(
+            order_id=order_id,
+            symbol=str(event["symbol"]),
+            action=str(event["action"]),
+            total_quantity=int(event["quantity"]),
+            order_type=str(event.get("order_type", "MARKET")),
+            limit_price=event.get("limit_price"),
+            stop_price=event.get("stop_price"),
+            tif=str(event.get("tif", "DAY")),
+            outside_rth=bool(event.get("outside_rth", False)),
+            submission_time=_parse_time(event.get("submission_time")),
+            order_ref=str(event.get("order_ref", "")),
+        )
+        records[order_id] = record
+    kind = event.get("event_type")
+    ref = event.get("attempt_ref")
+    if ref and ref not in {a.order_ref for a in record.attempts}:
+        record.attempts.append(
+            BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity,
+                          order_id=int(event.get("broker_order_id") or 0))
+        )
+    if kind == "FILL":
+        fill = Fill(
+            fill_id=str(event["fill_id"]),
+            order_id=order_id,
+            symbol=record.symbol,
+            quantity=int(event["fill_quantity"]),
+            price=float(event["fill_price"]),
+            timestamp=_parse_time(event.get("fill_time")) or _parse_time(event["timestamp"]) or datetime.now(),
+            commission=float(event.get("commission") or 0.0),
+        )
+        corrects = event.get("corrects")
+        if corrects:
+            record.replace_fill(corrects, fill)
+        else:
+            record.add_fill(fill)
+    elif kind == "COMMISSION":
+        for fill in record.fills:
+            if fill.fill_id == event.get("fill_id"):
+                fill.commission = float(event.get("commission") or 0.0)
+    if kind == "RETRY":
+        record.retry_count = int(event.get("retry_count", record.retry_count))
+    if kind == "ERROR" and event.get("error_message") and not event.get("order_unchanged"):
+        record.error_message = str(event["error_message"])
+    if kind == "CANCELLATION":
+        record.cancel_requested = bool(event.get("requested", record.cancel_requested))
+    status = event.get("status")
+    if status and kind != "NOTICE":
+        record.status = OrderStatus(status)
+    record.last_update_time = _parse_time(event.get("timestamp")) or record.last_update_time

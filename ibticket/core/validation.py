@@ -1,0 +1,125 @@
+"""Checks on an order request before anything is created or sent, with messages a trader understands."""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from dataclasses import dataclass
+
+from .records import ACTIONS, ORDER_TYPES, TIME_IN_FORCE
+
+_SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\- ]{0,11}$")
+_TYPE_ALIASES = {
+    "MKT": "MARKET",
+    "LMT": "LIMIT",
+    "STP": "STOP",
+    "STP LMT": "STOP_LIMIT",
+    "STOP LIMIT": "STOP_LIMIT",
+    "STOPLIMIT": "STOP_LIMIT",
+}
+MAX_QUANTITY = 10_000_000  # above any single stock order a person means to type
+
+
+class OrderValidationError(ValueError):
+    """An order request that cannot be sent as it stands; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    symbol: str
+    action: str
+    quantity: int
+    order_type: str
+    limit_price: float | None
+    stop_price: float | None
+    tif: str
+    outside_rth: bool
+
+
+def normalize_symbol(symbol: object) -> str:
+    if not isinstance(symbol, str) or not symbol.strip():
+        raise OrderValidationError("Symbol is required, e.g. AAPL")
+    text = symbol.strip().upper()
+    if not _SYMBOL.match(text):
+        raise OrderValidationError(f"{symbol!r} is not a stock symbol (letters, digits, '.', '-'; up to 12)")
+    return text
+
+
+def normalize_action(action: object) -> str:
+    text = action.strip().upper() if isinstance(action, str) else ""
+    if text not in ACTIONS:
+        raise OrderValidationError(f"Side must be buy or sell, not {action!r}")
+    return text
+
+
+def normalize_quantity(quantity: object) -> int:
+    if isinstance(quantity, bool) or not isinstance(quantity, numbers.Real):
+        raise OrderValidationError(f"Quantity must be a whole number of shares, not {quantity!r}")
+    value = float(quantity)
+    if not math.isfinite(value):
+        raise OrderValidationError("Quantity must be a finite number of shares")
+    if value != int(value):
+        raise OrderValidationError(f"Quantity must be whole shares; {quantity} has a fraction")
+    if value < 1:
+        raise OrderValidationError("Quantity must be at least 1 share")
+    if value > MAX_QUANTITY:
+        raise OrderValidationError(f"Quantity {int(value):,} is above the {MAX_QUANTITY:,}-share limit")
+    return int(value)
+
+
+def normalize_price(price: object, what: str) -> float:
+    if isinstance(price, bool) or not isinstance(price, numbers.Real):
+        raise OrderValidationError(f"{what} must be a number, not {price!r}")
+    value = float(price)
+    if not math.isfinite(value):
+        raise OrderValidationError(f"{what} must be a finite number")
+    if value <= 0:
+        raise OrderValidationError(f"{what} must be above zero")
+    return value
+
+
+def normalize_order_type(order_type: object) -> str:
+    text = order_type.strip().upper().replace("-", "_") if isinstance(order_type, str) else ""
+    text = _TYPE_ALIASES.get(text, text)
+    if text not in ORDER_TYPES:
+        raise OrderValidationError(f"Order type must be one of {', '.join(ORDER_TYPES)}, not {order_type!r}")
+    return text
+
+
+def validate_request(
+    symbol: object,
+    action: object,
+    quantity: object,
+    order_type: object = "MARKET",
+    limit_price: object = None,
+    stop_price: object = None,
+    tif: object = "DAY",
+    outside_rth: object = False,
+) -> OrderRequest:
+    kind = normalize_order_type(order_type)
+    needs_limit = kind in ("LIMIT", "STOP_LIMIT")
+    needs_stop = kind in ("STOP", "STOP_LIMIT")
+    if needs_limit and limit_price is None:
+        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order needs a limit price")
+    if not needs_limit and limit_price is not None:
+        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order takes no limit price")
+    if needs_stop and stop_price is None:
+        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order needs a stop price")
+    if not needs_stop and stop_price is not None:
+        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order takes no stop price")
+    tif_text = tif.strip().upper() if isinstance(tif, str) else ""
+    if tif_text not in TIME_IN_FORCE:
+        raise OrderValidationError(f"Time in force must be one of {', '.join(TIME_IN_FORCE)}, not {tif!r}")
+    if not isinstance(outside_rth, bool):
+        raise OrderValidationError("Outside regular trading hours must be yes or no")
+    return OrderRequest(
+        symbol=normalize_symbol(symbol),
+        action=normalize_action(action),
+        quantity=normalize_quantity(quantity),
+        order_type=kind,
+        limit_price=normalize_price(limit_price, "Limit price") if needs_limit else None,
+        stop_price=normalize_price(stop_price, "Stop price") if needs_stop else None,
+        tif=tif_text,
+        outside_rth=outside_rth,
+    )

@@ -1,0 +1,8 @@
+"""Test-wide setup: Qt must never try to open a display, and no test may hang CI."""
+
+from __future__ import annotations
+
+import os
+
+# Before any QApplication exists: with no display and no platform plugin choice Qt aborts the process.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
