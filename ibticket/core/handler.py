@@ -401,7 +401,45 @@ class OrderExecutionHandler:
         ):
             self._mark_cancelled(record, "Cancelled before it was sent")
             return False
-        return record.status is not OrderStatus.ERROR
+        if record.status is OrderStatus.ERROR:
+            return False
+        self._log("log_event", "NOTICE", record, message="cancel requested")
+        return True
+
+    def amend(
+        self,
+        order_id: int,
+        total_quantity: int | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> bool:
+        """Apply a modification the broker has acknowledged. Returns whether anything changed."""
+        record = self._orders.get(order_id)
+        if record is None or record.status.is_terminal:
+            return False
+        changes = []
+        if total_quantity is not None and total_quantity != record.total_quantity:
+            if total_quantity < record.filled_quantity:
+                raise OrderValidationError(
+                    f"Quantity {total_quantity} is below the {record.filled_quantity} shares already filled"
+                )
+            changes.append(f"quantity {record.total_quantity} -> {total_quantity}")
+            record.total_quantity = total_quantity
+            record.remaining_quantity = total_quantity - record.filled_quantity
+        if limit_price is not None and limit_price != record.limit_price:
+            changes.append(f"limit {record.limit_price} -> {limit_price}")
+            record.limit_price = limit_price
+        if stop_price is not None and stop_price != record.stop_price:
+            changes.append(f"stop {record.stop_price} -> {stop_price}")
+            record.stop_price = stop_price
+        if not changes:
+            return False
+        record.last_update_time = self._now()
+        if record.remaining_quantity == 0:
+            record.status = OrderStatus.FILLED
+        self._log("log_status_change", record, record.status, record.status, "modified: " + ", ".join(changes))
+        self._notify(self._status_callbacks, record)
+        return True
 
     def _mark_cancelled(self, record: OrderRecord, reason: str | None) -> None:
         if record.status is OrderStatus.FILLED:

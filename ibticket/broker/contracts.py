@@ -1,0 +1,63 @@
+"""Symbol lookup: each symbol is qualified with IB once and cached, with the tick its prices must sit on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..core.validation import OrderValidationError, normalize_symbol
+from .ib import IB, Contract, Stock
+
+
+@dataclass(frozen=True)
+class ContractInfo:
+    symbol: str
+    contract: Contract
+    min_tick: float
+    long_name: str
+    primary_exchange: str
+
+
+class ContractBook:
+    def __init__(self, ib: IB) -> None:
+        self._ib = ib
+        self._cache: dict[str, ContractInfo] = {}
+
+    def cached(self, symbol: str) -> ContractInfo | None:
+        return self._cache.get(symbol)
+
+    async def resolve(self, symbol: str) -> ContractInfo:
+        """The qualified US stock for ``symbol``; unknown or ambiguous symbols are refused."""
+        name = normalize_symbol(symbol)
+        info = self._cache.get(name)
+        if info is not None:
+            return info
+        details = await self._ib.reqContractDetailsAsync(Stock(name, "SMART", "USD"))
+        if not details:
+            raise OrderValidationError(f"Unknown symbol {name}: IB has no US stock or ETF by that name")
+        if len(details) > 1:
+            raise OrderValidationError(f"Symbol {name} is ambiguous at IB ({len(details)} matches)")
+        detail = details[0]
+        contract = detail.contract
+        contract.exchange = "SMART"  # route smart; the primary exchange stays in primaryExchange
+        info = ContractInfo(
+            symbol=name,
+            contract=contract,
+            min_tick=detail.minTick if detail.minTick and detail.minTick > 0 else 0.01,
+            long_name=detail.longName or "",
+            primary_exchange=contract.primaryExchange or "",
+        )
+        self._cache[name] = info
+        return info
+
+
+def check_tick(info: ContractInfo, price: float, what: str) -> None:
+    """Refuse a price off the instrument's tick; IB answers such an order with error 110."""
+    ticks = price / info.min_tick
+    nearest = round(ticks)
+    if abs(ticks - nearest) > 1e-6:
+        below = (nearest if nearest < ticks else nearest - 1) * info.min_tick
+        decimals = max(0, len(f"{info.min_tick:.10f}".rstrip("0").split(".")[1]))
+        raise OrderValidationError(
+            f"{what} {price:g} is not on {info.symbol}'s {info.min_tick:g} tick; "
+            f"use {below:.{decimals}f} or {below + info.min_tick:.{decimals}f}"
+        )

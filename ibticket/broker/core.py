@@ -1,0 +1,485 @@
+"""BrokerCore: the async engine between IB (through ib_insync) and the order handler.
+
+It runs on one asyncio loop (the app's qasync loop, or the sync facade's own thread) and uses only the
+library's async calls. The app's state is the handler's records, found by order reference and permId;
+the library's Trade objects are never trusted across a disconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ..core.handler import OrderExecutionHandler
+from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
+from ..core.recovery import rebuild_orders
+from ..core.validation import OrderValidationError, normalize_price, normalize_quantity, validate_request
+from .contracts import ContractBook, check_tick
+from .ib import IB, UNSET_DOUBLE
+from .orders import APP_ORDER_TYPES, build_order, map_status
+from .reconcile import Orphan, SyncSnapshot, is_our_ref, reconcile, ref_prefix
+from .settings import ConnectionSettings, check_live_accounts
+from .taps import install_taps
+
+log = logging.getLogger(__name__)
+
+
+class ConnectionState(StrEnum):
+    DISCONNECTED = "Disconnected"
+    CONNECTING = "Connecting"
+    SYNCING = "Syncing"
+    CONNECTED = "Connected"
+
+
+class NotConnectedError(ConnectionError):
+    pass
+
+
+class BrokerCore:
+    def __init__(
+        self,
+        handler: OrderExecutionHandler,
+        settings: ConnectionSettings,
+        *,
+        reconnect: bool = True,
+        reconnect_cap: float = 30.0,
+        order_wait: float = 30.0,
+        connect_timeout: float = 10.0,
+        gateway_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.handler = handler
+        self.settings = settings
+        self.reconnect_enabled = reconnect
+        self.reconnect_cap = reconnect_cap
+        self.order_wait = order_wait
+        self.connect_timeout = connect_timeout
+        self._gateway_options = gateway_options or {}
+        handler.ref_prefix = ref_prefix(settings.client_id, f"{datetime.now():%Y%m%d-%H%M%S}")
+        handler.set_place_function(self._place)
+        self.ib = IB()
+        install_taps(self.ib.wrapper, self)
+        self.ib.disconnectedEvent += self._on_disconnected
+        self.contracts = ContractBook(self.ib)
+        self.state = ConnectionState.DISCONNECTED
+        self.accounts: list[str] = []
+        self.gateway: Any = None  # the embedded paper gateway, when no TWS is configured
+        self.last_reconcile: str = ""
+        self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
+        self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
+        self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
+        self._pending_modify: dict[str, tuple[int, float | None, float | None]] = {}
+        self._sync: SyncSnapshot | None = None
+        self._restored = False
+        self._closing = False
+        self._ready: asyncio.Event | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+
+    # -- connection ----------------------------------------------------------------------------------
+
+    def register_state_callback(self, callback: Callable[[ConnectionState], Any]) -> None:
+        self._state_callbacks.append(callback)
+
+    def _set_state(self, state: ConnectionState) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        log.info("connection: %s", state.value)
+        for callback in list(self._state_callbacks):
+            try:
+                callback(state)
+            except Exception:
+                log.exception("state callback raised")
+
+    def _ready_event(self) -> asyncio.Event:
+        if self._ready is None:
+            self._ready = asyncio.Event()
+        return self._ready
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state is ConnectionState.CONNECTED and self.ib.isConnected()
+
+    @property
+    def port(self) -> int | None:
+        if self.settings.embedded:
+            return self.gateway.port if self.gateway is not None else None
+        return self.settings.port
+
+    async def connect(self, timeout: float | None = None) -> None:
+        """Connect, restore today's orders from the log (first time only) and reconcile them with IB."""
+        self._closing = False
+        if self.settings.embedded and self.gateway is None:
+            await self._start_gateway()
+        await self._connect_once(timeout or self.connect_timeout)
+
+    async def _start_gateway(self) -> None:
+        from ..gateway import GatewayConfig, GatewayThread
+
+        gateway = GatewayThread(GatewayConfig(**self._gateway_options))
+        await asyncio.get_running_loop().run_in_executor(None, gateway.__enter__)
+        self.gateway = gateway
+
+    async def _connect_once(self, timeout: float) -> None:
+        after_restart = not self._restored
+        if after_restart:
+            self._restore_from_log()
+        self._set_state(ConnectionState.CONNECTING)
+        self._sync = SyncSnapshot()
+        host, port = self.settings.host, self.port
+        try:
+            await self.ib.connectAsync(host, port, clientId=self.settings.client_id, timeout=timeout)
+            self.accounts = list(self.ib.managedAccounts())
+            check_live_accounts(self.accounts, self.settings.allow_live)
+        except BaseException:
+            self._sync = None
+            self._closing_disconnect()
+            self._set_state(ConnectionState.DISCONNECTED)
+            raise
+        self._set_state(ConnectionState.SYNCING)
+        snapshot, self._sync = self._sync, None
+        self._adopt_orphans(snapshot)
+        self.last_reconcile = str(reconcile(self.handler, snapshot, after_restart=after_restart))
+        self._set_state(ConnectionState.CONNECTED)
+        self._ready_event().set()
+
+    def _closing_disconnect(self) -> None:
+        closing, self._closing = self._closing, True
+        try:
+            self.ib.disconnect()
+        finally:
+            self._closing = closing
+
+    def _restore_from_log(self) -> None:
+        self._restored = True
+        logger = self.handler.logger
+        if logger is None:
+            return
+        day = logger.read_day()
+        if day.bad_lines:
+            log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
+        known = {r.order_id for r in self.handler.get_all_orders()}
+        records = [r for r in rebuild_orders(day.events) if r.order_id not in known]
+        self.handler.restore(records)
+        for record in records:
+            for attempt in record.attempts:
+                if attempt.perm_id:
+                    self._by_perm[attempt.perm_id] = (record, attempt)
+
+    async def disconnect(self) -> None:
+        self._closing = True
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reconnect_task
+            self._reconnect_task = None
+        self.handler.cancel_all_retries()
+        self.ib.disconnect()
+        self._ready_event().clear()
+        self._set_state(ConnectionState.DISCONNECTED)
+        if self.gateway is not None:
+            gateway, self.gateway = self.gateway, None
+            await asyncio.get_running_loop().run_in_executor(None, gateway.__exit__, None, None, None)
+
+    def _on_disconnected(self) -> None:
+        self._ready_event().clear()
+        self._set_state(ConnectionState.DISCONNECTED)
+        if self._closing or not self.reconnect_enabled:
+            return
+        if self._reconnect_task is None or self._reconnect_task.done():
+            self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())
+
+    async def _reconnect_loop(self) -> None:
+        delay = 1.0
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing:
+                return
+            try:
+                # The same client id: only it can manage the orders placed under it.
+                await self._connect_once(self.connect_timeout)
+                return
+            except Exception as exc:
+                log.warning("reconnect to %s failed: %s; next try in %.0f s", self.settings.describe(), exc, delay)
+                delay = min(delay * 2, self.reconnect_cap)
+
+    async def wait_connected(self, timeout: float) -> None:
+        if self.is_connected:
+            return
+        if self._closing or (not self.reconnect_enabled and self.state is ConnectionState.DISCONNECTED):
+            raise NotConnectedError("Not connected to IB")
+        try:
+            await asyncio.wait_for(self._ready_event().wait(), timeout)
+        except TimeoutError:
+            raise NotConnectedError(f"Not connected to IB (waited {timeout:.0f} s)") from None
+
+    # -- orders --------------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        symbol: str,
+        action: str,
+        quantity: int,
+        order_type: str = "MARKET",
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        tif: str = "DAY",
+        outside_rth: bool = False,
+        force: bool = False,
+    ) -> OrderRecord | None:
+        """Validate fully, then place. None: refused as a duplicate (reason in ``handler.last_refusal``)."""
+        request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+        if not self.is_connected:
+            raise NotConnectedError("Not connected to IB: the order was not sent")
+        info = await self.contracts.resolve(request.symbol)
+        if request.limit_price is not None:
+            check_tick(info, request.limit_price, "Limit price")
+        if request.stop_price is not None:
+            check_tick(info, request.stop_price, "Stop price")
+        record = self.handler.create_order(
+            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
+            request.stop_price, request.tif, request.outside_rth, force=force,
+        )
+        if record is not None:
+            await self.handler.place(record)
+        return record
+
+    async def _place(self, record: OrderRecord, attempt: BrokerAttempt) -> None:
+        """The handler's place function, for first attempts and retries alike."""
+        await self.wait_connected(self.order_wait)
+        info = await self.contracts.resolve(record.symbol)
+        trade = self.ib.placeOrder(info.contract, build_order(record, attempt))
+        attempt.order_id = trade.order.orderId
+        self._by_order_id[attempt.order_id] = (record, attempt)
+
+    async def cancel(self, order_id: int) -> OrderRecord:
+        record = self._record(order_id)
+        if record.status.is_terminal:
+            raise OrderValidationError(f"Order #{order_id} is already {record.status.value}")
+        live = record.status is not OrderStatus.ERROR and record.status is not OrderStatus.PENDING
+        if live and not self.is_connected:
+            raise NotConnectedError("Not connected to IB: the cancel was not sent")
+        if self.handler.request_cancel(order_id):
+            # The low-level call: the library refuses to cancel a trade it has wrongly marked done.
+            self.ib.client.cancelOrder(record.attempts[-1].order_id, "")
+        return record
+
+    async def modify(
+        self,
+        order_id: int,
+        quantity: int | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> OrderRecord:
+        """Change a working order's quantity or prices: placeOrder again under the same order id."""
+        record = self._record(order_id)
+        if record.status not in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED) or not record.attempts:
+            raise OrderValidationError(f"Order #{order_id} is {record.status.value}; only working orders can change")
+        if limit_price is not None and record.limit_price is None:
+            raise OrderValidationError(f"Order #{order_id} has no limit price to change")
+        if stop_price is not None and record.stop_price is None:
+            raise OrderValidationError(f"Order #{order_id} has no stop price to change")
+        info = await self.contracts.resolve(record.symbol)
+        total = normalize_quantity(quantity) if quantity is not None else record.total_quantity
+        if total <= record.filled_quantity:
+            raise OrderValidationError(
+                f"New quantity {total} must be above the {record.filled_quantity} shares already filled"
+            )
+        if limit_price is not None:
+            limit_price = normalize_price(limit_price, "Limit price")
+            check_tick(info, limit_price, "Limit price")
+        if stop_price is not None:
+            stop_price = normalize_price(stop_price, "Stop price")
+            check_tick(info, stop_price, "Stop price")
+        if not self.is_connected:
+            raise NotConnectedError("Not connected to IB: the change was not sent")
+        attempt = record.attempts[-1]
+        # Earlier attempts' fills count toward the total; this attempt carries the rest.
+        attempt_qty = total - (record.total_quantity - attempt.quantity)
+        order = build_order(record, attempt, attempt_qty, limit_price, stop_price)
+        self._pending_modify[attempt.order_ref] = (total, limit_price, stop_price)
+        self.ib.client.placeOrder(attempt.order_id, info.contract, order)
+        return record
+
+    def _record(self, order_id: int) -> OrderRecord:
+        record = self.handler.get_order(order_id)
+        if record is None:
+            raise OrderValidationError(f"There is no order #{order_id}")
+        return record
+
+    # -- message taps --------------------------------------------------------------------------------
+
+    def _lookup(self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None):
+        found = self.handler.find_attempt(order_ref) if order_ref else None
+        if found is None and perm_id:
+            found = self._by_perm.get(perm_id)
+        if found is None and order_id and client_id == self.settings.client_id:
+            found = self._by_order_id.get(order_id)
+        if found is not None:
+            attempt = found[1]
+            if perm_id and not attempt.perm_id:
+                attempt.perm_id = perm_id
+            if perm_id:
+                self._by_perm[perm_id] = found
+        return found
+
+    def on_openOrder(self, order_id: int, contract: Any, order: Any, state: Any) -> None:
+        if getattr(order, "whatIf", False):
+            return
+        found = self._lookup(order.orderRef, order.permId, order_id, order.clientId)
+        if found is None:
+            self._note_orphan(contract, order, state.status)
+            return
+        record, attempt = found
+        if order.clientId == self.settings.client_id and order_id:
+            attempt.order_id = attempt.order_id or order_id
+            self._by_order_id[order_id] = found
+        if self._sync is not None:
+            self._sync.open_status[attempt.order_ref] = state.status
+        pending = self._pending_modify.get(attempt.order_ref)
+        if pending is not None:
+            self._apply_modify_ack(record, attempt, order, pending)
+        mapped = map_status(state.status)
+        if mapped is not None and mapped is not OrderStatus.FILLED:
+            self.handler.handle_status(record.order_id, mapped, broker_order_id=attempt.order_id)
+
+    def _apply_modify_ack(self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: tuple) -> None:
+        total, limit, stop = pending
+        attempt_qty = int(order.totalQuantity)
+        earlier = record.total_quantity - attempt.quantity
+        if attempt_qty + earlier != total:
+            return
+        if limit is not None and abs(order.lmtPrice - limit) > 1e-9:
+            return
+        if stop is not None and abs(order.auxPrice - stop) > 1e-9:
+            return
+        del self._pending_modify[attempt.order_ref]
+        attempt.quantity = attempt_qty
+        self.handler.amend(record.order_id, total, limit, stop)
+
+    def on_orderStatus(self, order_id: int, status: str, filled: float, remaining: float, avg_price: float,
+                       perm_id: int, parent_id: int, last_price: float, client_id: int, why_held: str,
+                       *rest: Any) -> None:
+        found = self._lookup("", perm_id, order_id, client_id)
+        if found is None:
+            return
+        record, attempt = found
+        if self._sync is not None and attempt.order_ref in self._sync.open_status:
+            self._sync.open_status[attempt.order_ref] = status
+        mapped = map_status(status, why_held)
+        if mapped is not None:
+            message = f"IB status {status}" + (f" (held: {why_held})" if why_held else "")
+            self.handler.handle_status(record.order_id, mapped, message, broker_order_id=attempt.order_id)
+
+    def on_completedOrder(self, contract: Any, order: Any, state: Any) -> None:
+        found = self._lookup(order.orderRef, order.permId)
+        if found is None:
+            self._note_orphan(contract, order, state.status)
+            return
+        record, attempt = found
+        if self._sync is not None:
+            self._sync.completed_status[attempt.order_ref] = state.status
+        mapped = map_status(state.status)
+        if mapped is not None:
+            reason = getattr(state, "completedStatus", "") or f"IB reports the order {state.status}"
+            self.handler.handle_status(record.order_id, mapped, reason, broker_order_id=attempt.order_id)
+
+    def on_execDetails(self, req_id: int, contract: Any, execution: Any) -> None:
+        found = self._lookup(execution.orderRef, execution.permId, execution.orderId, execution.clientId)
+        if self._sync is not None and execution.orderRef:
+            self._sync.executed_refs.add(execution.orderRef)
+        if found is None:
+            orphan = self._sync.orphans.get(execution.orderRef) if self._sync is not None else None
+            if orphan is not None:
+                orphan.executions.append((req_id, contract, execution))
+            return
+        record, _ = found
+        when = execution.time
+        if isinstance(when, datetime) and when.tzinfo is not None:
+            when = when.astimezone().replace(tzinfo=None)
+        self.handler.handle_fill(
+            record.order_id, execution.shares, execution.price, exec_id=execution.execId,
+            timestamp=when if isinstance(when, datetime) else None,
+        )
+
+    def on_commissionReport(self, report: Any) -> None:
+        commission = report.commission
+        if commission is None or commission >= UNSET_DOUBLE:
+            return
+        self.handler.handle_commission(report.execId, commission)
+
+    def on_error(self, req_id: int, code: int, message: str, *rest: Any) -> None:
+        if req_id is None or req_id <= 0:
+            if code in (1101, 1102) and self.is_connected:
+                log.info("IB connectivity restored (%s); re-syncing orders", code)
+                asyncio.get_running_loop().create_task(self.resync())
+            return
+        found = self._by_order_id.get(req_id)
+        if found is None:
+            return  # a market-data or contract request, not an order
+        record, attempt = found
+        if code in (104, 105, 2102, 110) and attempt.order_ref in self._pending_modify:
+            # A refused modify leaves the original order live and unchanged.
+            del self._pending_modify[attempt.order_ref]
+            self.handler.handle_error(record.order_id, 2102 if code == 110 else code, message)
+            return
+        if record.attempts and attempt is not record.attempts[-1]:
+            log.info("error %s for earlier attempt %s of order #%s: %s", code, req_id, record.order_id, message)
+            return
+        self.handler.handle_error(record.order_id, code, message)
+
+    async def resync(self) -> None:
+        """Ask IB again for open orders and today's executions (after IB's own connectivity returns)."""
+        with contextlib.suppress(Exception):
+            await self.ib.reqOpenOrdersAsync()
+            await self.ib.reqExecutionsAsync()
+
+    # -- orphans: ours at IB, unknown here -----------------------------------------------------------
+
+    def _note_orphan(self, contract: Any, order: Any, status: str) -> None:
+        if self._sync is None or not is_our_ref(order.orderRef, self.settings.client_id):
+            return
+        if order.orderRef in self._sync.orphans:
+            self._sync.orphans[order.orderRef].status = status
+            return
+        kind = APP_ORDER_TYPES.get(order.orderType)
+        if kind is None:
+            return
+        self._sync.orphans[order.orderRef] = Orphan(
+            order_ref=order.orderRef,
+            symbol=contract.symbol,
+            action=order.action,
+            quantity=int(order.totalQuantity),
+            order_type=kind,
+            limit_price=order.lmtPrice if kind in ("LIMIT", "STOP_LIMIT") else None,
+            stop_price=order.auxPrice if kind in ("STOP", "STOP_LIMIT") else None,
+            tif=order.tif or "DAY",
+            order_id=order.orderId,
+            perm_id=order.permId,
+            status=status,
+        )
+
+    def _adopt_orphans(self, snapshot: SyncSnapshot) -> None:
+        for orphan in snapshot.orphans.values():
+            base = orphan.order_ref.rsplit("/", 1)[0]
+            record = OrderRecord(
+                order_id=0, symbol=orphan.symbol, action=orphan.action, total_quantity=orphan.quantity,
+                order_type=orphan.order_type, limit_price=orphan.limit_price, stop_price=orphan.stop_price,
+                tif=orphan.tif, status=OrderStatus.SUBMITTED, order_ref=base, submission_time=datetime.now(),
+                attempts=[BrokerAttempt(orphan.order_ref, orphan.quantity, orphan.order_id, orphan.perm_id)],
+            )
+            self.handler.adopt(record)
+            attempt = record.attempts[0]
+            self._by_perm[orphan.perm_id] = (record, attempt)
+            if orphan.order_id:
+                self._by_order_id[orphan.order_id] = (record, attempt)
+            snapshot.open_status.setdefault(orphan.order_ref, orphan.status)
+            for req_id, contract, execution in orphan.executions:
+                self.on_execDetails(req_id, contract, execution)
+            mapped = map_status(orphan.status)
+            if mapped is OrderStatus.CANCELLED:
+                self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")

@@ -1,0 +1,252 @@
+"""IBKRBroker: the seed's synchronous API for scripts, a thin facade over BrokerCore.
+
+The core runs on an event loop in a thread of its own, so a script's ``time.sleep`` polling loop sees
+fills arrive. Calls marshal onto that loop and return copies of the records; callbacks run on the
+broker's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from ..core.handler import OrderExecutionHandler
+from ..core.logger import OrderLogger
+from ..core.records import OrderRecord
+from .core import BrokerCore, ConnectionState
+from .settings import resolve_settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class IBKRBroker:
+    def __init__(
+        self,
+        paper_trading: bool = True,
+        host: str | None = None,
+        port: int | None = None,
+        client_id: int | None = None,
+        use_gateway: bool = False,
+        enable_order_execution: bool = True,
+        enable_order_logging: bool = True,
+        log_dir: str | None = None,
+        *,
+        allow_live: bool = False,
+        embedded: bool | None = None,
+        log_to_console: bool = False,
+        handler: OrderExecutionHandler | None = None,
+        reconnect: bool = True,
+        gateway_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.settings = resolve_settings(paper_trading, host, port, client_id, use_gateway, allow_live, embedded)
+        self.enable_order_execution = enable_order_execution
+        self.logger = (
+            OrderLogger(log_to_file=True, log_dir=log_dir, log_to_console=log_to_console)
+            if enable_order_logging
+            else None
+        )
+        self.order_handler = handler or OrderExecutionHandler()
+        if self.order_handler.logger is None:
+            self.order_handler.logger = self.logger
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run_loop, name="ibticket-broker", daemon=True)
+        self._thread.start()
+        self.core: BrokerCore = self._call(self._make_core(reconnect, gateway_options))
+        self.last_error: str | None = None
+
+    def _run_loop(self) -> None:
+        # The client library asks the policy for "the loop of this thread", not for the running loop.
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    async def _make_core(self, reconnect: bool, gateway_options: dict[str, Any] | None) -> BrokerCore:
+        # The IB object binds to the loop it is created on: create it on the broker's own loop.
+        return BrokerCore(self.order_handler, self.settings, reconnect=reconnect, gateway_options=gateway_options)
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+        if threading.current_thread() is self._thread:
+            coro.close()
+            raise RuntimeError("IBKRBroker's blocking API cannot be called from its own callbacks")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def _run(self, fn: Callable[[], T]) -> T:
+        async def call() -> T:
+            return fn()
+
+        return self._call(call())
+
+    # -- connection ----------------------------------------------------------------------------------
+
+    def connect(self, timeout: float = 10.0) -> bool:
+        """Connect and reconcile. False (reason in ``last_error``) when IB cannot be reached; a live
+        account without ``allow_live=True`` raises ``LiveTradingRefused``."""
+        from .settings import LiveTradingRefused
+
+        try:
+            self._call(self.core.connect(timeout), timeout + 30)
+        except LiveTradingRefused:
+            raise
+        except (OSError, TimeoutError, ConnectionError) as exc:
+            self.last_error = f"Could not connect to {self.settings.describe()}: {exc or type(exc).__name__}"
+            log.warning(self.last_error)
+            return False
+        self.last_error = None
+        return True
+
+    def disconnect(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._call(self.core.disconnect())
+
+    def close(self) -> None:
+        """Disconnect and stop the broker's thread."""
+        if self._loop.is_closed():
+            return
+        self.disconnect()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+        self._loop.close()
+        if self.logger is not None:
+            self.logger.close()
+
+    def __enter__(self) -> IBKRBroker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def is_connected(self) -> bool:
+        return self.core.state is ConnectionState.CONNECTED
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        return self.core.state
+
+    @property
+    def port(self) -> int | None:
+        return self.core.port
+
+    @property
+    def gateway(self) -> Any:
+        """The embedded paper gateway, when the broker started one."""
+        return self.core.gateway
+
+    # -- orders --------------------------------------------------------------------------------------
+
+    def _require_execution(self) -> None:
+        if not self.enable_order_execution:
+            raise RuntimeError("order execution is disabled: create IBKRBroker(enable_order_execution=True)")
+
+    def place_order(
+        self,
+        symbol: str,
+        quantity: int,
+        side: str,
+        order_type: str = "MARKET",
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+        tif: str = "DAY",
+        outside_rth: bool = False,
+        force: bool = False,
+    ) -> OrderRecord | None:
+        """Any order type. None when refused as a duplicate (the reason is in ``last_error``)."""
+        self._require_execution()
+        record = self._call(
+            self._submit(symbol, side, quantity, order_type, limit_price, stop_price, tif, outside_rth, force)
+        )
+        return record
+
+    async def _submit(self, *args: Any) -> OrderRecord | None:
+        record = await self.core.submit(*args)
+        self.last_error = self.order_handler.last_refusal if record is None else None
+        return copy.deepcopy(record)
+
+    def execute_market_order(self, symbol: str, quantity: int, side: str, **options: Any) -> OrderRecord | None:
+        return self.place_order(symbol, quantity, side, "MARKET", **options)
+
+    def execute_limit_order(
+        self, symbol: str, quantity: int, limit_price: float, side: str, **options: Any
+    ) -> OrderRecord | None:
+        return self.place_order(symbol, quantity, side, "LIMIT", limit_price=limit_price, **options)
+
+    def execute_stop_order(
+        self, symbol: str, quantity: int, stop_price: float, side: str, **options: Any
+    ) -> OrderRecord | None:
+        return self.place_order(symbol, quantity, side, "STOP", stop_price=stop_price, **options)
+
+    def execute_stop_limit_order(
+        self, symbol: str, quantity: int, stop_price: float, limit_price: float, side: str, **options: Any
+    ) -> OrderRecord | None:
+        return self.place_order(
+            symbol, quantity, side, "STOP_LIMIT", limit_price=limit_price, stop_price=stop_price, **options
+        )
+
+    def cancel_order(self, order_id: int) -> OrderRecord:
+        self._require_execution()
+
+        async def cancel() -> OrderRecord:
+            return copy.deepcopy(await self.core.cancel(order_id))
+
+        return self._call(cancel())
+
+    def modify_order(
+        self,
+        order_id: int,
+        quantity: int | None = None,
+        limit_price: float | None = None,
+        stop_price: float | None = None,
+    ) -> OrderRecord:
+        self._require_execution()
+
+        async def modify() -> OrderRecord:
+            return copy.deepcopy(await self.core.modify(order_id, quantity, limit_price, stop_price))
+
+        return self._call(modify())
+
+    # -- queries -------------------------------------------------------------------------------------
+
+    def get_order_status(self, order_id: int) -> OrderRecord | None:
+        return self._run(lambda: copy.deepcopy(self.order_handler.get_order(order_id)))
+
+    def get_all_orders(self) -> list[OrderRecord]:
+        return self._run(lambda: copy.deepcopy(self.order_handler.get_all_orders()))
+
+    def get_active_orders(self) -> list[OrderRecord]:
+        return self._run(lambda: copy.deepcopy(self.order_handler.get_active_orders()))
+
+    def get_order_history(self, order_id: int) -> list[str]:
+        """Today's log lines for an order, as JSON text (the spec's ``List[str]``)."""
+        if self.logger is None:
+            return []
+        return [json.dumps(event) for event in self.logger.get_order_history(order_id)]
+
+    def get_todays_order_summary(self) -> dict[str, int]:
+        if self.logger is None:
+            return {}
+        return self.logger.get_todays_summary()
+
+    # -- callbacks (they run on the broker's thread) -------------------------------------------------
+
+    def register_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self.order_handler.register_fill_callback(callback)
+
+    def register_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self.order_handler.register_status_callback(callback)
+
+    def register_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
+        self.order_handler.register_error_callback(callback)
+
+    def unregister_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self.order_handler.unregister_fill_callback(callback)
+
+    def unregister_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self.order_handler.unregister_status_callback(callback)
+
+    def unregister_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
+        self.order_handler.unregister_error_callback(callback)
