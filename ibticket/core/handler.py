@@ -229,7 +229,8 @@ class OrderExecutionHandler:
             return
         old = record.status
         if old in (OrderStatus.PENDING, OrderStatus.ERROR):
-            record.update_status(OrderStatus.SUBMITTED)
+            # A resubmitted remainder keeps the shares already filled in its status.
+            record.update_status(OrderStatus.PARTIALLY_FILLED if record.filled_quantity else OrderStatus.SUBMITTED)
         if len(record.attempts) == 1:
             self._log(
                 "log_submission", record, broker_order_id=attempt.order_id, attempt=1,
@@ -374,7 +375,10 @@ class OrderExecutionHandler:
         if old is OrderStatus.ERROR and new is OrderStatus.SUBMITTED:
             # The attempt is alive after all: resubmitting it now would double the order.
             self._cancel_retry(order_id)
-        elif _RANK.get(new, -1) <= _RANK.get(old, -1):
+            if record.filled_quantity:
+                new = OrderStatus.PARTIALLY_FILLED
+        elif new is OrderStatus.PENDING or _RANK.get(new, -1) <= _RANK.get(old, -1):
+            # Pending is never news once an order has been sent (and would strand a pending retry).
             return self._ignore_status(record, new, f"it is older than {old.value}")
         record.update_status(new)
         self._log("log_status_change", record, old, new, message)
@@ -442,7 +446,8 @@ class OrderExecutionHandler:
         return True
 
     def _mark_cancelled(self, record: OrderRecord, reason: str | None) -> None:
-        if record.status is OrderStatus.FILLED:
+        if record.status.is_terminal:
+            # Filled stays filled; and IB confirms one cancel twice (orderStatus and 202): log it once.
             return
         self._cancel_retry(record.order_id)
         record.update_status(OrderStatus.CANCELLED)
