@@ -53,10 +53,18 @@ def normalize_action(action: object) -> str:
     return text
 
 
+def _as_float(number: numbers.Real) -> float:
+    # An int beyond float range raises OverflowError; as a price or a size it is simply not finite.
+    try:
+        return float(number)
+    except OverflowError:
+        return math.inf
+
+
 def normalize_quantity(quantity: object) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, numbers.Real):
         raise OrderValidationError(f"Quantity must be a whole number of shares, not {quantity!r}")
-    value = float(quantity)
+    value = _as_float(quantity)
     if not math.isfinite(value):
         raise OrderValidationError("Quantity must be a finite number of shares")
     if value != int(value):
@@ -71,7 +79,7 @@ def normalize_quantity(quantity: object) -> int:
 def normalize_price(price: object, what: str) -> float:
     if isinstance(price, bool) or not isinstance(price, numbers.Real):
         raise OrderValidationError(f"{what} must be a number, not {price!r}")
-    value = float(price)
+    value = _as_float(price)
     if not math.isfinite(value):
         raise OrderValidationError(f"{what} must be a finite number")
     if value <= 0:
