@@ -100,17 +100,18 @@ class OrderLogger:
         self.close()
         self._ensure_dir()
         path = log_path(self.log_dir, day)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         os.fchmod(fd, 0o600)
-        # A previous crash may have left a torn last line: end it so the next event starts clean.
-        size = os.fstat(fd).st_size
-        if size:
-            with open(path, "rb") as existing:
-                existing.seek(size - 1)
-                if existing.read(1) != b"\n":
-                    os.write(fd, b"\n")
         self._fd, self._fd_day = fd, day
         return fd
+
+    @staticmethod
+    def _fence(fd: int) -> None:
+        # A crash, a short write (disk full) or another writer may have left a torn last line: end it so
+        # the next event starts on a line of its own. Checked before every append, not only at open.
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            os.write(fd, b"\n")
 
     def close(self) -> None:
         with_fd, self._fd = self._fd, None
@@ -135,6 +136,7 @@ class OrderLogger:
         with self._lock:
             if self.log_to_file:
                 fd = self._open(stamp.date())
+                self._fence(fd)
                 os.write(fd, line.encode("utf-8"))
                 if self.fsync:
                     os.fsync(fd)
