@@ -1,0 +1,15 @@
+"""Embedded paper gateway: a loopback TWS API server with simulated quotes, matching and fault injection.
+
+Stdlib only; it imports nothing from the rest of ibticket, so any TWS API client can use it.
+"""
+
+from .config import GatewayConfig
+from .faults import Faults
+from .records import Execution, OrderView, PositionView, QuoteView
+from .server import PaperGateway
+from .thread import GatewayThread
+
+__all__ = [
+    "Execution", "Faults", "GatewayConfig", "GatewayThread", "OrderView", "PaperGateway", "PositionView",
+    "QuoteView",
+]

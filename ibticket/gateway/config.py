@@ -1,0 +1,46 @@
+"""Settings of one paper gateway instance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class GatewayConfig:
+    """Everything that shapes the simulation; the defaults give a quiet, deterministic-enough paper account."""
+
+    seed: int = 1
+    # Seconds between autonomous random-walk steps; None means prices move only through set_price/set_quote.
+    tick_interval: float | None = 0.25
+    # Each fill is split into this many executions (an order of fewer shares gets one per share).
+    partial_fills: int = 1
+    # Seconds between the executions of one split fill.
+    fill_interval: float = 0.0
+    start_cash: float = 1_000_000.0
+    account: str = "DU1234567"
+    # False keeps market orders working (unfilled) until set_market_orders_fill(True), like a halted market.
+    market_orders_fill: bool = True
+    commission_per_share: float = 0.005
+    min_commission: float = 1.0
+    # IB's intraday stock margin: buying power is four times the available funds.
+    initial_margin_rate: float = 0.25
+    # Real TWS greets every client with 2104/2106/2158 "farm connection is OK" notices (error messages!).
+    farm_status_messages: bool = True
+    # None: look up resources/ the usual way (see universe.find_resources_dir).
+    resources_dir: Path | None = None
+    max_frame_bytes: int = 1 << 20
+    # A peer that has not finished the handshake by then is disconnected.
+    handshake_timeout: float = 10.0
+    # A client that stops reading gets disconnected once this much output is queued for it.
+    max_write_buffer: int = 8 << 20
+
+    def __post_init__(self) -> None:
+        if self.partial_fills < 1:
+            raise ValueError("partial_fills must be >= 1")
+        if self.fill_interval < 0:
+            raise ValueError("fill_interval must be >= 0")
+        if self.tick_interval is not None and self.tick_interval <= 0:
+            raise ValueError("tick_interval must be > 0 or None")
+        if not self.account:
+            raise ValueError("account must not be empty")

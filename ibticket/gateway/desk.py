@@ -1,0 +1,466 @@
+"""The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
+
+Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
+commissionReport. Faults may reorder, duplicate or add messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Protocol
+
+from . import messages as msg
+from .account import Account, corrected_holding
+from .book import OrderBook, WorkingOrder
+from .config import GatewayConfig
+from .faults import Faults
+from .market import Market
+from .matching import (
+    SUPPORTED_ORDER_TYPES,
+    SUPPORTED_TIFS,
+    commission_for,
+    displayed_size,
+    fill_price,
+    reference_price,
+    split_quantity,
+    stop_triggered,
+)
+from .messages import Fields
+from .records import Execution
+from .requests import PlaceOrder
+from .universe import Instrument, Universe
+
+log = logging.getLogger(__name__)
+
+CANCELED_TEXT = "Order Canceled - reason:"
+MARGIN_TEXT = (
+    "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY "
+    "WITH LOAN VALUE [{elv:.2f} USD] MUST EXCEED THE INITIAL MARGIN [{margin:.2f} USD]"
+)
+
+
+class DeskHost(Protocol):
+    def send_to_client(self, client_id: int, fields: Fields) -> None: ...
+
+    def account_changed(self, symbol: str) -> None: ...
+
+    def drop_all_connections(self) -> int: ...
+
+
+class OrderRejected(Exception):
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+def now() -> datetime:
+    return datetime.now().astimezone()
+
+
+class TradingDesk:
+    def __init__(
+        self, config: GatewayConfig, universe: Universe, market: Market, account: Account, book: OrderBook,
+        faults: Faults, host: DeskHost,
+    ) -> None:
+        self._config = config
+        self._universe = universe
+        self._market = market
+        self._account = account
+        self._book = book
+        self._faults = faults
+        self._host = host
+        self.market_orders_fill = config.market_orders_fill
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Orders whose pending cancel must be answered with 10148 once their fill completes.
+        self._answer_10148: set[int] = set()
+
+    # --- entry points ------------------------------------------------------------------------------
+    def place_order(self, client_id: int, req: PlaceOrder) -> None:
+        existing = self._book.get(client_id, req.order_id)
+        if existing is not None and existing.is_live:
+            self._modify(existing, req)
+            return
+        if existing is not None and existing.status == "Filled":
+            self._error(client_id, req.order_id, 104, "Can't modify a filled order")
+            return
+        if req.what_if:
+            self._what_if(client_id, req)
+            return
+        if existing is not None or self._book.is_used_id(client_id, req.order_id):
+            self._error(client_id, req.order_id, 103, "Duplicate order id")
+            return
+        self._book.note_order_id(client_id, req.order_id)
+        try:
+            inst = self._validate(req)
+        except OrderRejected as exc:
+            self._error(client_id, req.order_id, exc.code, exc.text)
+            return
+        order = WorkingOrder(
+            order_id=req.order_id, client_id=client_id, perm_id=self._book.new_perm_id(), instrument=inst,
+            action=req.action, total_qty=float(req.total_qty or 0), order_type=req.order_type,
+            lmt_price=req.lmt_price, aux_price=req.aux_price, tif=req.tif or "DAY", order_ref=req.order_ref,
+            account=self._account.account_id, oca_group=req.oca_group, outside_rth=req.outside_rth,
+            placed_at=now(),
+        )
+        reject = self._faults.take_reject()
+        if reject is None:
+            try:
+                self._check_margin(order)
+            except OrderRejected as exc:
+                reject = exc
+        if reject is not None:
+            self._reject(order, reject.code, reject.text)
+            return
+        order.status = "Submitted" if order.order_type == "LMT" else "PreSubmitted"
+        self._book.add(order)
+        self._send(order.client_id, msg.open_order(order), *self._status(order))
+        self._match(order, resting=False)
+
+    def cancel_order(self, client_id: int, order_id: int) -> None:
+        order = self._book.get(client_id, order_id)
+        if order is None:
+            self._error(client_id, order_id, 10147, f"OrderId {order_id} that needs to be cancelled is not found.")
+            return
+        if not order.is_live:
+            self._error(client_id, order_id, 10148, self._cannot_cancel_text(order))
+            return
+        if self._faults.take_fill_on_cancel():
+            # The fill "reached the exchange first": it is reported, then the cancel is refused.
+            self._answer_10148.add(order.perm_id)
+            if not order.filling:
+                quote = self._market.quote(order.instrument.symbol)
+                touch = quote.ask if order.action == "BUY" else quote.bid
+                price = order.lmt_price if order.order_type in ("LMT", "STP LMT") and order.lmt_price else touch
+                self._execute(order, order.remaining, price)
+            return
+        if order.filling:
+            order.cancel_requested = True
+            return
+        self._cancel(order, "Cancelled by Trader")
+
+    def global_cancel(self) -> None:
+        for order in self._book.live_orders():
+            if order.filling:
+                order.cancel_requested = True
+            else:
+                self._cancel(order, "Cancelled by Trader")
+
+    def expire_day_orders(self) -> int:
+        """End of the trading day: DAY orders still working are cancelled by the system."""
+        expired = [o for o in self._book.live_orders() if o.tif == "DAY" and not o.filling]
+        for order in expired:
+            self._cancel(order, "Cancelled by System")
+        return len(expired)
+
+    def on_market(self, symbols: Iterable[str]) -> None:
+        for symbol in symbols:
+            for order in sorted(self._book.live_orders(symbol=symbol), key=lambda o: o.placed_at):
+                self._match(order, resting=True)
+
+    def release_market_orders(self, enabled: bool) -> None:
+        self.market_orders_fill = enabled
+        if enabled:
+            self.on_market({o.instrument.symbol for o in self._book.live_orders()})
+
+    def correct_execution(self, exec_id: str, price: float | None, shares: float | None) -> str:
+        original = self._book.execution(exec_id)
+        if original is None:
+            raise KeyError(f"unknown execId {exec_id!r}")
+        new_price = original.price if price is None else float(price)
+        new_shares = original.shares if shares is None else float(shares)
+        if not (math.isfinite(new_price) and new_price > 0 and math.isfinite(new_shares) and new_shares > 0):
+            raise ValueError("a correction needs a positive price and share count")
+        sign = 1 if original.side == "BOT" else -1
+        holding = self._account.holdings[original.symbol]
+        corrected_holding(holding, sign, (original.shares, original.price), (new_shares, new_price))
+        self._account.adjust_cash(-sign * (new_shares * new_price - original.shares * original.price))
+        cum = original.cum_qty + new_shares - original.shares
+        avg = original.avg_price + (new_shares * new_price - original.shares * original.price) / cum if cum else 0.0
+        correction = Execution(
+            exec_id=self._book.correction_id(exec_id), order_id=original.order_id, perm_id=original.perm_id,
+            client_id=original.client_id, symbol=original.symbol, con_id=original.con_id, side=original.side,
+            shares=new_shares, price=new_price, cum_qty=cum, avg_price=avg, order_ref=original.order_ref,
+            time=now(), account=original.account, exchange=original.exchange, commission=0.0,
+            realized_pnl=None, corrects=exec_id,
+        )
+        self._book.add_execution(correction)
+        inst = self._universe.get(original.symbol)
+        self._send(original.client_id, msg.exec_details(-1, correction, inst), msg.commission_report(correction))
+        self._host.account_changed(original.symbol)
+        return correction.exec_id
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # --- validation --------------------------------------------------------------------------------
+    def _validate(self, req: PlaceOrder) -> Instrument:
+        c = req.contract
+        inst = self._universe.resolve(
+            con_id=c.con_id, symbol=c.symbol, sec_type=c.sec_type, currency=c.currency, exchange=c.exchange,
+            primary_exchange=c.primary_exchange,
+        )
+        if inst is None:
+            raise OrderRejected(200, "No security definition has been found for the request")
+        if req.action not in ("BUY", "SELL"):
+            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Invalid action: {req.action!r}")
+        if req.order_type not in SUPPORTED_ORDER_TYPES:
+            raise OrderRejected(387, f"Unsupported order type for this exchange and security type: {req.order_type!r}")
+        if (req.tif or "DAY") not in SUPPORTED_TIFS:
+            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Unsupported time in force: {req.tif!r}")
+        if req.parent_id or not req.transmit:
+            raise OrderRejected(
+                321, "Error validating request.-'bN' : cause - The paper gateway does not support attached "
+                "(parent/child) or untransmitted orders")
+        if req.account and req.account != self._account.account_id:
+            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Invalid account: {req.account!r}")
+        qty = req.total_qty
+        if qty is None or qty == 0:
+            raise OrderRejected(434, "The order size cannot be zero")
+        if not math.isfinite(qty) or qty < 0:
+            raise OrderRejected(321, "Error validating request.-'bN' : cause - Invalid order size")
+        if qty != int(qty):
+            raise OrderRejected(10318, "This order doesn't support fractional quantity trading")
+        needs = {"LMT": ("lmt",), "STP": ("aux",), "STP LMT": ("lmt", "aux"), "MKT": ()}[req.order_type]
+        for which in needs:
+            price = req.lmt_price if which == "lmt" else req.aux_price
+            label = "limit" if which == "lmt" else "stop"
+            if price is None or not math.isfinite(price) or price <= 0:
+                raise OrderRejected(
+                    321, f"Error validating request.-'bN' : cause - The {label} price must be a positive number")
+            if not _on_tick(price, inst.min_tick):
+                raise OrderRejected(
+                    110, "The price does not conform to the minimum price variation for this contract.")
+        return inst
+
+    def _exposure_after(
+        self, order: WorkingOrder, replacing: WorkingOrder | None = None
+    ) -> dict[str, tuple[float, float]]:
+        symbol = order.instrument.symbol
+        quote = self._market.quote(symbol)
+        qty = self._account.position(symbol) + order.sign * order.remaining
+        for other in self._book.live_orders(symbol=symbol):
+            if other is not replacing and other is not order:
+                qty += other.sign * other.remaining
+        return {symbol: (qty, reference_price(order, quote))}
+
+    def _check_margin(self, order: WorkingOrder, replacing: WorkingOrder | None = None) -> None:
+        marks = self._mark
+        margin = self._account.margin_after(self._exposure_after(order, replacing), marks)
+        elv = self._account.net_liquidation(marks)
+        if margin > elv:
+            raise OrderRejected(201, MARGIN_TEXT.format(elv=elv, margin=margin))
+
+    def _mark(self, symbol: str) -> float:
+        return self._market.quote(symbol).last
+
+    # --- order life cycle --------------------------------------------------------------------------
+    def _reject(self, order: WorkingOrder, code: int, text: str) -> None:
+        order.status = "Cancelled"
+        order.completed_at = now()
+        order.completed_status = text
+        self._book.add(order)
+        self._error(order.client_id, order.order_id, code, text)
+        self._send(order.client_id, *self._status(order))
+
+    def _modify(self, order: WorkingOrder, req: PlaceOrder) -> None:
+        cid, oid = order.client_id, order.order_id
+        if order.filling:
+            self._error(cid, oid, 2102, "Unable to modify this order as it is still being processed.")
+            return
+        try:
+            inst = self._validate(req)
+            if inst is not order.instrument or req.action != order.action:
+                raise OrderRejected(105, "Order being modified does not match original order.")
+            if float(req.total_qty or 0) <= order.filled:
+                raise OrderRejected(105, "Order being modified does not match original order: "
+                                         "quantity is not above the filled quantity.")
+            changed = WorkingOrder(
+                order_id=oid, client_id=cid, perm_id=order.perm_id, instrument=inst, action=order.action,
+                total_qty=float(req.total_qty or 0), order_type=req.order_type, lmt_price=req.lmt_price,
+                aux_price=req.aux_price, tif=req.tif or order.tif, order_ref=req.order_ref, account=order.account,
+                filled=order.filled,
+            )
+            self._check_margin(changed, replacing=order)
+        except OrderRejected as exc:
+            self._error(cid, oid, exc.code, exc.text)
+            return
+        if changed.aux_price != order.aux_price:
+            order.triggered = False
+        order.total_qty, order.order_type = changed.total_qty, changed.order_type
+        order.lmt_price, order.aux_price = changed.lmt_price, changed.aux_price
+        order.tif, order.order_ref = changed.tif, changed.order_ref
+        if order.status == "PreSubmitted" and order.order_type == "LMT":
+            order.status = "Submitted"
+        self._send(cid, msg.open_order(order), *self._status(order))
+        self._match(order, resting=False)
+
+    def _cancel(self, order: WorkingOrder, completed_status: str) -> None:
+        order.status = "Cancelled"
+        order.filling = False
+        order.cancel_requested = False
+        order.completed_at = now()
+        order.completed_status = completed_status
+        self._send(order.client_id, *self._status(order))
+        self._error(order.client_id, order.order_id, 202, CANCELED_TEXT)
+
+    def _cannot_cancel_text(self, order: WorkingOrder) -> str:
+        return f"OrderId {order.order_id} that needs to be cancelled cannot be cancelled, state: {order.status}."
+
+    def _what_if(self, client_id: int, req: PlaceOrder) -> None:
+        try:
+            inst = self._validate(req)
+        except OrderRejected as exc:
+            self._error(client_id, req.order_id, exc.code, exc.text)
+            return
+        probe = WorkingOrder(
+            order_id=req.order_id, client_id=client_id, perm_id=0, instrument=inst, action=req.action,
+            total_qty=float(req.total_qty or 0), order_type=req.order_type, lmt_price=req.lmt_price,
+            aux_price=req.aux_price, tif=req.tif or "DAY", order_ref=req.order_ref,
+            account=self._account.account_id,
+        )
+        marks = self._mark
+        before = self._account.init_margin(marks)
+        after = self._account.margin_after(self._exposure_after(probe), marks)
+        elv = self._account.net_liquidation(marks)
+        commission = commission_for(probe.total_qty, self._config.commission_per_share, self._config.min_commission)
+        figures = {
+            "initMarginBefore": before, "maintMarginBefore": before, "equityWithLoanBefore": elv,
+            "initMarginChange": after - before, "maintMarginChange": after - before, "equityWithLoanChange": 0.0,
+            "initMarginAfter": after, "maintMarginAfter": after, "equityWithLoanAfter": elv,
+            "commission": commission, "minCommission": commission, "maxCommission": commission,
+        }
+        what_if = {k: f"{v:.2f}" for k, v in figures.items()}
+        what_if["commissionCurrency"] = "USD"
+        probe.status = "PreSubmitted"
+        self._send(client_id, msg.open_order(probe, what_if=what_if))
+
+    # --- matching and fills ------------------------------------------------------------------------
+    def _match(self, order: WorkingOrder, resting: bool) -> None:
+        if not order.is_live or order.filling:
+            return
+        quote = self._market.quote(order.instrument.symbol)
+        if order.is_stop and not order.triggered and stop_triggered(order, quote):
+            order.triggered = True
+            order.status = "Submitted"
+            self._send(order.client_id, *self._status(order))
+        market_like = order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
+        price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
+        if order.tif == "IOC":
+            qty = 0.0 if price is None else min(order.remaining, displayed_size(order, quote))
+            if qty > 0 and price is not None:
+                self._execute(order, qty, price, cancel_rest=True)
+            else:
+                self._cancel(order, "Cancelled")
+            return
+        if price is not None:
+            self._execute(order, order.remaining, price)
+
+    def _execute(self, order: WorkingOrder, qty: float, price: float, cancel_rest: bool = False) -> None:
+        chunks = split_quantity(qty, self._config.partial_fills)
+        order.filling = True
+        drop_after = self._faults.drop_after_executions
+        self._faults.drop_after_executions = None
+        if self._config.fill_interval > 0 and len(chunks) > 1:
+            task = asyncio.get_running_loop().create_task(
+                self._run_chunks(order, chunks, price, cancel_rest, drop_after))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        for index, shares in enumerate(chunks):
+            if index and order.cancel_requested and order.perm_id not in self._answer_10148:
+                break
+            self._fill_chunk(order, shares, price)
+            self._maybe_drop(drop_after, index + 1, len(chunks))
+        self._finish(order, cancel_rest)
+
+    async def _run_chunks(
+        self, order: WorkingOrder, chunks: list[float], price: float, cancel_rest: bool, drop_after: int | None,
+    ) -> None:
+        try:
+            for index, shares in enumerate(chunks):
+                if index:
+                    await asyncio.sleep(self._config.fill_interval)
+                    if order.cancel_requested and order.perm_id not in self._answer_10148:
+                        break
+                if not order.is_live:
+                    return
+                self._fill_chunk(order, shares, price)
+                self._maybe_drop(drop_after, index + 1, len(chunks))
+            self._finish(order, cancel_rest)
+        except Exception:
+            log.exception("fill sequence for order %s failed", order.order_id)
+            order.filling = False
+
+    def _maybe_drop(self, drop_after: int | None, done: int, total: int) -> None:
+        if drop_after is not None and (done == drop_after or (done == total and drop_after >= total)):
+            self._host.drop_all_connections()
+
+    def _finish(self, order: WorkingOrder, cancel_rest: bool) -> None:
+        order.filling = False
+        if order.is_live and (cancel_rest or order.cancel_requested):
+            self._cancel(order, "Cancelled" if cancel_rest else "Cancelled by Trader")
+        if order.perm_id in self._answer_10148 and not order.is_live:
+            self._answer_10148.discard(order.perm_id)
+            self._error(order.client_id, order.order_id, 10148, self._cannot_cancel_text(order))
+
+    def _fill_chunk(self, order: WorkingOrder, shares: float, price: float) -> None:
+        inst = order.instrument
+        before = order.filled
+        filled = before + shares
+        order.avg_fill_price = (order.avg_fill_price * before + price * shares) / filled
+        order.filled = filled
+        order.last_fill_price = price
+        total_commission = commission_for(filled, self._config.commission_per_share, self._config.min_commission)
+        commission = total_commission - order.commission_paid
+        order.commission_paid = total_commission
+        realized = self._account.apply_fill(inst, order.sign, shares, price, commission)
+        when = now()
+        if order.remaining <= 1e-9:
+            order.status = "Filled"
+            order.completed_at = when
+            order.completed_status = "Filled"
+        else:
+            order.status = "Submitted"
+        execution = Execution(
+            exec_id=self._book.new_exec_id(), order_id=order.order_id, perm_id=order.perm_id,
+            client_id=order.client_id, symbol=inst.symbol, con_id=inst.con_id,
+            side="BOT" if order.action == "BUY" else "SLD", shares=shares, price=price, cum_qty=filled,
+            avg_price=order.avg_fill_price, order_ref=order.order_ref, time=when, account=order.account,
+            exchange=inst.exec_venue, commission=commission, realized_pnl=realized,
+        )
+        self._book.add_execution(execution)
+        details = msg.exec_details(-1, execution, inst)
+        status = self._status(order)
+        if self._faults.take_status_first():
+            self._send(order.client_id, *status, details)
+        else:
+            self._send(order.client_id, details, *status)
+        self._send(order.client_id, msg.open_order(order), msg.commission_report(execution))
+        if order.status == "Filled" and self._faults.take_stale_status():
+            self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
+        self._host.account_changed(inst.symbol)
+
+    # --- output ------------------------------------------------------------------------------------
+    def _status(self, order: WorkingOrder) -> list[Fields]:
+        fields = msg.order_status(order)
+        return [fields, fields] if self._faults.take_duplicate_status() else [fields]
+
+    def _send(self, client_id: int, *messages: Fields) -> None:
+        for fields in messages:
+            self._host.send_to_client(client_id, fields)
+
+    def _error(self, client_id: int, order_id: int, code: int, text: str) -> None:
+        self._host.send_to_client(client_id, msg.error(order_id, code, text))
+
+
+def _on_tick(price: float, tick: float) -> bool:
+    steps = price / tick
+    return abs(steps - round(steps)) < 1e-6

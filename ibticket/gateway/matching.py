@@ -1,0 +1,76 @@
+"""Matching rules: when an order can trade against the simulated quote, at what price and how much."""
+
+from __future__ import annotations
+
+from .book import WorkingOrder
+from .market import Quote
+
+SUPPORTED_ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT")
+SUPPORTED_TIFS = ("DAY", "GTC", "IOC")
+
+
+def stop_triggered(order: WorkingOrder, quote: Quote) -> bool:
+    """Stops trigger on the last price, as IB's default trigger method does for US stocks."""
+    if order.aux_price is None:
+        return False
+    if order.action == "BUY":
+        return quote.last >= order.aux_price
+    return quote.last <= order.aux_price
+
+
+def acts_as_market(order: WorkingOrder) -> bool:
+    return order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
+
+
+def fill_price(order: WorkingOrder, quote: Quote, resting: bool) -> float | None:
+    """The price the order trades at now, or None when it cannot trade.
+
+    Marketable orders take the touch (BUY at the ask, SELL at the bid). A resting limit that the market
+    moved through fills at its own limit price: it was first in line at that price.
+    """
+    if order.is_stop and not order.triggered:
+        return None
+    if acts_as_market(order):
+        touch = quote.ask if order.action == "BUY" else quote.bid
+        return touch if touch > 0 else None
+    limit = order.lmt_price
+    if limit is None:
+        return None
+    if order.action == "BUY":
+        if quote.ask <= 0 or quote.ask > limit:
+            return None
+        return limit if resting else quote.ask
+    if quote.bid <= 0 or quote.bid < limit:
+        return None
+    return limit if resting else quote.bid
+
+
+def displayed_size(order: WorkingOrder, quote: Quote) -> float:
+    """What an IOC order can take now: the size shown at the touch it trades against."""
+    return float(quote.ask_size if order.action == "BUY" else quote.bid_size)
+
+
+def reference_price(order: WorkingOrder, quote: Quote) -> float:
+    """The price used for the margin check of an order that has not traded yet."""
+    if order.order_type in ("LMT", "STP LMT") and order.lmt_price:
+        return order.lmt_price
+    if order.order_type == "STP" and order.aux_price:
+        return order.aux_price
+    return quote.ask if order.action == "BUY" else quote.bid
+
+
+def split_quantity(qty: float, parts: int) -> list[float]:
+    """Split a fill into at most `parts` executions of whole shares (fractions go to the last one)."""
+    whole = int(qty)
+    parts = max(1, min(parts, whole)) if whole >= 1 else 1
+    if parts == 1:
+        return [qty]
+    base, extra = divmod(whole, parts)
+    chunks = [float(base + (1 if i < extra else 0)) for i in range(parts)]
+    chunks[-1] += qty - whole
+    return chunks
+
+
+def commission_for(total_shares: float, per_share: float, minimum: float) -> float:
+    """IB-style fixed commission for an order's cumulative shares (the minimum applies per order)."""
+    return max(minimum, per_share * total_shares)

@@ -1,0 +1,302 @@
+"""Incoming TWS requests (server version 176): parsers from text fields to typed records.
+
+Numbers are parsed leniently, like TWS: an empty field is "unset". Anything else that is not a number
+raises MalformedRequest, which the session answers with an error message instead of crashing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from .protocol import UNSET_DOUBLE, UNSET_INTEGER
+
+
+class MalformedRequest(Exception):
+    """A request whose fields cannot be read; req_id is the request/order id if it was readable."""
+
+    def __init__(self, message: str, req_id: int = -1) -> None:
+        super().__init__(message)
+        self.req_id = req_id
+
+
+class Cursor:
+    """Sequential reader over a message's fields (field 0, the message id, is already consumed)."""
+
+    def __init__(self, fields: list[str], start: int = 1) -> None:
+        self._fields = fields
+        self._pos = start
+
+    def _next(self, what: str) -> str:
+        if self._pos >= len(self._fields):
+            raise MalformedRequest(f"message truncated before {what}")
+        value = self._fields[self._pos]
+        self._pos += 1
+        return value
+
+    def text(self, what: str = "text") -> str:
+        return self._next(what)
+
+    def int(self, what: str = "int", default: int = 0) -> int:
+        raw = self._next(what).strip()
+        if raw == "":
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            pass
+        try:
+            number = float(raw)
+        except ValueError:
+            raise MalformedRequest(f"{what} is not a number: {raw[:20]!r}") from None
+        if not math.isfinite(number) or not number.is_integer() or abs(number) > 2**63:
+            raise MalformedRequest(f"{what} is not an integer: {raw[:20]!r}")
+        return int(number)
+
+    def opt_float(self, what: str = "float") -> float | None:
+        """A double, None when empty or UNSET; "Infinite"/"nan" are kept so validation can refuse them."""
+        raw = self._next(what).strip()
+        if raw == "":
+            return None
+        if raw in ("Infinite", "Infinity"):
+            return math.inf
+        try:
+            number = float(raw)
+        except ValueError:
+            raise MalformedRequest(f"{what} is not a number: {raw[:20]!r}") from None
+        return None if number == UNSET_DOUBLE else number
+
+    def float(self, what: str = "float", default: float = 0.0) -> float:
+        value = self.opt_float(what)
+        return default if value is None else value
+
+    def bool(self, what: str = "flag") -> bool:
+        raw = self._next(what).strip().lower()
+        if raw in ("", "0", "false"):
+            return False
+        if raw in ("1", "true"):
+            return True
+        try:
+            return float(raw) != 0
+        except ValueError:
+            raise MalformedRequest(f"{what} is not a flag: {raw[:20]!r}") from None
+
+    def skip(self, count: int) -> None:
+        if count < 0 or self._pos + count > len(self._fields):
+            raise MalformedRequest("message truncated")
+        self._pos += count
+
+    @property
+    def remaining(self) -> int:
+        return len(self._fields) - self._pos
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    con_id: int
+    symbol: str
+    sec_type: str
+    last_trade_date: str
+    strike: float | None
+    right: str
+    multiplier: str
+    exchange: str
+    primary_exchange: str
+    currency: str
+    local_symbol: str
+    trading_class: str
+
+
+def read_contract(c: Cursor) -> ContractSpec:
+    return ContractSpec(
+        con_id=c.int("conId"), symbol=c.text("symbol").strip().upper(), sec_type=c.text("secType").strip().upper(),
+        last_trade_date=c.text("lastTradeDate"), strike=c.opt_float("strike"), right=c.text("right"),
+        multiplier=c.text("multiplier"), exchange=c.text("exchange").strip().upper(),
+        primary_exchange=c.text("primaryExchange").strip().upper(), currency=c.text("currency").strip().upper(),
+        local_symbol=c.text("localSymbol"), trading_class=c.text("tradingClass"),
+    )
+
+
+# --- order entry -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PlaceOrder:
+    order_id: int
+    contract: ContractSpec
+    action: str
+    total_qty: float | None
+    order_type: str
+    lmt_price: float | None
+    aux_price: float | None
+    tif: str
+    oca_group: str
+    account: str
+    order_ref: str
+    transmit: bool
+    parent_id: int
+    outside_rth: bool
+    what_if: bool
+
+
+def parse_place_order(fields: list[str]) -> PlaceOrder:
+    c = Cursor(fields)
+    order_id = c.int("orderId")
+    try:
+        contract = read_contract(c)
+        c.skip(2)  # secIdType secId
+        action = c.text("action").strip().upper()
+        total_qty = c.opt_float("totalQuantity")
+        order_type = " ".join(c.text("orderType").strip().upper().split())
+        lmt_price = c.opt_float("lmtPrice")
+        aux_price = c.opt_float("auxPrice")
+        tif = c.text("tif").strip().upper()
+        oca_group = c.text("ocaGroup")
+        account = c.text("account")
+        c.skip(2)  # openClose origin
+        order_ref = c.text("orderRef")
+        transmit = c.bool("transmit")
+        parent_id = c.int("parentId")
+        c.skip(4)  # blockOrder sweepToFill displaySize triggerMethod
+        outside_rth = c.bool("outsideRth")
+        c.skip(1)  # hidden
+        what_if = _read_what_if(c, contract.sec_type)
+    except MalformedRequest as exc:
+        raise MalformedRequest(str(exc), order_id) from None
+    return PlaceOrder(
+        order_id=order_id, contract=contract, action=action, total_qty=total_qty, order_type=order_type,
+        lmt_price=lmt_price, aux_price=aux_price, tif=tif, oca_group=oca_group, account=account,
+        order_ref=order_ref, transmit=transmit, parent_id=parent_id, outside_rth=outside_rth, what_if=what_if,
+    )
+
+
+def _read_what_if(c: Cursor, sec_type: str) -> bool:
+    """Walk the optional blocks of placeOrder (same conditions as the clients' encoders) up to whatIf.
+
+    A message that ends early just means "no whatIf": only the fixed head is needed to trade.
+    """
+    try:
+        if sec_type == "BAG":
+            legs = c.int("comboLegsCount")
+            c.skip(8 * legs)
+            c.skip(c.int("orderComboLegsCount"))
+            c.skip(2 * c.int("smartComboRoutingParamsCount"))
+        c.skip(30)  # sharesAllocation .. volatilityType
+        if c.text("deltaNeutralOrderType"):
+            c.skip(1 + 8)
+        else:
+            c.skip(1)
+        c.skip(6)  # continuousUpdate .. scaleSubsLevelSize
+        increment = c.float("scalePriceIncrement")
+        if 0 < increment < UNSET_DOUBLE:
+            c.skip(7)
+        c.skip(3)  # scaleTable activeStartTime activeStopTime
+        if c.text("hedgeType"):
+            c.skip(1)
+        c.skip(4)  # optOutSmartRouting clearingAccount clearingIntent notHeld
+        if c.bool("deltaNeutralContractPresent"):
+            c.skip(3)
+        if c.text("algoStrategy"):
+            c.skip(2 * c.int("algoParamsCount"))
+        c.skip(1)  # algoId
+        return c.bool("whatIf")
+    except MalformedRequest:
+        return False
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    order_id: int
+
+
+def parse_cancel_order(fields: list[str]) -> CancelOrder:
+    c = Cursor(fields)
+    c.skip(1)  # version
+    return CancelOrder(order_id=c.int("orderId"))
+
+
+# --- reference and market data -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReqContractDetails:
+    req_id: int
+    contract: ContractSpec
+
+
+def parse_req_contract_details(fields: list[str]) -> ReqContractDetails:
+    c = Cursor(fields)
+    c.skip(1)
+    req_id = c.int("reqId")
+    try:
+        return ReqContractDetails(req_id=req_id, contract=read_contract(c))
+    except MalformedRequest as exc:
+        raise MalformedRequest(str(exc), req_id) from None
+
+
+@dataclass(frozen=True)
+class ReqMktData:
+    req_id: int
+    contract: ContractSpec
+    generic_ticks: str
+    snapshot: bool
+
+
+def parse_req_mkt_data(fields: list[str]) -> ReqMktData:
+    c = Cursor(fields)
+    c.skip(1)
+    req_id = c.int("reqId")
+    try:
+        contract = read_contract(c)
+        if contract.sec_type == "BAG":
+            c.skip(4 * c.int("comboLegsCount"))
+        if c.bool("deltaNeutralContractPresent"):
+            c.skip(3)
+        generic = c.text("genericTickList")
+        snapshot = c.bool("snapshot")
+    except MalformedRequest as exc:
+        raise MalformedRequest(str(exc), req_id) from None
+    return ReqMktData(req_id=req_id, contract=contract, generic_ticks=generic, snapshot=snapshot)
+
+
+@dataclass(frozen=True)
+class ExecFilter:
+    req_id: int
+    client_id: int
+    account: str
+    time: str
+    symbol: str
+    sec_type: str
+    exchange: str
+    side: str
+
+
+def parse_req_executions(fields: list[str]) -> ExecFilter:
+    c = Cursor(fields)
+    c.skip(1)
+    req_id = c.int("reqId")
+    try:
+        return ExecFilter(
+            req_id=req_id, client_id=c.int("clientId"), account=c.text("acctCode").strip(),
+            time=c.text("time").strip(), symbol=c.text("symbol").strip().upper(),
+            sec_type=c.text("secType").strip().upper(), exchange=c.text("exchange").strip().upper(),
+            side=c.text("side").strip().upper(),
+        )
+    except MalformedRequest as exc:
+        raise MalformedRequest(str(exc), req_id) from None
+
+
+def versioned_ints(fields: list[str], *names: str) -> list[int]:
+    """Messages of the form [id, version, int, int, ...]."""
+    c = Cursor(fields)
+    c.skip(1)
+    return [c.int(name) for name in names]
+
+
+def plain_ints(fields: list[str], *names: str) -> list[int]:
+    """Messages of the form [id, int, int, ...] (the newer, unversioned ones)."""
+    c = Cursor(fields)
+    return [c.int(name) for name in names]
+
+
+__all__ = [
+    "UNSET_INTEGER", "CancelOrder", "ContractSpec", "Cursor", "ExecFilter", "MalformedRequest", "PlaceOrder",
+    "ReqContractDetails", "ReqMktData", "parse_cancel_order", "parse_place_order", "parse_req_contract_details",
+    "parse_req_executions", "parse_req_mkt_data", "plain_ints", "versioned_ints",
+]

@@ -1,0 +1,506 @@
+"""One client connection: handshake, request dispatch and the ordered (optionally delayed) output."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from . import messages as msg
+from .market import Quote
+from .messages import Fields
+from .protocol import (
+    HANDSHAKE_PREFIX,
+    SERVER_VERSION,
+    ProtocolError,
+    encode_fields,
+    frame_length,
+    negotiate,
+    parse_hello,
+    split_fields,
+)
+from .requests import (
+    ContractSpec,
+    Cursor,
+    ExecFilter,
+    MalformedRequest,
+    parse_cancel_order,
+    parse_place_order,
+    parse_req_contract_details,
+    parse_req_executions,
+    parse_req_mkt_data,
+    plain_ints,
+    versioned_ints,
+)
+from .universe import MARKET_RULE_ID, Instrument
+
+if TYPE_CHECKING:
+    from .server import PaperGateway
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID_IN_USE = "Unable to connect as the client id is already in use. Retry with a unique client id."
+FARM_NOTICES = (
+    (2104, "Market data farm connection is OK:usfarm"),
+    (2106, "HMDS data farm connection is OK:ushmds"),
+    (2158, "Sec-def data farm connection is OK:secdefnj"),
+)
+
+
+@dataclass
+class MarketDataSub:
+    req_id: int
+    instrument: Instrument
+    # tick type -> last value sent, so that only changes are streamed
+    sent: dict[int, float] = field(default_factory=dict)
+
+
+class ClientSession:
+    def __init__(self, gateway: PaperGateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._gw = gateway
+        self._reader = reader
+        self._writer = writer
+        self.peer = writer.get_extra_info("peername")
+        self.client_id: int | None = None
+        self.version = 0
+        self.closed = False
+        self.market_data: dict[int, MarketDataSub] = {}
+        self.account_updates = False
+        self.positions_subscribed = False
+        self.multi_subs: set[int] = set()
+        self.pnl_subs: set[int] = set()
+        self._sent_values: dict[tuple[str, str], str] = {}
+        self._pending: deque[tuple[float, bytes]] = deque()
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------------
+    async def run(self) -> None:
+        try:
+            if await self._handshake():
+                while not self.closed:
+                    self._dispatch(split_fields(await self._read_frame()))
+        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+            pass
+        except ProtocolError as exc:
+            log.info("closing %s: %s", self.peer, exc)
+            self.send(msg.error(-1, 320, f"Error reading request: {exc}"))
+        except Exception:
+            log.exception("session %s failed", self.peer)
+        finally:
+            self.close()
+            self._gw.session_ended(self)
+
+    async def _handshake(self) -> bool:
+        timeout = self._gw.config.handshake_timeout
+        prefix = await asyncio.wait_for(self._reader.readexactly(len(HANDSHAKE_PREFIX)), timeout)
+        if prefix != HANDSHAKE_PREFIX:
+            raise ProtocolError("connection does not start with API\\0")
+        low, high, _options = parse_hello(await asyncio.wait_for(self._read_frame(), timeout))
+        version = negotiate(low, high)
+        if version is None:
+            self.send(msg.error(-1, 503, f"The paper gateway speaks TWS API server version {SERVER_VERSION} only; "
+                                         f"the client offered v{low}..{high}. Please upgrade the client."))
+            return False
+        self.version = version
+        self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
+        # startApi must follow; a peer that stalls here would hold a connection slot forever.
+        deadline = asyncio.get_running_loop().time() + timeout
+        while self.client_id is None and not self.closed:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise TimeoutError
+            self._dispatch(split_fields(await asyncio.wait_for(self._read_frame(), remaining)))
+        return not self.closed
+
+    async def _read_frame(self) -> bytes:
+        size = frame_length(await self._reader.readexactly(4))
+        if size > self._gw.config.max_frame_bytes:
+            raise ProtocolError(f"frame of {size} bytes exceeds the {self._gw.config.max_frame_bytes} byte limit")
+        return await self._reader.readexactly(size)
+
+    def close(self) -> None:
+        """Close after flushing what is already written (the peer sees an orderly FIN)."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._flusher is not None:
+            self._flusher.cancel()
+        self._pending.clear()
+        with contextlib.suppress(Exception):
+            self._writer.close()
+
+    # --- output ------------------------------------------------------------------------------------
+    def send(self, fields: Fields) -> None:
+        if self.closed:
+            return
+        data = encode_fields(fields)
+        delay = self._gw.faults.message_delay
+        if delay <= 0 and not self._pending:
+            self._write(data)
+            return
+        self._pending.append((asyncio.get_running_loop().time() + delay, data))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_delayed())
+
+    def _write(self, data: bytes) -> None:
+        transport = self._writer.transport
+        if transport.is_closing():
+            self.close()
+            return
+        if transport.get_write_buffer_size() > self._gw.config.max_write_buffer:
+            log.warning("client %s does not read its messages; disconnecting", self.client_id)
+            transport.abort()
+            self.close()
+            return
+        self._writer.write(data)
+
+    async def _flush_delayed(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending and not self.closed:
+            due, data = self._pending[0]
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            self._pending.popleft()
+            self._write(data)
+
+    def error(self, req_id: int, code: int, text: str) -> None:
+        self.send(msg.error(req_id, code, text))
+
+    # --- dispatch ----------------------------------------------------------------------------------
+    def _dispatch(self, fields: list[str]) -> None:
+        if not fields:
+            self.error(-1, 320, "Error reading request: empty message")
+            return
+        try:
+            msg_id = int(fields[0])
+        except ValueError:
+            self.error(-1, 320, f"Error reading request: invalid message id {fields[0][:20]!r}")
+            return
+        if self.client_id is None and msg_id != 71:
+            self.error(-1, 321, "Error validating request: startApi must be the first request")
+            return
+        handler = _HANDLERS.get(msg_id)
+        if handler is None:
+            self.error(-1, 321, f"Error validating request.-'unsupported' : cause - message id {msg_id} "
+                                "is not supported by the paper gateway")
+            return
+        try:
+            handler(self, fields)
+        except MalformedRequest as exc:
+            self.error(exc.req_id, 320, f"Error reading request. {exc}")
+        except Exception:
+            log.exception("request %s from client %s failed", msg_id, self.client_id)
+            self.error(-1, 320, f"Error reading request: internal error handling message id {msg_id}")
+
+    def _resolve(self, spec: ContractSpec) -> Instrument | None:
+        return self._gw.universe.resolve(
+            con_id=spec.con_id, symbol=spec.symbol, sec_type=spec.sec_type, currency=spec.currency,
+            exchange=spec.exchange, primary_exchange=spec.primary_exchange,
+        )
+
+    # --- connection requests -----------------------------------------------------------------------
+    def _start_api(self, fields: list[str]) -> None:
+        if self.client_id is not None:
+            return
+        (client_id,) = versioned_ints(fields, "clientId")
+        if not self._gw.register_client(self, client_id):
+            self.error(-1, 326, CLIENT_ID_IN_USE)
+            self.close()
+            return
+        self.send(msg.managed_accounts(self._gw.account.account_id))
+        self.send(msg.next_valid_id(self._gw.book.next_valid_id(client_id)))
+        if self._gw.config.farm_status_messages:
+            for code, text in FARM_NOTICES:
+                self.error(-1, code, text)
+
+    def _req_ids(self, fields: list[str]) -> None:
+        self.send(msg.next_valid_id(self._gw.book.next_valid_id(self._cid)))
+
+    def _req_managed_accts(self, fields: list[str]) -> None:
+        self.send(msg.managed_accounts(self._gw.account.account_id))
+
+    def _req_current_time(self, fields: list[str]) -> None:
+        self.send(msg.current_time(int(time.time())))
+
+    def _ignore(self, fields: list[str]) -> None:
+        """Requests that need no answer here (reqAutoOpenOrders, reqMarketDataType, cancels of nothing)."""
+
+    @property
+    def _cid(self) -> int:
+        assert self.client_id is not None
+        return self.client_id
+
+    # --- contracts ---------------------------------------------------------------------------------
+    def _req_contract_details(self, fields: list[str]) -> None:
+        req = parse_req_contract_details(fields)
+        inst = self._resolve(req.contract)
+        if inst is None:
+            self.error(req.req_id, 200, "No security definition has been found for the request")
+            return
+        exchange = req.contract.exchange if req.contract.exchange not in ("", "SMART") else "SMART"
+        self.send(msg.contract_details(req.req_id, inst, exchange, datetime.now()))
+        self.send(msg.contract_details_end(req.req_id))
+
+    def _req_matching_symbols(self, fields: list[str]) -> None:
+        c = Cursor(fields)
+        req_id = c.int("reqId")
+        self.send(msg.symbol_samples(req_id, self._gw.universe.search(c.text("pattern"))))
+
+    def _req_market_rule(self, fields: list[str]) -> None:
+        (rule_id,) = plain_ints(fields, "marketRuleId")
+        if rule_id != MARKET_RULE_ID:
+            self.error(-1, 321, f"Error validating request: unknown market rule {rule_id}")
+            return
+        self.send(msg.market_rule(rule_id, [(0.0, 0.01)]))
+
+    # --- market data -------------------------------------------------------------------------------
+    def _req_mkt_data(self, fields: list[str]) -> None:
+        req = parse_req_mkt_data(fields)
+        inst = self._resolve(req.contract)
+        if inst is None:
+            self.error(req.req_id, 200, "No security definition has been found for the request")
+            return
+        if req.req_id in self.market_data:
+            self.error(req.req_id, 322, f"Error processing request.-'bN' : cause - Duplicate ticker id {req.req_id}")
+            return
+        sub = MarketDataSub(req.req_id, inst)
+        self.send(msg.market_data_type(req.req_id, 1))
+        self.send(msg.tick_req_params(req.req_id, inst.min_tick, inst.exec_venue))
+        self._send_ticks(sub, self._gw.market.quote(inst.symbol), full=True)
+        if req.snapshot:
+            self.send(msg.tick_snapshot_end(req.req_id))
+        else:
+            self.market_data[req.req_id] = sub
+
+    def _cancel_mkt_data(self, fields: list[str]) -> None:
+        (req_id,) = versioned_ints(fields, "reqId")
+        if self.market_data.pop(req_id, None) is None:
+            self.error(req_id, 300, f"Can't find EId with tickerId:{req_id}")
+
+    def on_quotes(self, symbols: set[str]) -> None:
+        for sub in list(self.market_data.values()):
+            if sub.instrument.symbol in symbols:
+                self._send_ticks(sub, self._gw.market.quote(sub.instrument.symbol), full=False)
+
+    def _send_ticks(self, sub: MarketDataSub, q: Quote, full: bool) -> None:
+        sent, rid = sub.sent, sub.req_id
+
+        def changed(tick: int, value: float) -> bool:
+            if full or sent.get(tick) != value:
+                sent[tick] = value
+                return True
+            return False
+
+        for price_tick, size_tick, price, size in ((msg.BID, msg.BID_SIZE, q.bid, q.bid_size),
+                                                   (msg.ASK, msg.ASK_SIZE, q.ask, q.ask_size)):
+            if changed(price_tick, price):
+                changed(size_tick, size)
+                self.send(msg.tick_price(rid, price_tick, price, size))
+            elif changed(size_tick, size):
+                self.send(msg.tick_size(rid, size_tick, size))
+        if changed(msg.VOLUME, q.volume) or changed(msg.LAST, q.last):
+            sent[msg.LAST], sent[msg.VOLUME] = q.last, q.volume
+            self.send(msg.tick_price(rid, msg.LAST, q.last, q.last_size))
+            self.send(msg.tick_size(rid, msg.VOLUME, q.volume))
+            self.send(msg.tick_string(rid, msg.LAST_TIMESTAMP, str(int(time.time()))))
+        for tick, value in ((msg.HIGH, q.high), (msg.LOW, q.low), (msg.CLOSE, q.close), (msg.OPEN, q.open)):
+            if changed(tick, value):
+                self.send(msg.tick_price(rid, tick, value, 0))
+
+    # --- orders ------------------------------------------------------------------------------------
+    def _place_order(self, fields: list[str]) -> None:
+        self._gw.desk.place_order(self._cid, parse_place_order(fields))
+
+    def _cancel_order(self, fields: list[str]) -> None:
+        self._gw.desk.cancel_order(self._cid, parse_cancel_order(fields).order_id)
+
+    def _global_cancel(self, fields: list[str]) -> None:
+        self._gw.desk.global_cancel()
+
+    def _req_open_orders(self, fields: list[str]) -> None:
+        self._send_open_orders(self._gw.book.live_orders(client_id=self._cid))
+
+    def _req_all_open_orders(self, fields: list[str]) -> None:
+        self._send_open_orders(self._gw.book.live_orders())
+
+    def _send_open_orders(self, orders: list) -> None:
+        for order in orders:
+            self.send(msg.open_order(order))
+            self.send(msg.order_status(order))
+        self.send(msg.open_order_end())
+
+    def _req_completed_orders(self, fields: list[str]) -> None:
+        for order in self._gw.book.done_orders():
+            self.send(msg.completed_order(order))
+        self.send(msg.completed_orders_end())
+
+    def _req_executions(self, fields: list[str]) -> None:
+        flt = parse_req_executions(fields)
+        for execution in self._gw.book.executions():
+            if _exec_matches(execution, flt):
+                inst = self._gw.universe.get(execution.symbol)
+                self.send(msg.exec_details(flt.req_id, execution, inst))
+                self.send(msg.commission_report(execution))
+        self.send(msg.exec_details_end(flt.req_id))
+
+    # --- account -----------------------------------------------------------------------------------
+    def _req_positions(self, fields: list[str]) -> None:
+        self.positions_subscribed = True
+        account = self._gw.account
+        for holding in account.holdings.values():
+            if holding.qty:
+                self.send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
+        self.send(msg.position_end())
+
+    def _cancel_positions(self, fields: list[str]) -> None:
+        self.positions_subscribed = False
+
+    def _req_account_updates(self, fields: list[str]) -> None:
+        c = Cursor(fields)
+        c.skip(1)
+        subscribe = c.bool("subscribe")
+        account_code = c.text("acctCode").strip()
+        account_id = self._gw.account.account_id
+        if account_code and account_code != account_id:
+            self.error(-1, 321, f"Error validating request: unknown account {account_code!r}")
+            return
+        self.account_updates = subscribe
+        if not subscribe:
+            return
+        self._sent_values.clear()
+        self._push_account_values()
+        for holding in self._gw.account.holdings.values():
+            if holding.qty:
+                self.send(self._gw.portfolio_fields(holding.instrument.symbol))
+        self.send(msg.account_time(datetime.now()))
+        self.send(msg.account_download_end(account_id))
+
+    def _push_account_values(self) -> None:
+        account_id = self._gw.account.account_id
+        for key, value, currency in self._gw.account_rows():
+            if self._sent_values.get((key, currency)) != value:
+                self._sent_values[(key, currency)] = value
+                self.send(msg.account_value(key, value, currency, account_id))
+
+    def _req_account_updates_multi(self, fields: list[str]) -> None:
+        c = Cursor(fields)
+        c.skip(1)
+        req_id = c.int("reqId")
+        account_code = c.text("account").strip()
+        account_id = self._gw.account.account_id
+        if account_code and account_code not in (account_id, "All"):
+            self.error(req_id, 321, f"Error validating request: unknown account {account_code!r}")
+            return
+        self.multi_subs.add(req_id)
+        for key, value, currency in self._gw.account_rows():
+            self.send(msg.account_update_multi(req_id, account_id, key, value, currency))
+        self.send(msg.account_update_multi_end(req_id))
+
+    def _cancel_account_updates_multi(self, fields: list[str]) -> None:
+        (req_id,) = versioned_ints(fields, "reqId")
+        self.multi_subs.discard(req_id)
+
+    def _req_account_summary(self, fields: list[str]) -> None:
+        c = Cursor(fields)
+        c.skip(1)
+        req_id = c.int("reqId")
+        c.text("group")
+        tags = {t.strip() for t in c.text("tags").split(",") if t.strip()}
+        account_id = self._gw.account.account_id
+        for key, value, currency in self._gw.account_rows():
+            if key in tags and currency != "BASE":
+                self.send(msg.account_summary(req_id, account_id, key, value, currency))
+        self.send(msg.account_summary_end(req_id))
+
+    def _req_pnl(self, fields: list[str]) -> None:
+        (req_id,) = plain_ints(fields, "reqId")
+        self.pnl_subs.add(req_id)
+        self.send(self._gw.pnl_fields(req_id))
+
+    def _cancel_pnl(self, fields: list[str]) -> None:
+        (req_id,) = plain_ints(fields, "reqId")
+        self.pnl_subs.discard(req_id)
+
+    def on_account_changed(self, symbol: str) -> None:
+        """Push what real TWS streams to subscribers after a fill."""
+        account = self._gw.account
+        if self.account_updates:
+            self._push_account_values()
+            self.send(self._gw.portfolio_fields(symbol))
+            self.send(msg.account_time(datetime.now()))
+        if self.positions_subscribed:
+            holding = account.holdings.get(symbol)
+            if holding is not None:
+                self.send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
+        for req_id in self.multi_subs:
+            for key, value, currency in self._gw.account_rows():
+                self.send(msg.account_update_multi(req_id, account.account_id, key, value, currency))
+        for req_id in self.pnl_subs:
+            self.send(self._gw.pnl_fields(req_id))
+
+
+def _exec_matches(e, flt: ExecFilter) -> bool:
+    if flt.client_id and e.client_id != flt.client_id:
+        return False
+    if flt.account and flt.account != e.account:
+        return False
+    if flt.symbol and flt.symbol != e.symbol:
+        return False
+    if flt.sec_type and flt.sec_type != "STK":
+        return False
+    if flt.exchange and flt.exchange not in (e.exchange, "SMART"):
+        return False
+    if flt.side and {"BUY": "BOT", "SELL": "SLD"}.get(flt.side, flt.side) != e.side:
+        return False
+    if flt.time:
+        since = _parse_filter_time(flt.time)
+        if since is not None and e.time.replace(tzinfo=None) < since:
+            return False
+    return True
+
+
+def _parse_filter_time(text: str) -> datetime | None:
+    compact = text.replace("-", "").strip()[:17]
+    for fmt in ("%Y%m%d %H:%M:%S", "%Y%m%d-%H:%M:%S", "%Y%m%d"):
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(compact if fmt != "%Y%m%d" else compact[:8], fmt)
+    return None
+
+
+_HANDLERS: dict[int, Callable[[ClientSession, list[str]], None]] = {
+    1: ClientSession._req_mkt_data,
+    2: ClientSession._cancel_mkt_data,
+    3: ClientSession._place_order,
+    4: ClientSession._cancel_order,
+    5: ClientSession._req_open_orders,
+    6: ClientSession._req_account_updates,
+    7: ClientSession._req_executions,
+    8: ClientSession._req_ids,
+    9: ClientSession._req_contract_details,
+    15: ClientSession._ignore,  # reqAutoOpenOrders
+    16: ClientSession._req_all_open_orders,
+    17: ClientSession._req_managed_accts,
+    49: ClientSession._req_current_time,
+    58: ClientSession._global_cancel,
+    59: ClientSession._ignore,  # reqMarketDataType: the simulated data is always "live" (type 1)
+    61: ClientSession._req_positions,
+    62: ClientSession._req_account_summary,
+    63: ClientSession._ignore,  # cancelAccountSummary: summaries are not streamed
+    64: ClientSession._cancel_positions,
+    71: ClientSession._start_api,
+    76: ClientSession._req_account_updates_multi,
+    77: ClientSession._cancel_account_updates_multi,
+    81: ClientSession._req_matching_symbols,
+    91: ClientSession._req_market_rule,
+    92: ClientSession._req_pnl,
+    93: ClientSession._cancel_pnl,
+    99: ClientSession._req_completed_orders,
+}
