@@ -1,0 +1,144 @@
+"""Every fault the gateway can inject, seen through IBKRBroker: nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import pytest
+
+from ibticket import IBKRBroker, OrderStatus
+
+from .conftest import Watcher
+
+
+def sent_orders(gateway, order) -> list:
+    return [o for o in gateway.orders() if o.order_ref.startswith(order.order_ref + "/")]
+
+
+def test_margin_reject_is_permanent(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.reject_next_order(
+        201, "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR "
+        "EQUITY WITH LOAN VALUE [1000 USD] MUST EXCEED THE INITIAL MARGIN [5000 USD]",
+    )
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    failed = watch.wait_status(order.order_id, OrderStatus.ERROR)
+    assert "INITIAL MARGIN" in failed.error_message
+    assert failed.retry_count == 0
+    assert len(sent_orders(gateway, order)) == 1
+
+
+def test_beyond_buying_power_rejected_by_gateway(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.set_price("AAPL", 200.0)
+    order = broker.execute_market_order("AAPL", 1_000_000, "buy")
+    failed = watch.wait_status(order.order_id, OrderStatus.ERROR)
+    assert "MARGIN" in failed.error_message.upper()
+    assert failed.retry_count == 0
+
+
+def test_transient_error_is_retried_for_the_remaining_quantity(
+    broker: IBKRBroker, gateway, watch: Watcher
+) -> None:
+    gateway.faults.reject_next_order(322, "Error processing request: server busy")
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert done.retry_count == 1
+    assert len(done.attempts) == 2 and done.attempts[0].order_id != done.attempts[1].order_id
+    assert done.filled_quantity == 100
+    assert [e["event_type"] for e in map(eval_json, broker.get_order_history(order.order_id))].count("RETRY") == 1
+
+
+def eval_json(line: str) -> dict:
+    import json
+
+    return json.loads(line)
+
+
+def test_informational_10349_does_not_cancel_a_live_order(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.set_price("MSFT", 400.0)
+    order = broker.execute_limit_order("MSFT", 10, 390.0, "buy")
+    text = "Order TIF was set to DAY based on order preset."
+    assert gateway.faults.send_error(order.attempts[0].order_id, 10349, text)
+    gateway.set_price("MSFT", 389.0)
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED, OrderStatus.CANCELLED)
+    assert done.status is OrderStatus.FILLED
+
+
+def test_filled_status_before_executions(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.status_before_execution()
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert done.filled_quantity == 100 and len(done.fills) == 1
+
+
+def test_stale_status_after_fill_is_ignored(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.stale_status_after_fill()
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    watch.wait_status(order.order_id, OrderStatus.FILLED)
+    events = [eval_json(line) for line in broker.get_order_history(order.order_id)]
+    # The stale Submitted arrives after the fill; it must be logged as ignored and change nothing.
+    import time
+
+    deadline = time.monotonic() + 5
+    while not any(e["event_type"] == "NOTICE" for e in events) and time.monotonic() < deadline:
+        time.sleep(0.02)
+        events = [eval_json(line) for line in broker.get_order_history(order.order_id)]
+    assert any(e["event_type"] == "NOTICE" and "ignored" in e["message"] for e in events)
+    assert broker.get_order_status(order.order_id).status is OrderStatus.FILLED
+
+
+def test_duplicate_status_changes_nothing(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.duplicate_next_status()
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert len(done.fills) == 1
+    events = [eval_json(line)["event_type"] for line in broker.get_order_history(order.order_id)]
+    assert events.count("FILL") == 1 and events.count("SUBMISSION") == 1
+
+
+def test_execution_correction_replaces_the_fill(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.set_price("AAPL", 200.0)
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    exec_id = done.fills[0].fill_id
+    new_id = gateway.faults.correct_execution(exec_id, price=199.5)
+    assert new_id != exec_id and new_id.rsplit(".", 1)[0] == exec_id.rsplit(".", 1)[0]
+    watch.wait(lambda: watch.fills[-1].fills[0].fill_id == new_id, what="correction applied")
+    corrected = broker.get_order_status(order.order_id)
+    assert corrected.filled_quantity == 100 and len(corrected.fills) == 1
+    assert corrected.avg_fill_price == pytest.approx(199.5)
+
+
+def test_fill_after_cancel_request_wins(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.set_price("MSFT", 400.0)
+    order = broker.execute_limit_order("MSFT", 10, 390.0, "buy")
+    gateway.faults.fill_after_cancel()
+    broker.cancel_order(order.order_id)
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED, OrderStatus.CANCELLED)
+    assert done.status is OrderStatus.FILLED and done.filled_quantity == 10
+    # the 10148 "cannot be cancelled" reaches the trader as an error about the cancel, not the order
+    watch.wait(lambda: any("cannot be cancelled" in m for _, m in watch.errors), what="10148 reported")
+    assert broker.get_order_status(order.order_id).status is OrderStatus.FILLED
+
+
+def test_commission_attaches_once(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    watch.wait_status(order.order_id, OrderStatus.FILLED)
+    expected = sum(e.commission for e in gateway.executions() if e.order_ref.startswith(order.order_ref))
+    import time
+
+    deadline = time.monotonic() + 5
+    while broker.get_order_status(order.order_id).fills[0].commission == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert broker.get_order_status(order.order_id).fills[0].commission == pytest.approx(expected)
+
+
+def test_delayed_messages_still_arrive_in_order(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.delay_messages(0.3)
+    order = broker.execute_market_order("AAPL", 10, "buy")
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert done.filled_quantity == 10
+
+
+def test_client_id_in_use_is_reported(make_broker, broker: IBKRBroker) -> None:
+    second = make_broker(client_id=11, reconnect=False)
+    assert second.connect(timeout=3) is False
+    assert second.last_error
+    assert broker.is_connected()

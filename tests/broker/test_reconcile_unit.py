@@ -1,0 +1,88 @@
+"""Reconciliation decisions, on real core objects with a synthetic IB snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from ibticket.broker.reconcile import SyncSnapshot, is_our_ref, reconcile, ref_prefix
+from ibticket.core import ManualClock, OrderExecutionHandler, OrderStatus
+
+
+def make_handler():
+    ids = itertools.count(100)
+    placed = []
+
+    async def place(record, attempt):
+        attempt.order_id = next(ids)
+        placed.append(attempt.quantity)
+
+    clock = ManualClock()
+    handler = OrderExecutionHandler(clock=clock, place_order=place, ref_prefix=ref_prefix(7, "20261125-100000"))
+    return handler, clock, placed
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_unacknowledged_order_absent_at_ib_is_resubmitted_after_reconnect() -> None:
+    async def scenario():
+        handler, clock, placed = make_handler()
+        record = await handler.submit_order("AAPL", "BUY", 100)
+        report = reconcile(handler, SyncSnapshot(), after_restart=False)
+        assert report.resubmit == 1
+        assert record.status is OrderStatus.ERROR and handler.retry_pending(record.order_id)
+        clock.advance(1.0)
+        await handler.drain()
+        assert record.status is OrderStatus.SUBMITTED and placed == [100, 100]
+
+    run(scenario())
+
+
+def test_absent_order_after_restart_is_failed_not_resubmitted() -> None:
+    async def scenario():
+        handler, clock, placed = make_handler()
+        record = await handler.submit_order("AAPL", "BUY", 100)
+        reconcile(handler, SyncSnapshot(), after_restart=True)
+        assert record.status is OrderStatus.ERROR and not handler.retry_pending(record.order_id)
+        clock.advance(60)
+        await handler.drain()
+        assert placed == [100]
+
+    run(scenario())
+
+
+def test_acknowledged_order_that_vanished_is_not_resubmitted() -> None:
+    async def scenario():
+        handler, _, _ = make_handler()
+        record = await handler.submit_order("AAPL", "BUY", 100)
+        record.attempts[-1].perm_id = 123456
+        reconcile(handler, SyncSnapshot(), after_restart=False)
+        assert record.status is OrderStatus.ERROR and "no longer reports" in record.error_message
+        assert not handler.retry_pending(record.order_id)
+
+    run(scenario())
+
+
+def test_live_order_with_a_pending_retry_is_kept_and_the_retry_dropped() -> None:
+    async def scenario():
+        handler, clock, placed = make_handler()
+        record = await handler.submit_order("AAPL", "BUY", 100)
+        handler.handle_error(record.order_id, 1100, "Connectivity between IB and TWS has been lost")
+        assert handler.retry_pending(record.order_id)
+        snapshot = SyncSnapshot(open_status={record.attempts[-1].order_ref: "Submitted"})
+        report = reconcile(handler, snapshot, after_restart=False)
+        assert report.live == 1
+        assert record.status is OrderStatus.SUBMITTED and not handler.retry_pending(record.order_id)
+        clock.advance(10)
+        await handler.drain()
+        assert placed == [100]
+
+    run(scenario())
+
+
+def test_order_reference_ownership() -> None:
+    assert is_our_ref(ref_prefix(7, "20261125-100000") + "-3/1", 7)
+    assert not is_our_ref(ref_prefix(8, "20261125-100000") + "-3/1", 7)
+    assert not is_our_ref("someone-else", 7)

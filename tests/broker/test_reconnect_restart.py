@@ -1,0 +1,112 @@
+"""Connection loss, reconnect with reconciliation, and a restart that loses and doubles nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ibticket import IBKRBroker, OrderStatus
+from ibticket.gateway import GatewayConfig, GatewayThread
+
+from .conftest import Watcher
+
+
+def orders_at_gateway(gateway, record) -> list:
+    return [o for o in gateway.orders() if o.order_ref.startswith(record.order_ref + "/")]
+
+
+@pytest.mark.parametrize("gateway", [{"partial_fills": 4, "fill_interval": 0.05}], indirect=True)
+def test_drop_in_the_middle_of_a_partial_fill(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.drop_connections(after_executions=2)
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    watch.wait_state("Disconnected")
+    watch.wait_state("Connected", after=watch.states.index("Disconnected"))
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert done.filled_quantity == 100
+    assert len(done.fills) == 4 and len({f.fill_id for f in done.fills}) == 4
+    assert {f.fill_id for f in done.fills} == {e.exec_id for e in gateway.executions()}
+    assert len(orders_at_gateway(gateway, order)) == 1  # reconciled, not resubmitted
+    events = [json.loads(line)["event_type"] for line in broker.get_order_history(order.order_id)]
+    assert events.count("FILL") == 4
+
+
+def test_reconnect_waits_out_refused_connections(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    gateway.faults.refuse_connections(1.5)
+    gateway.faults.drop_connections()
+    watch.wait_state("Disconnected")
+    watch.wait_state("Connected", after=watch.states.index("Disconnected"), timeout=20)
+    assert broker.is_connected()
+    order = broker.execute_market_order("AAPL", 10, "buy")
+    watch.wait_status(order.order_id, OrderStatus.FILLED)
+
+
+def test_restart_applies_fills_that_happened_while_down(make_broker, gateway) -> None:
+    gateway.set_price("MSFT", 400.0)
+    first = make_broker()
+    assert first.connect(timeout=5)
+    order = first.execute_limit_order("MSFT", 30, 390.0, "buy")
+    first.close()
+
+    gateway.set_price("MSFT", 389.0)  # fills while the app is down
+    assert sum(e.shares for e in gateway.executions()) == 30
+
+    second = make_broker()
+    assert second.connect(timeout=5), second.last_error
+    restored = second.get_order_status(order.order_id)
+    assert restored is not None and restored.order_ref == order.order_ref
+    assert restored.status is OrderStatus.FILLED and restored.filled_quantity == 30
+    assert len(orders_at_gateway(gateway, order)) == 1
+    summary = second.get_todays_order_summary()
+    assert summary["total_orders"] == 1 and summary["filled_orders"] == 1
+
+    follow_up = second.execute_market_order("AAPL", 1, "buy")
+    assert follow_up.order_id == order.order_id + 1
+
+
+def test_restart_keeps_a_working_order_manageable(make_broker, gateway) -> None:
+    gateway.set_price("MSFT", 400.0)
+    first = make_broker()
+    assert first.connect(timeout=5)
+    order = first.execute_limit_order("MSFT", 30, 390.0, "buy")
+    first.close()
+
+    second = make_broker()
+    assert second.connect(timeout=5)
+    watch = Watcher(second)
+    assert second.get_order_status(order.order_id).status is OrderStatus.SUBMITTED
+    assert [o.order_id for o in second.get_active_orders()] == [order.order_id]
+    second.cancel_order(order.order_id)
+    watch.wait_status(order.order_id, OrderStatus.CANCELLED)
+
+
+def test_order_placed_but_never_logged_is_adopted(make_broker, gateway, log_dir) -> None:
+    gateway.set_price("MSFT", 400.0)
+    unlogged = make_broker(enable_order_logging=False)  # stands in for a crash before the log write
+    assert unlogged.connect(timeout=5)
+    lost = unlogged.execute_limit_order("MSFT", 5, 390.0, "buy")
+    unlogged.close()
+
+    second = make_broker()
+    assert second.connect(timeout=5)
+    lost_ref = lost.attempts[0].order_ref
+    adopted = [o for o in second.get_all_orders() if o.attempts and o.attempts[0].order_ref == lost_ref]
+    assert len(adopted) == 1
+    assert adopted[0].status is OrderStatus.SUBMITTED and adopted[0].total_quantity == 5
+    assert adopted[0].limit_price == 390.0
+
+
+def test_restart_does_not_resubmit_an_order_unknown_to_ib(make_broker, gateway) -> None:
+    first = make_broker()
+    assert first.connect(timeout=5)
+    gateway.set_market_orders_fill(False)
+    order = first.execute_market_order("AAPL", 10, "buy")
+    first.close()
+    # The gateway restarts with its state gone (as after IB's nightly reset); the log still says Submitted.
+    with GatewayThread(GatewayConfig(seed=7, tick_interval=None)) as fresh:
+        second = make_broker(port=fresh.port)
+        assert second.connect(timeout=5)
+        record = second.get_order_status(order.order_id)
+        assert record.status is OrderStatus.ERROR and "not resubmitted" in record.error_message
+        assert fresh.orders() == []
+        second.close()

@@ -1,0 +1,73 @@
+"""Bad input is refused before anything reaches IB, with a message a trader understands."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from ibticket import IBKRBroker, OrderValidationError
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda b: b.execute_market_order("NOSUCH", 10, "buy"), "Unknown symbol NOSUCH"),
+        (lambda b: b.execute_market_order("", 10, "buy"), "Symbol is required"),
+        (lambda b: b.execute_market_order("AAPL", 0, "buy"), "at least 1 share"),
+        (lambda b: b.execute_market_order("AAPL", -5, "buy"), "at least 1 share"),
+        (lambda b: b.execute_market_order("AAPL", 1.5, "buy"), "whole shares"),
+        (lambda b: b.execute_market_order("AAPL", math.nan, "buy"), "finite"),
+        (lambda b: b.execute_market_order("AAPL", "100", "buy"), "whole number"),
+        (lambda b: b.execute_market_order("AAPL", 10, "hold"), "buy or sell"),
+        (lambda b: b.execute_limit_order("AAPL", 10, 150.005, "buy"), "tick"),
+        (lambda b: b.execute_limit_order("AAPL", 10, -1.0, "buy"), "above zero"),
+        (lambda b: b.execute_limit_order("AAPL", 10, math.inf, "buy"), "finite"),
+        (lambda b: b.execute_limit_order("AAPL", 10, None, "buy"), "needs a limit price"),
+        (lambda b: b.execute_stop_order("AAPL", 10, 0.0, "sell"), "above zero"),
+        (lambda b: b.place_order("AAPL", 10, "buy", tif="FOK"), "Time in force"),
+        (lambda b: b.place_order("AAPL", 10, "buy", order_type="TRAIL"), "Order type"),
+    ],
+)
+def test_bad_order_refused_and_nothing_sent(broker: IBKRBroker, gateway, call, message: str) -> None:
+    with pytest.raises(OrderValidationError, match=message):
+        call(broker)
+    assert gateway.orders() == []
+    assert broker.get_all_orders() == []
+    assert broker.get_todays_order_summary()["total_orders"] == 0
+
+
+def test_tick_error_names_the_neighbouring_prices(broker: IBKRBroker) -> None:
+    with pytest.raises(OrderValidationError) as info:
+        broker.execute_limit_order("AAPL", 10, 150.005, "buy")
+    assert "150.00" in str(info.value) and "150.01" in str(info.value)
+
+
+def test_unknown_order_and_finished_order_operations(broker: IBKRBroker, gateway) -> None:
+    with pytest.raises(OrderValidationError, match="no order #999"):
+        broker.cancel_order(999)
+    order = broker.execute_market_order("AAPL", 1, "buy")
+    import time
+
+    deadline = time.monotonic() + 10
+    while broker.get_order_status(order.order_id).status.value != "Filled" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    with pytest.raises(OrderValidationError, match="already Filled"):
+        broker.cancel_order(order.order_id)
+    with pytest.raises(OrderValidationError, match="only working orders"):
+        broker.modify_order(order.order_id, limit_price=100.0)
+
+
+def test_order_while_disconnected_is_refused_not_queued(make_broker, gateway) -> None:
+    broker = make_broker(reconnect=False)
+    assert broker.connect(timeout=5)
+    broker.disconnect()
+    with pytest.raises(ConnectionError, match="not sent"):
+        broker.execute_market_order("AAPL", 10, "buy")
+    assert gateway.orders() == []
+
+
+def test_execution_disabled(make_broker) -> None:
+    broker = make_broker(enable_order_execution=False)
+    with pytest.raises(RuntimeError, match="disabled"):
+        broker.execute_market_order("AAPL", 10, "buy")
