@@ -173,7 +173,7 @@ class OrderExecutionHandler:
             reason = self._dedup.check(key)
             if reason is not None:
                 self.last_refusal = reason
-                log.warning(reason)
+                log.info(reason)
                 return None
         order_id = self._next_id
         self._next_id += 1
