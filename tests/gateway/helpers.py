@@ -45,7 +45,7 @@ async def wait_for(predicate: Callable[[], object], timeout: float = 3.0, what: 
 
 
 async def wait_status(trade: Trade, status: str, timeout: float = 3.0) -> None:
-    await wait_for(lambda: trade.orderStatus.status == status, timeout, f"status {status} (is {trade.orderStatus.status})")
+    await wait_for(lambda: trade.orderStatus.status == status, timeout, f"order status {status}")
 
 
 async def qualified(ib: IB, symbol: str) -> Contract:
