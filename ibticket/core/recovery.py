@@ -48,9 +48,21 @@ def _apply(records: dict[int, OrderRecord], event: dict[str, Any]) -> None:
             order_ref=str(event.get("order_ref", "")),
         )
         records[order_id] = record
+    elif "quantity" in event:
+        # A modify can change the size and prices; every event carries them as they were at that moment.
+        record.total_quantity = int(event["quantity"])
+        record.limit_price = event.get("limit_price")
+        record.stop_price = event.get("stop_price")
+        record.remaining_quantity = record.total_quantity - record.filled_quantity
     kind = event.get("event_type")
     ref = event.get("attempt_ref")
     if ref and ref not in {a.order_ref for a in record.attempts}:
+        base, _, number = ref.rpartition("/")
+        if number.isdigit():
+            # An attempt that failed before reaching IB is never logged with its ref. Keep its number taken,
+            # so the next attempt after a restart cannot reuse the ref of one that did reach IB.
+            for missing in range(len(record.attempts) + 1, int(number)):
+                record.attempts.append(BrokerAttempt(order_ref=f"{base}/{missing}", quantity=record.remaining_quantity))
         record.attempts.append(
             BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity,
                           order_id=int(event.get("broker_order_id") or 0))
