@@ -186,9 +186,13 @@ class BrokerCore:
             await asyncio.get_running_loop().run_in_executor(None, gateway.__exit__, None, None, None)
 
     def _on_disconnected(self) -> None:
+        was = self.state
         self._ready_event().clear()
         self._set_state(ConnectionState.DISCONNECTED)
-        if self._closing or not self.reconnect_enabled:
+        # Only the loss of an established session reconnects; a failed connect() is the caller's to retry.
+        if self._closing or not self.reconnect_enabled or was not in (
+            ConnectionState.CONNECTED, ConnectionState.SYNCING
+        ):
             return
         if self._reconnect_task is None or self._reconnect_task.done():
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())

@@ -71,3 +71,25 @@ def test_execution_disabled(make_broker) -> None:
     broker = make_broker(enable_order_execution=False)
     with pytest.raises(RuntimeError, match="disabled"):
         broker.execute_market_order("AAPL", 10, "buy")
+
+
+def test_failed_connect_does_not_reconnect_behind_the_callers_back(make_broker) -> None:
+    import socket
+    import time
+
+    # A port that accepts TCP but never answers the API handshake: the client times out.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        broker = make_broker(port=silent.getsockname()[1])
+        states: list[str] = []
+        broker.core.register_state_callback(lambda state: states.append(str(state)))
+        assert broker.connect(timeout=0.5) is False
+        assert "Could not connect" in broker.last_error
+        attempts = states.count("Connecting")
+        time.sleep(1.5)  # past the first reconnect delay (1 s): a stray reconnect would show by now
+        assert states.count("Connecting") == attempts == 1
+        assert not broker.is_connected()
+    finally:
+        silent.close()
