@@ -1,0 +1,90 @@
+"""`ibticket-gateway` / `python -m ibticket.gateway`: run the paper gateway as a standalone process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from .config import GatewayConfig
+from .protocol import SERVER_VERSION
+from .server import PaperGateway, check_loopback
+
+
+def _tick_interval(text: str) -> float | None:
+    if text.strip().lower() in ("none", "off", "0", "0.0"):
+        return None
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("tick interval must be > 0 (or 'none')")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ibticket-gateway",
+        description="A simulated TWS / IB Gateway (TWS API server version 176) for paper trading without an "
+                    "IBKR account. Listens on loopback only.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=4002, help="TCP port, 0 for any free port (default 4002)")
+    parser.add_argument("--seed", type=int, default=1, help="random-walk seed (default 1)")
+    parser.add_argument("--partial-fills", type=int, default=1, help="executions per fill (default 1)")
+    parser.add_argument("--fill-interval", type=float, default=0.0, help="seconds between partial fills")
+    parser.add_argument("--tick-interval", type=_tick_interval, default=0.25,
+                        help="seconds between random-walk steps, or 'none' for a still market (default 0.25)")
+    parser.add_argument("--cash", type=float, default=1_000_000.0, help="starting cash in USD")
+    parser.add_argument("--account", default="DU1234567", help="paper account id (default DU1234567)")
+    parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        host = check_loopback(args.host)
+    except ValueError as exc:
+        parser.error(str(exc))
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = GatewayConfig(
+            seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
+            fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
+    try:
+        return asyncio.run(_serve(config, host, args.port))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(config: GatewayConfig, host: str, port: int) -> int:
+    gateway = PaperGateway(config)
+    try:
+        await gateway.start(host, port)
+    except OSError as exc:
+        print(f"ibticket-gateway: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        # Windows has no add_signal_handler; Ctrl-C then arrives as KeyboardInterrupt instead.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    print(f"ibticket-gateway listening on {gateway.host}:{gateway.port} "
+          f"(account {config.account}, server version {SERVER_VERSION}); Ctrl-C to stop", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await gateway.stop()
+        print("ibticket-gateway stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
