@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from . import messages as msg
 from .account import Account
@@ -151,7 +153,7 @@ class PaperGateway:
 
     def account_changed(self, symbol: str) -> None:
         for session in list(self._clients.values()):
-            session.on_account_changed(symbol)
+            self._isolated(session, session.on_account_changed, symbol)
 
     def account_rows(self) -> list[tuple[str, str, str]]:
         return self.account.values(self._mark)
@@ -177,8 +179,17 @@ class PaperGateway:
         if not symbols:
             return
         for session in list(self._clients.values()):
-            session.on_quotes(symbols)
+            self._isolated(session, session.on_quotes, symbols)
         self.desk.on_market(symbols)
+
+    @staticmethod
+    def _isolated(session: ClientSession, push: Callable[[Any], None], arg: Any) -> None:
+        """A push that fails for one client must not keep the others (or the matcher) from their turn."""
+        try:
+            push(arg)
+        except Exception:
+            log.exception("push to client %s failed; disconnecting it", session.client_id)
+            session.close()
 
     # --- fault host --------------------------------------------------------------------------------
     def drop_all_connections(self) -> int:
