@@ -311,7 +311,8 @@ def e2e_section(both: Sequence[int], fix_only: Sequence[int]) -> None:
     for (m, variant), r in results.items():
         ok = r.seconds is not None and r.final_status == "Filled" and r.final_filled == m
         ok = ok and r.final_fills == m
-        line = (f"    M={m:<5} {variant:<8} {'ok ' if ok else 'BAD'} callbacks={r.fill_callbacks} "
+        verdict = "BAD" if not ok else ("ok, after a reconnect" if "Disconnected" in r.states else "ok")
+        line = (f"    M={m:<5} {variant:<8} {verdict}: callbacks={r.fill_callbacks} "
                 f"final={r.final_status} filled={r.final_filled} fills={r.final_fills}")
         if r.states:
             line += f" states={'>'.join(r.states)}"
@@ -327,6 +328,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--only", choices=("library", "e2e"), help="run one level only")
     parser.add_argument("--repeat", type=int, default=None,
                         help="library-level runs per point, median reported (default 3, 1 with --quick)")
+    parser.add_argument("--e2e-extra", type=int, nargs="+", default=[], metavar="M",
+                        help="further end-to-end M values, fix only (e.g. 5000: see docs/benchmarks.md)")
     args = parser.parse_args(argv)
     if ORIGINAL_REPR is FIXED_REPR:
         print("Trade.__repr__ was already replaced before this script saved it: no baseline", file=sys.stderr)
@@ -334,6 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat if args.repeat is not None else (1 if args.quick else 3)
     if repeat < 1:
         parser.error("--repeat must be >= 1")
+    if any(m < 1 for m in args.e2e_extra):
+        parser.error("--e2e-extra values must be >= 1")
     started = time.perf_counter()
     header()
     if args.only in (None, "library"):
@@ -343,9 +348,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             library_section(FULL_LIB_BOTH, FULL_LIB_FIX_ONLY, repeat)
     if args.only in (None, "e2e"):
         if args.quick:
-            e2e_section(QUICK_E2E_BOTH, QUICK_E2E_FIX_ONLY)
+            e2e_section(QUICK_E2E_BOTH, [*QUICK_E2E_FIX_ONLY, *args.e2e_extra])
         else:
-            e2e_section(FULL_E2E_BOTH, FULL_E2E_FIX_ONLY)
+            e2e_section(FULL_E2E_BOTH, [*FULL_E2E_FIX_ONLY, *args.e2e_extra])
     print("growth = time(M)/time(previous M); (xK) = M ratio; p = log(time ratio)/log(M ratio): 1 linear, 2 quadratic")
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     return 0
