@@ -25,6 +25,9 @@ class GatewayConfig:
     min_commission: float = 1.0
     # IB's intraday stock margin: buying power is four times the available funds.
     initial_margin_rate: float = 0.25
+    # Seconds between pushes of changed account values / portfolio rows / P&L as prices move (TWS streams
+    # them every few minutes; fills push at once). None: only fills push.
+    account_update_interval: float | None = 3.0
     # Real TWS greets every client with 2104/2106/2158 "farm connection is OK" notices (error messages!).
     farm_status_messages: bool = True
     # None: look up resources/ the usual way (see universe.find_resources_dir).
@@ -42,5 +45,7 @@ class GatewayConfig:
             raise ValueError("fill_interval must be >= 0")
         if self.tick_interval is not None and self.tick_interval <= 0:
             raise ValueError("tick_interval must be > 0 or None")
+        if self.account_update_interval is not None and self.account_update_interval <= 0:
+            raise ValueError("account_update_interval must be > 0 or None")
         if not self.account:
             raise ValueError("account must not be empty")

@@ -368,6 +368,7 @@ class TradingDesk:
         order.filling = True
         drop_after = self._faults.drop_after_executions
         self._faults.drop_after_executions = None
+        self._maybe_drop(drop_after, 0, len(chunks))
         if self._config.fill_interval > 0 and len(chunks) > 1:
             task = asyncio.get_running_loop().create_task(
                 self._run_chunks(order, chunks, price, cancel_rest, drop_after))
@@ -400,7 +401,10 @@ class TradingDesk:
             order.filling = False
 
     def _maybe_drop(self, drop_after: int | None, done: int, total: int) -> None:
-        if drop_after is not None and (done == drop_after or (done == total and drop_after >= total)):
+        """Drop the clients once `drop_after` executions of this fill went out (at the latest after the last)."""
+        if drop_after is None:
+            return
+        if done == drop_after or (done == total and drop_after > total):
             self._host.drop_all_connections()
 
     def _finish(self, order: WorkingOrder, cancel_rest: bool) -> None:

@@ -58,6 +58,7 @@ class PaperGateway:
         self._port = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._ticker: asyncio.Task[None] | None = None
+        self._account_pusher: asyncio.Task[None] | None = None
         self._relisten: asyncio.Task[None] | None = None
         self._running = False
 
@@ -69,15 +70,18 @@ class PaperGateway:
         self._server = await asyncio.start_server(self._on_connect, self._host, port)
         self._port = self._server.sockets[0].getsockname()[1]
         self._running = True
+        loop = asyncio.get_running_loop()
         if self.config.tick_interval is not None:
-            self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(self.config.tick_interval))
+            self._ticker = loop.create_task(self._tick_loop(self.config.tick_interval))
+        if self.config.account_update_interval is not None:
+            self._account_pusher = loop.create_task(self._account_loop(self.config.account_update_interval))
         log.info("paper gateway listening on %s:%s", self._host, self._port)
 
     async def stop(self) -> None:
         if not self._running:
             return
         self._running = False
-        for task in (self._ticker, self._relisten):
+        for task in (self._ticker, self._relisten, self._account_pusher):
             if task is not None:
                 task.cancel()
         if self._server is not None:
@@ -88,7 +92,7 @@ class PaperGateway:
         for session in list(self._sessions):
             session.close()
         await self.desk.close()
-        tasks = [t for t in (*self._tasks, self._ticker, self._relisten) if t is not None]
+        tasks = [t for t in (*self._tasks, self._ticker, self._relisten, self._account_pusher) if t is not None]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -128,6 +132,12 @@ class PaperGateway:
                 self._publish(set(self.market.step()))
             except Exception:
                 log.exception("market tick failed")
+
+    async def _account_loop(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            for session in list(self._clients.values()):
+                self._isolated(session, session.refresh_account, None)
 
     # --- sessions ----------------------------------------------------------------------------------
     def register_client(self, session: ClientSession, client_id: int) -> bool:

@@ -75,7 +75,11 @@ class ClientSession:
         self.positions_subscribed = False
         self.multi_subs: set[int] = set()
         self.pnl_subs: set[int] = set()
+        # What was last pushed per subscription, so that pushes carry only changes (as TWS's do).
         self._sent_values: dict[tuple[str, str], str] = {}
+        self._sent_multi: dict[int, dict[tuple[str, str], str]] = {}
+        self._sent_portfolio: dict[str, Fields] = {}
+        self._sent_pnl: dict[int, Fields] = {}
         self._pending: deque[tuple[float, bytes]] = deque()
         self._flusher: asyncio.Task[None] | None = None
 
@@ -376,19 +380,28 @@ class ClientSession:
         if not subscribe:
             return
         self._sent_values.clear()
+        self._sent_portfolio.clear()
         self._push_account_values()
         for holding in self._gw.account.holdings.values():
             if holding.qty:
-                self.send(self._gw.portfolio_fields(holding.instrument.symbol))
+                self._push_portfolio(holding.instrument.symbol)
         self.send(msg.account_time(datetime.now()))
         self.send(msg.account_download_end(account_id))
 
-    def _push_account_values(self) -> None:
+    def _push_account_values(self) -> bool:
         account_id = self._gw.account.account_id
-        for key, value, currency in self._gw.account_rows():
-            if self._sent_values.get((key, currency)) != value:
-                self._sent_values[(key, currency)] = value
-                self.send(msg.account_value(key, value, currency, account_id))
+        changed = _changed_rows(self._sent_values, self._gw.account_rows())
+        for key, value, currency in changed:
+            self.send(msg.account_value(key, value, currency, account_id))
+        return bool(changed)
+
+    def _push_portfolio(self, symbol: str) -> bool:
+        fields = self._gw.portfolio_fields(symbol)
+        if self._sent_portfolio.get(symbol) == fields:
+            return False
+        self._sent_portfolio[symbol] = fields
+        self.send(fields)
+        return True
 
     def _req_account_updates_multi(self, fields: list[str]) -> None:
         c = Cursor(fields)
@@ -400,13 +413,19 @@ class ClientSession:
             self.error(req_id, 321, f"Error validating request: unknown account {account_code!r}")
             return
         self.multi_subs.add(req_id)
-        for key, value, currency in self._gw.account_rows():
-            self.send(msg.account_update_multi(req_id, account_id, key, value, currency))
+        self._sent_multi[req_id] = {}
+        self._push_multi(req_id)
         self.send(msg.account_update_multi_end(req_id))
+
+    def _push_multi(self, req_id: int) -> None:
+        account_id = self._gw.account.account_id
+        for key, value, currency in _changed_rows(self._sent_multi[req_id], self._gw.account_rows()):
+            self.send(msg.account_update_multi(req_id, account_id, key, value, currency))
 
     def _cancel_account_updates_multi(self, fields: list[str]) -> None:
         (req_id,) = versioned_ints(fields, "reqId")
         self.multi_subs.discard(req_id)
+        self._sent_multi.pop(req_id, None)
 
     def _req_account_summary(self, fields: list[str]) -> None:
         c = Cursor(fields)
@@ -423,28 +442,56 @@ class ClientSession:
     def _req_pnl(self, fields: list[str]) -> None:
         (req_id,) = plain_ints(fields, "reqId")
         self.pnl_subs.add(req_id)
-        self.send(self._gw.pnl_fields(req_id))
+        self._sent_pnl.pop(req_id, None)
+        self._push_pnl(req_id)
+
+    def _push_pnl(self, req_id: int) -> None:
+        fields = self._gw.pnl_fields(req_id)
+        if self._sent_pnl.get(req_id) != fields:
+            self._sent_pnl[req_id] = fields
+            self.send(fields)
 
     def _cancel_pnl(self, fields: list[str]) -> None:
         (req_id,) = plain_ints(fields, "reqId")
         self.pnl_subs.discard(req_id)
+        self._sent_pnl.pop(req_id, None)
 
     def on_account_changed(self, symbol: str) -> None:
         """Push what real TWS streams to subscribers after a fill."""
         account = self._gw.account
-        if self.account_updates:
-            self._push_account_values()
-            self.send(self._gw.portfolio_fields(symbol))
-            self.send(msg.account_time(datetime.now()))
         if self.positions_subscribed:
             holding = account.holdings.get(symbol)
             if holding is not None:
                 self.send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
+        if self.account_updates and symbol in account.holdings:
+            self._push_portfolio(symbol)
+        self.refresh_account()
+
+    def refresh_account(self, _arg: object = None) -> None:
+        """Push changed account values, portfolio rows and P&L (also called periodically as prices move)."""
+        account = self._gw.account
+        if self.account_updates:
+            changed = self._push_account_values()
+            for symbol, holding in account.holdings.items():
+                if holding.qty:
+                    changed = self._push_portfolio(symbol) or changed
+            if changed:
+                self.send(msg.account_time(datetime.now()))
         for req_id in self.multi_subs:
-            for key, value, currency in self._gw.account_rows():
-                self.send(msg.account_update_multi(req_id, account.account_id, key, value, currency))
+            self._push_multi(req_id)
         for req_id in self.pnl_subs:
-            self.send(self._gw.pnl_fields(req_id))
+            self._push_pnl(req_id)
+
+
+def _changed_rows(
+    sent: dict[tuple[str, str], str], rows: list[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    changed = []
+    for key, value, currency in rows:
+        if sent.get((key, currency)) != value:
+            sent[(key, currency)] = value
+            changed.append((key, value, currency))
+    return changed
 
 
 def _exec_matches(e, flt: ExecFilter) -> bool:

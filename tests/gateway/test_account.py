@@ -179,3 +179,22 @@ def test_pnl_subscription_updates_after_fills():
         ib.disconnect()
 
     run_gateway_test(body)
+
+
+def test_account_values_and_portfolio_follow_prices_between_fills():
+    async def body(gw: PaperGateway) -> None:
+        gw.set_price("QQQ", 500.0)
+        ib = await connect(gw)
+        contract = await qualified(ib, "QQQ")
+        trade = ib.placeOrder(contract, MarketOrder("BUY", 100))
+        await wait_status(trade, "Filled")
+        await wait_for(lambda: ib.portfolio() and ib.portfolio()[0].marketPrice == 500.0, what="portfolio row")
+        net_before = _value(ib, "NetLiquidation")
+        gw.set_price("QQQ", 510.0)  # no fill: the periodic push must carry the new valuation
+        await wait_for(lambda: ib.portfolio()[0].marketPrice == 510.0, what="repriced portfolio row")
+        await wait_for(lambda: _value(ib, "NetLiquidation") == pytest.approx(net_before + 1000.0),
+                       what="repriced NetLiquidation")
+        assert ib.portfolio()[0].unrealizedPNL == pytest.approx(100 * 510.0 - (100 * 500.0 + 1.0))
+        ib.disconnect()
+
+    run_gateway_test(body, account_update_interval=0.05)

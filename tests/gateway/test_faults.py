@@ -77,6 +77,24 @@ def test_drop_in_the_middle_of_a_partial_fill_then_replay():
     run_gateway_test(body, partial_fills=4, fill_interval=0.05)
 
 
+def test_drop_before_the_first_execution():
+    async def body(gw: PaperGateway) -> None:
+        ib = await connect(gw, client_id=22)
+        contract = await qualified(ib, "AAPL")
+        seen: list[str] = []
+        ib.execDetailsEvent += lambda trade, fill: seen.append(fill.execution.execId)
+        gw.faults.drop_connections(after_executions=0)
+        ib.placeOrder(contract, MarketOrder("BUY", 10))
+        await wait_for(lambda: not ib.isConnected(), what="the drop")
+        assert seen == []
+        await ib.connectAsync("127.0.0.1", gw.port, clientId=22, timeout=3)
+        assert [f.execution.execId for f in ib.fills()] == [e.exec_id for e in gw.executions()]
+        assert len(ib.fills()) == 2
+        ib.disconnect()
+
+    run_gateway_test(body, partial_fills=2)
+
+
 def test_refuse_connections_for_a_while():
     async def body(gw: PaperGateway) -> None:
         existing = await connect(gw, client_id=1)
