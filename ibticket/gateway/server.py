@@ -84,13 +84,15 @@ class PaperGateway:
         for task in (self._ticker, self._relisten, self._account_pusher):
             if task is not None:
                 task.cancel()
-        if self._server is not None:
-            self._server.close()
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
-            self._server = None
+        server, self._server = self._server, None
+        if server is not None:
+            server.close()
+        # Sessions first: from Python 3.12 on, wait_closed() also waits for open connections.
         for session in list(self._sessions):
             session.close()
+        if server is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), 2.0)
         await self.desk.close()
         tasks = [t for t in (*self._tasks, self._ticker, self._relisten, self._account_pusher) if t is not None]
         for task in tasks:
