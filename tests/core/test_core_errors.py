@@ -547,3 +547,28 @@ def test_submitted_status_for_a_partly_filled_order_waiting_for_retry_keeps_part
         assert len(harness.placed) == 1
 
     asyncio.run(scenario())
+
+
+def test_202_after_a_reject_keeps_the_reject(harness):
+    h = harness.handler
+    record = harness.submit("AAPL", "BUY", 100)
+    h.handle_error(record.order_id, 201, FUNDS_201)
+    h.handle_error(record.order_id, 202, "Order Canceled - reason:")
+    h.handle_status(record.order_id, "Cancelled")
+    assert record.status is OrderStatus.ERROR
+    assert record.error_message == FUNDS_201
+    assert harness.events("CANCELLATION") == []
+
+
+def test_202_while_waiting_for_a_retry_does_not_stop_it(harness):
+    h = harness.handler
+
+    async def scenario():
+        record = await h.submit_order("AAPL", "BUY", 100)
+        h.handle_error(record.order_id, 504, "Not connected")
+        h.handle_error(record.order_id, 202, "Order Canceled - reason:")  # about nothing IB holds
+        assert record.status is OrderStatus.ERROR and h.retry_pending(record.order_id)
+        await harness.advance(1)
+        assert len(harness.placed) == 2 and record.status is OrderStatus.SUBMITTED
+
+    asyncio.run(scenario())

@@ -232,8 +232,8 @@ def _scripted_day(harness):
     h.handle_fill(filled.order_id, 100, 150.0, exec_id="a.01")
     h.handle_status(filled.order_id, "Filled")  # a notice: changes no count
     partial = harness.submit("MSFT", "SELL", 100)
-    h.handle_fill(partial.order_id, 40, 400.0, exec_id="b.01")
-    h.handle_fill(partial.order_id, 60, 401.0, exec_id="c.01")
+    h.handle_fill(partial.order_id, 99, 400.0, exec_id="b.01")  # one share left: still a partial fill
+    h.handle_fill(partial.order_id, 1, 401.0, exec_id="c.01")
     cancelled = harness.submit("IBM", "BUY", 10, "LIMIT", 100.0)
     h.request_cancel(cancelled.order_id)
     h.handle_error(cancelled.order_id, 202, "Order Canceled - reason:")
