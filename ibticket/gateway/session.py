@@ -8,12 +8,11 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import messages as msg
-from .market import Quote
+from .feeds import AccountFeed, QuoteFeed
 from .messages import Fields
 from .protocol import (
     HANDSHAKE_PREFIX,
@@ -53,14 +52,6 @@ FARM_NOTICES = (
 )
 
 
-@dataclass
-class MarketDataSub:
-    req_id: int
-    instrument: Instrument
-    # tick type -> last value sent, so that only changes are streamed
-    sent: dict[int, float] = field(default_factory=dict)
-
-
 class ClientSession:
     def __init__(self, gateway: PaperGateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._gw = gateway
@@ -70,16 +61,8 @@ class ClientSession:
         self.client_id: int | None = None
         self.version = 0
         self.closed = False
-        self.market_data: dict[int, MarketDataSub] = {}
-        self.account_updates = False
-        self.positions_subscribed = False
-        self.multi_subs: set[int] = set()
-        self.pnl_subs: set[int] = set()
-        # What was last pushed per subscription, so that pushes carry only changes (as TWS's do).
-        self._sent_values: dict[tuple[str, str], str] = {}
-        self._sent_multi: dict[int, dict[tuple[str, str], str]] = {}
-        self._sent_portfolio: dict[str, Fields] = {}
-        self._sent_pnl: dict[int, Fields] = {}
+        self.quotes = QuoteFeed(gateway, self.send)
+        self.account_feed = AccountFeed(gateway, self.send)
         self._pending: deque[tuple[float, bytes]] = deque()
         self._flusher: asyncio.Task[None] | None = None
 
@@ -272,52 +255,18 @@ class ClientSession:
         if inst is None:
             self.error(req.req_id, 200, "No security definition has been found for the request")
             return
-        if req.req_id in self.market_data:
+        if req.req_id in self.quotes.market_data:
             self.error(req.req_id, 322, f"Error processing request.-'bN' : cause - Duplicate ticker id {req.req_id}")
             return
-        sub = MarketDataSub(req.req_id, inst)
-        self.send(msg.market_data_type(req.req_id, 1))
-        self.send(msg.tick_req_params(req.req_id, inst.min_tick, inst.exec_venue))
-        self._send_ticks(sub, self._gw.market.quote(inst.symbol), full=True)
-        if req.snapshot:
-            self.send(msg.tick_snapshot_end(req.req_id))
-        else:
-            self.market_data[req.req_id] = sub
+        self.quotes.subscribe(req.req_id, inst, req.snapshot)
 
     def _cancel_mkt_data(self, fields: list[str]) -> None:
         (req_id,) = versioned_ints(fields, "reqId")
-        if self.market_data.pop(req_id, None) is None:
+        if not self.quotes.cancel(req_id):
             self.error(req_id, 300, f"Can't find EId with tickerId:{req_id}")
 
     def on_quotes(self, symbols: set[str]) -> None:
-        for sub in list(self.market_data.values()):
-            if sub.instrument.symbol in symbols:
-                self._send_ticks(sub, self._gw.market.quote(sub.instrument.symbol), full=False)
-
-    def _send_ticks(self, sub: MarketDataSub, q: Quote, full: bool) -> None:
-        sent, rid = sub.sent, sub.req_id
-
-        def changed(tick: int, value: float) -> bool:
-            if full or sent.get(tick) != value:
-                sent[tick] = value
-                return True
-            return False
-
-        for price_tick, size_tick, price, size in ((msg.BID, msg.BID_SIZE, q.bid, q.bid_size),
-                                                   (msg.ASK, msg.ASK_SIZE, q.ask, q.ask_size)):
-            if changed(price_tick, price):
-                changed(size_tick, size)
-                self.send(msg.tick_price(rid, price_tick, price, size))
-            elif changed(size_tick, size):
-                self.send(msg.tick_size(rid, size_tick, size))
-        if changed(msg.VOLUME, q.volume) or changed(msg.LAST, q.last):
-            sent[msg.LAST], sent[msg.VOLUME] = q.last, q.volume
-            self.send(msg.tick_price(rid, msg.LAST, q.last, q.last_size))
-            self.send(msg.tick_size(rid, msg.VOLUME, q.volume))
-            self.send(msg.tick_string(rid, msg.LAST_TIMESTAMP, str(int(time.time()))))
-        for tick, value in ((msg.HIGH, q.high), (msg.LOW, q.low), (msg.CLOSE, q.close), (msg.OPEN, q.open)):
-            if changed(tick, value):
-                self.send(msg.tick_price(rid, tick, value, 0))
+        self.quotes.on_quotes(symbols)
 
     # --- orders ------------------------------------------------------------------------------------
     def _place_order(self, fields: list[str]) -> None:
@@ -357,75 +306,37 @@ class ClientSession:
 
     # --- account -----------------------------------------------------------------------------------
     def _req_positions(self, fields: list[str]) -> None:
-        self.positions_subscribed = True
-        account = self._gw.account
-        for holding in account.holdings.values():
-            if holding.qty:
-                self.send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
-        self.send(msg.position_end())
+        self.account_feed.start_positions()
 
     def _cancel_positions(self, fields: list[str]) -> None:
-        self.positions_subscribed = False
+        self.account_feed.stop_positions()
 
     def _req_account_updates(self, fields: list[str]) -> None:
         c = Cursor(fields)
         c.skip(1)
         subscribe = c.bool("subscribe")
         account_code = c.text("acctCode").strip()
-        account_id = self._gw.account.account_id
-        if account_code and account_code != account_id:
+        if account_code and account_code != self._gw.account.account_id:
             self.error(-1, 321, f"Error validating request: unknown account {account_code!r}")
             return
-        self.account_updates = subscribe
-        if not subscribe:
-            return
-        self._sent_values.clear()
-        self._sent_portfolio.clear()
-        self._push_account_values()
-        for holding in self._gw.account.holdings.values():
-            if holding.qty:
-                self._push_portfolio(holding.instrument.symbol)
-        self.send(msg.account_time(datetime.now()))
-        self.send(msg.account_download_end(account_id))
-
-    def _push_account_values(self) -> bool:
-        account_id = self._gw.account.account_id
-        changed = _changed_rows(self._sent_values, self._gw.account_rows())
-        for key, value, currency in changed:
-            self.send(msg.account_value(key, value, currency, account_id))
-        return bool(changed)
-
-    def _push_portfolio(self, symbol: str) -> bool:
-        fields = self._gw.portfolio_fields(symbol)
-        if self._sent_portfolio.get(symbol) == fields:
-            return False
-        self._sent_portfolio[symbol] = fields
-        self.send(fields)
-        return True
+        if subscribe:
+            self.account_feed.start_account_updates()
+        else:
+            self.account_feed.stop_account_updates()
 
     def _req_account_updates_multi(self, fields: list[str]) -> None:
         c = Cursor(fields)
         c.skip(1)
         req_id = c.int("reqId")
         account_code = c.text("account").strip()
-        account_id = self._gw.account.account_id
-        if account_code and account_code not in (account_id, "All"):
+        if account_code and account_code not in (self._gw.account.account_id, "All"):
             self.error(req_id, 321, f"Error validating request: unknown account {account_code!r}")
             return
-        self.multi_subs.add(req_id)
-        self._sent_multi[req_id] = {}
-        self._push_multi(req_id)
-        self.send(msg.account_update_multi_end(req_id))
-
-    def _push_multi(self, req_id: int) -> None:
-        account_id = self._gw.account.account_id
-        for key, value, currency in _changed_rows(self._sent_multi[req_id], self._gw.account_rows()):
-            self.send(msg.account_update_multi(req_id, account_id, key, value, currency))
+        self.account_feed.start_multi(req_id)
 
     def _cancel_account_updates_multi(self, fields: list[str]) -> None:
         (req_id,) = versioned_ints(fields, "reqId")
-        self.multi_subs.discard(req_id)
-        self._sent_multi.pop(req_id, None)
+        self.account_feed.cancel_multi(req_id)
 
     def _req_account_summary(self, fields: list[str]) -> None:
         c = Cursor(fields)
@@ -441,57 +352,17 @@ class ClientSession:
 
     def _req_pnl(self, fields: list[str]) -> None:
         (req_id,) = plain_ints(fields, "reqId")
-        self.pnl_subs.add(req_id)
-        self._sent_pnl.pop(req_id, None)
-        self._push_pnl(req_id)
-
-    def _push_pnl(self, req_id: int) -> None:
-        fields = self._gw.pnl_fields(req_id)
-        if self._sent_pnl.get(req_id) != fields:
-            self._sent_pnl[req_id] = fields
-            self.send(fields)
+        self.account_feed.start_pnl(req_id)
 
     def _cancel_pnl(self, fields: list[str]) -> None:
         (req_id,) = plain_ints(fields, "reqId")
-        self.pnl_subs.discard(req_id)
-        self._sent_pnl.pop(req_id, None)
+        self.account_feed.cancel_pnl(req_id)
 
     def on_account_changed(self, symbol: str) -> None:
-        """Push what real TWS streams to subscribers after a fill."""
-        account = self._gw.account
-        if self.positions_subscribed:
-            holding = account.holdings.get(symbol)
-            if holding is not None:
-                self.send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
-        if self.account_updates and symbol in account.holdings:
-            self._push_portfolio(symbol)
-        self.refresh_account()
+        self.account_feed.on_account_changed(symbol)
 
     def refresh_account(self, _arg: object = None) -> None:
-        """Push changed account values, portfolio rows and P&L (also called periodically as prices move)."""
-        account = self._gw.account
-        if self.account_updates:
-            changed = self._push_account_values()
-            for symbol, holding in account.holdings.items():
-                if holding.qty:
-                    changed = self._push_portfolio(symbol) or changed
-            if changed:
-                self.send(msg.account_time(datetime.now()))
-        for req_id in self.multi_subs:
-            self._push_multi(req_id)
-        for req_id in self.pnl_subs:
-            self._push_pnl(req_id)
-
-
-def _changed_rows(
-    sent: dict[tuple[str, str], str], rows: list[tuple[str, str, str]]
-) -> list[tuple[str, str, str]]:
-    changed = []
-    for key, value, currency in rows:
-        if sent.get((key, currency)) != value:
-            sent[(key, currency)] = value
-            changed.append((key, value, currency))
-    return changed
+        self.account_feed.refresh()
 
 
 def _exec_matches(e, flt: ExecFilter) -> bool:

@@ -36,7 +36,7 @@ def test_cancel_market_data_stops_the_stream():
         stopped, running = ib.reqMktData(aapl), ib.reqMktData(msft)
         await wait_for(lambda: stopped.bid > 0 and running.bid > 0, what="first quotes")
         ib.cancelMktData(aapl)
-        await wait_for(lambda: not gw._clients[1].market_data.keys() - {running_id(ib, running)},
+        await wait_for(lambda: not gw._clients[1].quotes.market_data.keys() - {running_id(ib, running)},
                        what="server to drop the subscription")
         updates_after_cancel: list[float] = []
         stopped.updateEvent += lambda t: updates_after_cancel.append(t.bid)
@@ -65,7 +65,7 @@ def test_snapshot_with_req_tickers_ends_with_snapshot_end():
         expected = gw.quote("QQQ")
         assert (second.bid, second.ask) == (expected.bid, expected.ask)
         # a snapshot leaves no subscription behind
-        assert gw._clients[1].market_data == {}
+        assert gw._clients[1].quotes.market_data == {}
         ib.disconnect()
 
     run_gateway_test(body)
