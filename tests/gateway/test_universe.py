@@ -55,14 +55,19 @@ def test_resources_lookup_prefers_the_environment(tmp_path, monkeypatch):
     assert find_resources_dir() == Path(__file__).resolve().parents[2] / "resources"
 
 
-def test_missing_resources_are_reported_clearly(tmp_path, monkeypatch):
+def test_wheel_install_location_and_missing_resources(tmp_path, monkeypatch):
     import ibticket.gateway.universe as universe_module
 
+    # as installed from a wheel: no checkout around the package, data-files under sys.prefix
     monkeypatch.delenv("IBTICKET_RESOURCES", raising=False)
-    monkeypatch.setattr(universe_module, "__file__", str(tmp_path / "a" / "b" / "universe.py"))
+    monkeypatch.setattr(universe_module, "__file__", str(tmp_path / "site" / "ibticket" / "gateway" / "universe.py"))
     monkeypatch.setattr(universe_module.sys, "prefix", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"stocks\.csv not found"):
         find_resources_dir()
+    installed = tmp_path / "share" / "ibticket" / "resources"
+    installed.mkdir(parents=True)
+    shutil.copy(Path(__file__).resolve().parents[2] / "resources" / STOCKS_FILE, installed / STOCKS_FILE)
+    assert find_resources_dir() == installed
 
 
 def test_random_walk_is_seeded_and_stays_on_the_tick():
