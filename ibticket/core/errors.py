@@ -20,7 +20,9 @@ class ErrorClass(StrEnum):
     RETRYABLE = "retryable"  # transient; safe to resubmit once IB is reachable
 
 
-_INFO_CODES = frozenset({165, 399, 404, 492, 1102, 2109, 2137, 10167, 10168, 10197, 10349, 354})
+# 1100/1101/1102/1300 are IB connectivity notices: "existing orders will operate normally" through the
+# outage, so a resubmit could double an order; the broker reconciles when connectivity returns.
+_INFO_CODES = frozenset({165, 354, 399, 404, 492, 1100, 1101, 1102, 1300, 2109, 2137, 10167, 10168, 10197, 10349})
 _REQUEST_REJECTED_CODES = frozenset({104, 105, 161, 2102, 10147, 10148})
 _PERMANENT_CODES = frozenset(
     {
@@ -28,9 +30,9 @@ _PERMANENT_CODES = frozenset(
         411, 426, 434, 460, 10015, 10318,
     }
 )  # fmt: skip
-# 504 "Not connected" and a refused connection mean nothing was written; 100 is pacing; 1100/1300 and
-# 320/322 are transient server/connectivity faults.
-_RETRYABLE_CODES = frozenset({100, 320, 322, 502, 504, 1100, 1101, 1300})
+# 504 "Not connected" and 502 "Couldn't connect" mean nothing was written; 100 is pacing; 320/322 are
+# transient server faults in reading or processing the request.
+_RETRYABLE_CODES = frozenset({100, 320, 322, 502, 504})
 
 _FUNDS_PATTERN = re.compile(
     r"insufficient|margin|equity with loan|buying power|funds|settled cash|reg t|net liq", re.IGNORECASE

@@ -18,7 +18,7 @@ from .dedup import DuplicateGuard, OrderKey
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .logger import OrderLogger
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .validation import OrderValidationError, validate_request
+from .validation import OrderValidationError, normalize_price, normalize_quantity, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +421,12 @@ class OrderExecutionHandler:
         record = self._orders.get(order_id)
         if record is None or record.status.is_terminal:
             return False
+        if total_quantity is not None:
+            total_quantity = normalize_quantity(total_quantity)
+        if limit_price is not None:
+            limit_price = normalize_price(limit_price, "Limit price")
+        if stop_price is not None:
+            stop_price = normalize_price(stop_price, "Stop price")
         changes = []
         if total_quantity is not None and total_quantity != record.total_quantity:
             if total_quantity < record.filled_quantity:

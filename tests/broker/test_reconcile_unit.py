@@ -69,7 +69,7 @@ def test_live_order_with_a_pending_retry_is_kept_and_the_retry_dropped() -> None
     async def scenario():
         handler, clock, placed = make_handler()
         record = await handler.submit_order("AAPL", "BUY", 100)
-        handler.handle_error(record.order_id, 1100, "Connectivity between IB and TWS has been lost")
+        handler.handle_error(record.order_id, 504, "Not connected")
         assert handler.retry_pending(record.order_id)
         snapshot = SyncSnapshot(open_status={record.attempts[-1].order_ref: "Submitted"})
         report = reconcile(handler, snapshot, after_restart=False)

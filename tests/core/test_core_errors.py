@@ -39,6 +39,10 @@ class Recorder:
         (10349, "Order TIF was set to DAY based on order preset."),
         (2137, "Cross Side Warning"),
         (2150, "any code in the 2100-2199 warning range"),
+        # Orders keep working at IB through a TWS<->IB outage: resubmitting could double them.
+        (1100, "Connectivity between IB and Trader Workstation has been lost."),
+        (1101, "Connectivity between IB and TWS has been restored- data lost."),
+        (1300, "TWS socket port has been reset and this connection is being dropped."),
     ],
 )
 def test_informational_codes_never_mark_error(harness, code, message):
@@ -179,7 +183,7 @@ def test_permanent_rejection_is_not_retried_after_time_passes(harness):
 @pytest.mark.parametrize(
     ("code", "message"),
     [(504, "Not connected"), (100, "Max rate of messages per second has been exceeded"),
-     (1100, "Connectivity between IB and Trader Workstation has been lost."), (502, "Couldn't connect to TWS")],
+     (322, "Error processing request"), (502, "Couldn't connect to TWS")],
 )
 def test_retryable_error_marks_error_and_schedules_a_retry(harness, code, message):
     h = harness.handler
@@ -352,7 +356,7 @@ def test_retry_resubmits_only_the_remaining_quantity_as_a_new_attempt(harness):
         first = record.attempts[0]
         assert first.order_ref == record.order_ref + "/1" and first.quantity == 100
         h.handle_fill(record.order_id, 30, 10.0, exec_id="a.01")
-        assert h.handle_error(record.order_id, 1100, "Connectivity lost") is True
+        assert h.handle_error(record.order_id, 504, "Not connected") is True
         await harness.advance(1)
 
         assert harness.placed[-1] == (record.order_id, record.order_ref + "/2", 70)

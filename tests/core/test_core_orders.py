@@ -349,3 +349,24 @@ def test_get_active_orders(harness):
         pending.order_id, submitted.order_id, partial.order_id, retrying.order_id,
     }
     assert len(h.get_all_orders()) == 7
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"limit_price": float("nan")}, "finite"),
+        ({"limit_price": -1.0}, "above zero"),
+        ({"stop_price": float("inf")}, "finite"),
+        ({"total_quantity": 2.5}, "whole shares"),
+        ({"total_quantity": 0}, "at least 1 share"),
+    ],
+)
+def test_amend_refuses_bad_numbers_and_changes_nothing(harness, change, message):
+    record = harness.submit("AAPL", "BUY", 100, "LIMIT", 150.0)
+    assert harness.handler.amend(record.order_id, limit_price=151.0) is True  # a good change applies
+    before = record.to_dict()
+    lines = len(harness.events())
+    with pytest.raises(OrderValidationError, match=message):
+        harness.handler.amend(record.order_id, **change)
+    assert record.to_dict() == before
+    assert len(harness.events()) == lines

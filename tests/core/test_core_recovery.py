@@ -79,7 +79,7 @@ def _scripted_day(harness):
 
         retried = await h.submit_order("MSFT", "SELL", 100)
         h.handle_fill(retried.order_id, 30, 400.0, exec_id="r1.01")
-        h.handle_error(retried.order_id, 1100, "Connectivity between IB and TWS has been lost.")
+        h.handle_error(retried.order_id, 504, "Not connected")
         await harness.advance(1)
         h.handle_fill(retried.order_id, 20, 401.0, exec_id="r2.01")
         h.handle_fill(retried.order_id, 10, 401.0, exec_id="r2.02")  # correction: shares
