@@ -338,7 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None,
                         help="library-level runs per point, median reported (default 3, 1 with --quick)")
     parser.add_argument("--e2e-extra", type=int, nargs="+", default=[], metavar="M",
-                        help="further end-to-end M values, fix only (e.g. 5000: see docs/benchmarks.md)")
+                        help="further end-to-end M values, fix only (e.g. 8000: see docs/benchmarks.md)")
     args = parser.parse_args(argv)
     if ORIGINAL_REPR is FIXED_REPR:
         print("Trade.__repr__ was already replaced before this script saved it: no baseline", file=sys.stderr)
