@@ -115,3 +115,16 @@ class Watcher:
 @pytest.fixture
 def watch(broker: IBKRBroker) -> Watcher:
     return Watcher(broker)
+
+
+def eventually(predicate: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
+    """Poll state that offers no event to wait on (the gateway's side of the socket)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)

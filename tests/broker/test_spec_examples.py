@@ -9,7 +9,7 @@ import pytest
 
 from ibticket import IBKRBroker, OrderStatus
 
-from .conftest import Watcher
+from .conftest import Watcher, eventually
 
 DONE = [OrderStatus.FILLED, OrderStatus.CANCELLED, OrderStatus.ERROR]
 
@@ -149,8 +149,9 @@ def test_stop_stop_limit_tif_and_outside_rth(broker: IBKRBroker, gateway, watch:
     stop = broker.execute_stop_order("SPY", 10, 495.0, "sell")
     stop_limit = broker.execute_stop_limit_order("SPY", 10, 505.0, 506.0, "buy", tif="GTC", outside_rth=True)
     assert stop.status is OrderStatus.SUBMITTED and stop_limit.status is OrderStatus.SUBMITTED
-    sent = {o.order_ref: o for o in gateway.orders()}
-    assert sent[stop_limit.attempts[0].order_ref].tif == "GTC"
+    ref = stop_limit.attempts[0].order_ref
+    sent = eventually(lambda: {o.order_ref: o for o in gateway.orders() if o.order_ref == ref}, what="order at IB")
+    assert sent[ref].tif == "GTC" and sent[ref].order_type == "STP LMT"
     gateway.set_price("SPY", 494.0)
     watch.wait_status(stop.order_id, OrderStatus.FILLED)
     assert broker.get_order_status(stop_limit.order_id).status is OrderStatus.SUBMITTED
