@@ -77,6 +77,7 @@ class OrderExecutionHandler:
         self._dedup = DuplicateGuard(self._clock, duplicate_window)
         self._orders: dict[int, OrderRecord] = {}
         self._fills_by_exec: dict[str, Fill] = {}
+        self._fill_by_exec_base: dict[str, Fill] = {}
         self._seen_exec_ids: set[str] = set()
         self._pending_commissions: dict[str, float] = {}
         self._attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -273,14 +274,12 @@ class OrderExecutionHandler:
         corrected: Fill | None = None
         if exec_id is not None:
             base, suffix = split_exec_id(exec_id)
-            for existing in record.fills:
-                old_base, old_suffix = split_exec_id(existing.fill_id)
-                if old_base == base and old_suffix != suffix:
-                    if _suffix_key(old_suffix) > _suffix_key(suffix):
-                        self._seen_exec_ids.add(exec_id)  # an older version of a fill we already corrected
-                        return False
-                    corrected = existing
-                    break
+            existing = self._fill_by_exec_base.get(base)
+            if existing is not None and existing.order_id == order_id:
+                if _suffix_key(split_exec_id(existing.fill_id)[1]) > _suffix_key(suffix):
+                    self._seen_exec_ids.add(exec_id)  # an older version of a fill we already corrected
+                    return False
+                corrected = existing
         already = record.filled_quantity - (corrected.quantity if corrected else 0)
         if already + qty > record.total_quantity:
             self._refuse_fill(
@@ -300,8 +299,7 @@ class OrderExecutionHandler:
             self._fills_by_exec.pop(corrected.fill_id, None)
         else:
             record.add_fill(fill)
-        self._seen_exec_ids.add(fill_id)
-        self._fills_by_exec[fill_id] = fill
+        self._index_fill(fill, from_broker=exec_id is not None)
         if old_status is OrderStatus.ERROR or record.status is OrderStatus.FILLED:
             # A fill proves the attempt reached IB: a scheduled resubmit could now double the order.
             self._cancel_retry(order_id)
@@ -311,6 +309,13 @@ class OrderExecutionHandler:
             self._notify(self._status_callbacks, record)
         self._notify(self._fill_callbacks, record)
         return True
+
+    def _index_fill(self, fill: Fill, from_broker: bool = True) -> None:
+        self._seen_exec_ids.add(fill.fill_id)
+        self._fills_by_exec[fill.fill_id] = fill
+        if from_broker:
+            # The current version of each execution, by its id up to the last dot (corrections share it).
+            self._fill_by_exec_base[split_exec_id(fill.fill_id)[0]] = fill
 
     def handle_commission(self, exec_id: str, commission: float) -> bool:
         """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
@@ -563,8 +568,7 @@ class OrderExecutionHandler:
             self._orders[record.order_id] = record
             self._next_id = max(self._next_id, record.order_id + 1)
             for fill in record.fills:
-                self._seen_exec_ids.add(fill.fill_id)
-                self._fills_by_exec[fill.fill_id] = fill
+                self._index_fill(fill, from_broker=not fill.fill_id.startswith(record.order_ref + ".fill"))
             for attempt in record.attempts:
                 self._attempts_by_ref[attempt.order_ref] = (record, attempt)
 

@@ -97,10 +97,13 @@ class OrderRecord:
     order_ref: str = ""
     attempts: list[BrokerAttempt] = field(default_factory=list)
     cancel_requested: bool = False
+    # Running total of quantity x price, so a fill costs O(1) however many came before it.
+    _fill_value: float = field(default=0.0, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.remaining_quantity < 0:
             self.remaining_quantity = self.total_quantity - self.filled_quantity
+        self._fill_value = sum(f.quantity * f.price for f in self.fills)
 
     @property
     def broker_order_ids(self) -> list[int]:
@@ -113,19 +116,22 @@ class OrderRecord:
     def add_fill(self, fill: Fill) -> None:
         """Append an execution and re-derive quantities, average price and status from the fills."""
         self.fills.append(fill)
-        self._recompute(fill.timestamp)
+        self.filled_quantity += fill.quantity
+        self._fill_value += fill.quantity * fill.price
+        self._settle(fill.timestamp)
 
     def replace_fill(self, old_fill_id: str, fill: Fill) -> None:
         """Swap an execution for its correction; the correction is the truth, not an addition."""
         self.fills = [f for f in self.fills if f.fill_id != old_fill_id]
         self.fills.append(fill)
-        self._recompute(fill.timestamp)
-
-    def _recompute(self, when: datetime) -> None:
+        # Corrections are rare: re-sum from the fills rather than carry a subtraction's rounding.
         self.filled_quantity = sum(f.quantity for f in self.fills)
+        self._fill_value = sum(f.quantity * f.price for f in self.fills)
+        self._settle(fill.timestamp)
+
+    def _settle(self, when: datetime) -> None:
         self.remaining_quantity = self.total_quantity - self.filled_quantity
-        value = sum(f.quantity * f.price for f in self.fills)
-        self.avg_fill_price = value / self.filled_quantity if self.filled_quantity else 0.0
+        self.avg_fill_price = self._fill_value / self.filled_quantity if self.filled_quantity else 0.0
         if self.remaining_quantity == 0:
             self.status = OrderStatus.FILLED
         elif self.filled_quantity > 0 and self.status in (
