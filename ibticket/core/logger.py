@@ -84,7 +84,9 @@ class OrderLogger:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._fd_day: date | None = None
-        self._memory: list[dict[str, Any]] = []  # today's events when there is no file to read back
+        # Today's events when there is no file to read back; a new day starts a new list.
+        self._memory: list[dict[str, Any]] = []
+        self._memory_day: date | None = None
         if log_to_file:
             self._ensure_dir()
 
@@ -141,7 +143,8 @@ class OrderLogger:
                 if self.fsync:
                     os.fsync(fd)
             else:
-                self._memory = [e for e in self._memory if e["timestamp"][:10] == stamp.date().isoformat()]
+                if self._memory_day != stamp.date():
+                    self._memory, self._memory_day = [], stamp.date()
                 self._memory.append(event)
         if self.log_to_console:
             self._echo(event)
@@ -222,7 +225,7 @@ class OrderLogger:
         day = day or self._now().date()
         if self.log_to_file:
             return read_day(self.log_dir, day)
-        events = [e for e in self._memory if e["timestamp"][:10] == day.isoformat()]
+        events = self._memory if day == self._memory_day else []
         return LogDay(day=day, path=log_path(self.log_dir, day), events=list(events))
 
     def get_order_history(self, order_id: int, day: date | None = None) -> list[dict[str, Any]]:
