@@ -25,8 +25,10 @@ class GatewayConfig:
     min_commission: float = 1.0
     # IB's intraday stock margin: buying power is four times the available funds.
     initial_margin_rate: float = 0.25
-    # Seconds between pushes of changed account values / portfolio rows / P&L as prices move (TWS streams
-    # them every few minutes; fills push at once). None: only fills push.
+    # Account pushes (values, portfolio rows, positions, P&L) go to a client at most once per this many
+    # seconds: after fills (an isolated fill is pushed at once, a burst once per interval) and, as prices
+    # move, every interval. TWS pushes account values about every 3 minutes. None: only fills push,
+    # coalesced per event-loop turn.
     account_update_interval: float | None = 3.0
     # Real TWS greets every client with 2104/2106/2158 "farm connection is OK" notices (error messages!).
     farm_status_messages: bool = True
@@ -35,8 +37,10 @@ class GatewayConfig:
     max_frame_bytes: int = 1 << 20
     # A peer that has not finished the handshake by then is disconnected.
     handshake_timeout: float = 10.0
-    # A client that stops reading gets disconnected once this much output is queued for it.
+    # A client with more than max_write_buffer bytes queued that takes none of them for slow_reader_timeout
+    # seconds does not read its messages and is disconnected. One that reads, however slowly, is not.
     max_write_buffer: int = 8 << 20
+    slow_reader_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:
@@ -47,5 +51,7 @@ class GatewayConfig:
             raise ValueError("tick_interval must be > 0 or None")
         if self.account_update_interval is not None and self.account_update_interval <= 0:
             raise ValueError("account_update_interval must be > 0 or None")
+        if self.slow_reader_timeout <= 0:
+            raise ValueError("slow_reader_timeout must be > 0")
         if not self.account:
             raise ValueError("account must not be empty")

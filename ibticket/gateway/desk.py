@@ -2,6 +2,10 @@
 
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
 commissionReport. Faults may reorder, duplicate or add messages.
+
+A fill split into more than EXECUTIONS_PER_TURN executions (with fill_interval=0) runs as a task that
+yields to the event loop after every EXECUTIONS_PER_TURN of them and waits while the owner's output is
+above its high-water mark, so the connection drains as the client reads.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ from .universe import Instrument, Universe
 
 log = logging.getLogger(__name__)
 
+# With fill_interval=0, a split fill sends this many executions per event-loop turn.
+EXECUTIONS_PER_TURN = 64
+
 CANCELED_TEXT = "Order Canceled - reason:"
 MARGIN_TEXT = (
     "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY "
@@ -47,6 +54,8 @@ class DeskHost(Protocol):
     def send_to_client(self, client_id: int, fields: Fields) -> None: ...
 
     def account_changed(self, symbol: str) -> None: ...
+
+    async def wait_writable(self, client_id: int) -> None: ...
 
     def drop_all_connections(self) -> int: ...
 
@@ -369,7 +378,7 @@ class TradingDesk:
         drop_after = self._faults.drop_after_executions
         self._faults.drop_after_executions = None
         self._maybe_drop(drop_after, 0, len(chunks))
-        if self._config.fill_interval > 0 and len(chunks) > 1:
+        if len(chunks) > (1 if self._config.fill_interval > 0 else EXECUTIONS_PER_TURN):
             task = asyncio.get_running_loop().create_task(
                 self._run_chunks(order, chunks, price, cancel_rest, drop_after))
             self._tasks.add(task)
@@ -386,9 +395,13 @@ class TradingDesk:
         self, order: WorkingOrder, chunks: list[float], price: float, cancel_rest: bool, drop_after: int | None,
     ) -> None:
         try:
+            interval = self._config.fill_interval
             for index, shares in enumerate(chunks):
                 if index:
-                    await asyncio.sleep(self._config.fill_interval)
+                    if interval > 0:
+                        await asyncio.sleep(interval)
+                    elif index % EXECUTIONS_PER_TURN == 0:
+                        await self._host.wait_writable(order.client_id)
                     if order.cancel_requested and order.perm_id not in self._answer_10148:
                         break
                 if not order.is_live:

@@ -1,10 +1,20 @@
 """Per-connection subscriptions: streamed quotes and the account, position and P&L pushes.
 
 Pushes carry only what changed since the last push to that subscription, as TWS's streams do.
+
+Account pushes are coalesced per client. A fill (or, every account_update_interval, the moving market)
+only marks the client's account feed dirty; the feed then flushes at the end of the current loop turn if
+its last push is at least account_update_interval old, else when that interval is over. A flush sends
+each changed position once (position for reqPositions, updatePortfolio for reqAccountUpdates), then the
+changed account values, updateAccountTime, accountUpdateMulti and P&L rows. So a burst of executions
+costs one push per interval, not one per execution, while an isolated fill is still pushed at once.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +28,8 @@ from .universe import Instrument
 
 if TYPE_CHECKING:
     from .server import PaperGateway
+
+log = logging.getLogger(__name__)
 
 Send = Callable[[Fields], None]
 
@@ -82,9 +94,10 @@ class QuoteFeed:
 
 
 class AccountFeed:
-    def __init__(self, gateway: PaperGateway, send: Send) -> None:
+    def __init__(self, gateway: PaperGateway, send: Send, on_failure: Callable[[], None]) -> None:
         self._gw = gateway
         self._send = send
+        self._on_failure = on_failure
         self.account_updates = False
         self.positions_subscribed = False
         self.multi_subs: set[int] = set()
@@ -92,7 +105,17 @@ class AccountFeed:
         self._sent_values: dict[tuple[str, str], str] = {}
         self._sent_multi: dict[int, dict[tuple[str, str], str]] = {}
         self._sent_portfolio: dict[str, Fields] = {}
+        self._sent_positions: dict[str, tuple[float, float]] = {}
         self._sent_pnl: dict[int, Fields] = {}
+        # Coalescing: what changed since the last flush, and when the last flush sent something.
+        self._dirty = False
+        self._changed_symbols: set[str] = set()
+        self._flush_handle: asyncio.Handle | None = None
+        self._last_push = -math.inf
+
+    @property
+    def subscribed(self) -> bool:
+        return self.account_updates or self.positions_subscribed or bool(self.multi_subs) or bool(self.pnl_subs)
 
     # --- reqAccountUpdates -------------------------------------------------------------------------
     def start_account_updates(self) -> None:
@@ -128,13 +151,24 @@ class AccountFeed:
     def start_positions(self) -> None:
         self.positions_subscribed = True
         account = self._gw.account
-        for holding in account.holdings.values():
+        self._sent_positions.clear()
+        for symbol, holding in account.holdings.items():
+            self._sent_positions[symbol] = (holding.qty, holding.avg_cost)
             if holding.qty:
                 self._send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
         self._send(msg.position_end())
 
     def stop_positions(self) -> None:
         self.positions_subscribed = False
+
+    def _push_position(self, symbol: str) -> bool:
+        account = self._gw.account
+        holding = account.holdings.get(symbol)
+        if holding is None or self._sent_positions.get(symbol) == (holding.qty, holding.avg_cost):
+            return False
+        self._sent_positions[symbol] = (holding.qty, holding.avg_cost)
+        self._send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
+        return True
 
     # --- reqAccountUpdatesMulti --------------------------------------------------------------------
     def start_multi(self, req_id: int) -> None:
@@ -147,10 +181,12 @@ class AccountFeed:
         self.multi_subs.discard(req_id)
         self._sent_multi.pop(req_id, None)
 
-    def _push_multi(self, req_id: int) -> None:
+    def _push_multi(self, req_id: int) -> bool:
         account_id = self._gw.account.account_id
-        for key, value, currency in _changed_rows(self._sent_multi[req_id], self._gw.account_rows()):
+        changed = _changed_rows(self._sent_multi[req_id], self._gw.account_rows())
+        for key, value, currency in changed:
             self._send(msg.account_update_multi(req_id, account_id, key, value, currency))
+        return bool(changed)
 
     # --- reqPnL ------------------------------------------------------------------------------------
     def start_pnl(self, req_id: int) -> None:
@@ -162,38 +198,80 @@ class AccountFeed:
         self.pnl_subs.discard(req_id)
         self._sent_pnl.pop(req_id, None)
 
-    def _push_pnl(self, req_id: int) -> None:
+    def _push_pnl(self, req_id: int) -> bool:
         fields = self._gw.pnl_fields(req_id)
-        if self._sent_pnl.get(req_id) != fields:
-            self._sent_pnl[req_id] = fields
-            self._send(fields)
+        if self._sent_pnl.get(req_id) == fields:
+            return False
+        self._sent_pnl[req_id] = fields
+        self._send(fields)
+        return True
 
-    # --- pushes ------------------------------------------------------------------------------------
+    # --- coalesced pushes --------------------------------------------------------------------------
     def on_account_changed(self, symbol: str) -> None:
-        """After a fill: the position message, then every changed account figure."""
-        account = self._gw.account
-        if self.positions_subscribed:
-            holding = account.holdings.get(symbol)
-            if holding is not None:
-                self._send(msg.position(account.account_id, holding.instrument, holding.qty, holding.avg_cost))
-        if self.account_updates and symbol in account.holdings:
-            self._push_portfolio(symbol)
-        self.refresh()
+        """A fill or correction touched `symbol`: push its position and the account at the next flush."""
+        if self.subscribed:
+            self._changed_symbols.add(symbol)
+            self._mark_dirty()
 
-    def refresh(self) -> None:
-        """Push changed account values, portfolio rows and P&L (also called periodically as prices move)."""
+    def prices_moved(self) -> None:
+        """Every account_update_interval: valuations may have changed with the prices."""
+        if self.account_updates or self.multi_subs or self.pnl_subs:
+            self._mark_dirty()
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+        if self._flush_handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        interval = self._gw.config.account_update_interval
+        wait = 0.0 if interval is None else self._last_push + interval - loop.time()
+        if wait > 0:
+            self._flush_handle = loop.call_later(wait, self._flush)
+        else:
+            self._flush_handle = loop.call_soon(self._flush)
+
+    def close(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        self._dirty = False
+        self._changed_symbols.clear()
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        if not self._dirty:
+            return
+        self._dirty = False
+        symbols, self._changed_symbols = self._changed_symbols, set()
+        try:
+            pushed = self.push(symbols)
+        except Exception:
+            log.exception("account push failed; disconnecting the client")
+            self._on_failure()
+            return
+        if pushed:
+            self._last_push = asyncio.get_running_loop().time()
+
+    def push(self, symbols: set[str]) -> bool:
+        """Send what changed since the last push; `symbols` are those whose position may have changed."""
         account = self._gw.account
+        pushed = False
+        if self.positions_subscribed:
+            for symbol in symbols:
+                pushed = self._push_position(symbol) or pushed
         if self.account_updates:
             changed = self._push_account_values()
             for symbol, holding in account.holdings.items():
-                if holding.qty:
+                if holding.qty or symbol in symbols:
                     changed = self._push_portfolio(symbol) or changed
             if changed:
                 self._send(msg.account_time(datetime.now()))
+                pushed = True
         for req_id in self.multi_subs:
-            self._push_multi(req_id)
+            pushed = self._push_multi(req_id) or pushed
         for req_id in self.pnl_subs:
-            self._push_pnl(req_id)
+            pushed = self._push_pnl(req_id) or pushed
+        return pushed
 
 
 def _changed_rows(

@@ -139,7 +139,7 @@ class PaperGateway:
         while True:
             await asyncio.sleep(interval)
             for session in list(self._clients.values()):
-                self._isolated(session, session.refresh_account, None)
+                self._isolated(session, session.prices_moved, None)
 
     # --- sessions ----------------------------------------------------------------------------------
     def register_client(self, session: ClientSession, client_id: int) -> bool:
@@ -163,7 +163,16 @@ class PaperGateway:
         if session is not None:
             session.send(fields)
 
+    async def wait_writable(self, client_id: int) -> None:
+        """Yield to the loop, and wait while that client's output is above its high-water mark."""
+        session = self._clients.get(client_id)
+        if session is None or session.closed:
+            await asyncio.sleep(0)
+        else:
+            await session.wait_writable()
+
     def account_changed(self, symbol: str) -> None:
+        """Mark every client's account feed dirty; each pushes at its next flush (see feeds.AccountFeed)."""
         for session in list(self._clients.values()):
             self._isolated(session, session.on_account_changed, symbol)
 

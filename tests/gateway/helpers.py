@@ -15,14 +15,16 @@ T = TypeVar("T")
 TEST_TIMEOUT = 8.0
 
 
-def run_gateway_test(body: Callable[[PaperGateway], Awaitable[T]], **config: Any) -> T:
+def run_gateway_test(
+    body: Callable[[PaperGateway], Awaitable[T]], *, timeout: float = TEST_TIMEOUT, **config: Any
+) -> T:
     """Start a gateway (frozen market unless tick_interval is given) on a new loop, run body, stop it."""
 
     async def main() -> T:
         gw = PaperGateway(GatewayConfig(**{"tick_interval": None, **config}))
         await gw.start("127.0.0.1", 0)
         try:
-            return await asyncio.wait_for(body(gw), TEST_TIMEOUT)
+            return await asyncio.wait_for(body(gw), timeout)
         finally:
             await gw.stop()
 
@@ -42,6 +44,29 @@ async def wait_for(predicate: Callable[[], object], timeout: float = 3.0, what: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.005)
+
+
+async def wait_event(event: Any, predicate: Callable[[], object], timeout: float = 3.0, what: str = "event") -> None:
+    """Wait until `predicate` holds, checking it now and after every emission of an ib_insync event.
+
+    For state the gateway pushes when it chooses (account values, portfolio, positions, P&L): the test
+    wakes up on the push itself instead of polling.
+    """
+    if predicate():
+        return
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def check(*_args: object) -> None:
+        if not done.done() and predicate():
+            done.set_result(None)
+
+    event.connect(check)
+    try:
+        await asyncio.wait_for(done, timeout)
+    except TimeoutError:
+        raise AssertionError(f"timed out waiting for {what}") from None
+    finally:
+        event.disconnect(check)
 
 
 async def wait_status(trade: Trade, status: str, timeout: float = 3.0) -> None:

@@ -7,7 +7,7 @@ from ib_insync import ExecutionFilter, LimitOrder, MarketOrder
 
 from ibticket.gateway import PaperGateway
 
-from .helpers import connect, qualified, run_gateway_test, wait_for, wait_status
+from .helpers import connect, qualified, run_gateway_test, wait_event, wait_for, wait_status
 
 
 def _value(ib, tag: str) -> float:
@@ -15,6 +15,8 @@ def _value(ib, tag: str) -> float:
 
 
 def test_positions_average_cost_and_account_values_follow_fills():
+    # Account pushes are coalesced (at most one per account_update_interval): the second fill's figures
+    # come with the next push, which the waits below wake up on.
     async def body(gw: PaperGateway) -> None:
         gw.set_quote("AAPL", bid=199.99, ask=200.01, last=200.0)
         ib = await connect(gw)
@@ -23,13 +25,15 @@ def test_positions_average_cost_and_account_values_follow_fills():
         assert _value(ib, "BuyingPower") == 4_000_000.0
         buy = ib.placeOrder(contract, MarketOrder("BUY", 200))
         await wait_status(buy, "Filled")
-        await wait_for(lambda: ib.positions(), what="position update")
+        await wait_event(ib.positionEvent, lambda: ib.positions(), what="position update")
         (pos,) = ib.positions()
         assert pos.contract.conId == 265598 and pos.position == 200
         assert pos.avgCost == pytest.approx((200 * 200.01 + 1.0) / 200)
-        await wait_for(lambda: _value(ib, "TotalCashValue") == pytest.approx(1_000_000 - 200 * 200.01 - 1.0),
-                       what="cash update")
+        await wait_event(ib.accountValueEvent,
+                         lambda: _value(ib, "TotalCashValue") == pytest.approx(1_000_000 - 200 * 200.01 - 1.0)
+                         and _value(ib, "GrossPositionValue") == pytest.approx(200 * 200.0), what="cash update")
         assert _value(ib, "GrossPositionValue") == pytest.approx(200 * 200.0)
+        await wait_event(ib.updatePortfolioEvent, lambda: ib.portfolio(), what="portfolio row")
         (item,) = ib.portfolio()
         assert item.position == 200 and item.marketPrice == 200.0
         gw.set_quote("AAPL", bid=209.99, ask=210.01, last=210.0)
@@ -38,14 +42,15 @@ def test_positions_average_cost_and_account_values_follow_fills():
         await wait_for(lambda: sell.fills and sell.fills[0].commissionReport.execId, what="commission report")
         realized = sell.fills[0].commissionReport.realizedPNL
         assert realized == pytest.approx(50 * (209.99 - (200 * 200.01 + 1.0) / 200) - 1.0)
-        await wait_for(lambda: ib.positions() and ib.positions()[0].position == 150, what="reduced position")
+        await wait_event(ib.positionEvent, lambda: ib.positions() and ib.positions()[0].position == 150,
+                         what="reduced position")
         (view,) = gw.positions()
         assert view.position == 150 and view.realized_pnl == pytest.approx(realized)
         fresh = await ib.reqPositionsAsync()
         assert [p.position for p in fresh] == [150]
         ib.disconnect()
 
-    run_gateway_test(body)
+    run_gateway_test(body, account_update_interval=0.2)
 
 
 def test_short_position_and_flip():
@@ -172,10 +177,11 @@ def test_pnl_subscription_updates_after_fills():
         ib = await connect(gw)
         contract = await qualified(ib, "GLD")
         pnl = ib.reqPnL("DU1234567")
-        await wait_for(lambda: pnl.dailyPnL == 0.0, what="first PnL")
+        await wait_event(ib.pnlEvent, lambda: pnl.dailyPnL == 0.0, what="first PnL")
         trade = ib.placeOrder(contract, MarketOrder("BUY", 100))
         await wait_status(trade, "Filled")
-        await wait_for(lambda: pnl.unrealizedPnL == pytest.approx(-1.0), what="PnL after the fill (commission)")
+        await wait_event(ib.pnlEvent, lambda: pnl.unrealizedPnL == pytest.approx(-1.0),
+                         what="PnL after the fill (commission)")
         ib.disconnect()
 
     run_gateway_test(body)
@@ -188,12 +194,15 @@ def test_account_values_and_portfolio_follow_prices_between_fills():
         contract = await qualified(ib, "QQQ")
         trade = ib.placeOrder(contract, MarketOrder("BUY", 100))
         await wait_status(trade, "Filled")
-        await wait_for(lambda: ib.portfolio() and ib.portfolio()[0].marketPrice == 500.0, what="portfolio row")
+        await wait_event(ib.updatePortfolioEvent, lambda: ib.portfolio() and ib.portfolio()[0].marketPrice == 500.0,
+                         what="portfolio row")
         net_before = _value(ib, "NetLiquidation")
         gw.set_price("QQQ", 510.0)  # no fill: the periodic push must carry the new valuation
-        await wait_for(lambda: ib.portfolio()[0].marketPrice == 510.0, what="repriced portfolio row")
-        await wait_for(lambda: _value(ib, "NetLiquidation") == pytest.approx(net_before + 1000.0),
-                       what="repriced NetLiquidation")
+        await wait_event(ib.updatePortfolioEvent, lambda: ib.portfolio()[0].marketPrice == 510.0,
+                         what="repriced portfolio row")
+        await wait_event(ib.accountValueEvent,
+                         lambda: _value(ib, "NetLiquidation") == pytest.approx(net_before + 1000.0),
+                         what="repriced NetLiquidation")
         assert ib.portfolio()[0].unrealizedPNL == pytest.approx(100 * 510.0 - (100 * 500.0 + 1.0))
         ib.disconnect()
 
