@@ -10,15 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ..core.errors import ErrorClass, classify
 from ..core.handler import OrderExecutionHandler
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
 from ..core.recovery import rebuild_orders
-from ..core.validation import OrderValidationError, normalize_price, normalize_quantity, validate_request
+from ..core.validation import (
+    CancelledBeforeSend,
+    OrderValidationError,
+    normalize_price,
+    normalize_quantity,
+    validate_request,
+)
 from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE
 from .orders import APP_ORDER_TYPES, build_order, map_status
@@ -27,6 +34,14 @@ from .settings import ConnectionSettings, check_live_accounts
 from .taps import install_taps
 
 log = logging.getLogger(__name__)
+
+
+def backoff_delays(cap: float, first: float = 1.0) -> Iterator[float]:
+    """Seconds to wait before each reconnect attempt: 1, 2, 4 ... up to ``cap``."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(delay * 2, cap)
 
 
 class ConnectionState(StrEnum):
@@ -198,7 +213,8 @@ class BrokerCore:
             self._reconnect_task = asyncio.get_running_loop().create_task(self._reconnect_loop())
 
     async def _reconnect_loop(self) -> None:
-        delay = 1.0
+        delays = backoff_delays(self.reconnect_cap)
+        delay = next(delays)
         while not self._closing:
             await asyncio.sleep(delay)
             if self._closing:
@@ -208,8 +224,8 @@ class BrokerCore:
                 await self._connect_once(self.connect_timeout)
                 return
             except Exception as exc:
+                delay = next(delays)
                 log.warning("reconnect to %s failed: %s; next try in %.0f s", self.settings.describe(), exc, delay)
-                delay = min(delay * 2, self.reconnect_cap)
 
     async def wait_connected(self, timeout: float) -> None:
         if self.is_connected:
@@ -256,6 +272,9 @@ class BrokerCore:
         """The handler's place function, for first attempts and retries alike."""
         await self.wait_connected(self.order_wait)
         info = await self.contracts.resolve(record.symbol)
+        if record.cancel_requested:
+            # Cancelled while this placement waited (e.g. for a reconnect): nothing has been written.
+            raise CancelledBeforeSend
         trade = self.ib.placeOrder(info.contract, build_order(record, attempt))
         attempt.order_id = trade.order.orderId
         self._by_order_id[attempt.order_id] = (record, attempt)
@@ -264,7 +283,8 @@ class BrokerCore:
         record = self._record(order_id)
         if record.status.is_terminal:
             raise OrderValidationError(f"Order #{order_id} is already {record.status.value}")
-        live = record.status is not OrderStatus.ERROR and record.status is not OrderStatus.PENDING
+        acknowledged = bool(record.attempts and record.attempts[-1].perm_id)
+        live = record.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED) or acknowledged
         if live and not self.is_connected:
             raise NotConnectedError("Not connected to IB: the cancel was not sent")
         if self.handler.request_cancel(order_id):
@@ -426,21 +446,40 @@ class BrokerCore:
         if found is None:
             return  # a market-data or contract request, not an order
         record, attempt = found
-        if code in (104, 105, 2102, 110) and attempt.order_ref in self._pending_modify:
-            # A refused modify leaves the original order live and unchanged.
+        kind = classify(code, message)
+        if attempt.order_ref in self._pending_modify and kind not in (ErrorClass.INFO, ErrorClass.CANCEL_CONFIRM):
+            # An error answering a modify is about the modify: the original order stays live as it was.
             del self._pending_modify[attempt.order_ref]
-            self.handler.handle_error(record.order_id, 2102 if code == 110 else code, message)
+            self.handler.handle_request_rejected(record.order_id, code, f"Change refused: {message}")
             return
         if record.attempts and attempt is not record.attempts[-1]:
             log.info("error %s for earlier attempt %s of order #%s: %s", code, req_id, record.order_id, message)
             return
         self.handler.handle_error(record.order_id, code, message)
+        if kind is ErrorClass.RETRYABLE and attempt.perm_id and self.is_connected:
+            # IB had acknowledged the order, so it was not resubmitted: ask IB what became of it.
+            asyncio.get_running_loop().create_task(self.resync())
 
     async def resync(self) -> None:
-        """Ask IB again for open orders and today's executions (after IB's own connectivity returns)."""
-        with contextlib.suppress(Exception):
+        """Ask IB again for open orders, today's completed orders and executions, then settle the
+        acknowledged orders it no longer reports (after IB's own connectivity returns, or an error that
+        left an order's state unknown). Orders still in flight are left alone: they may be mid-write."""
+        if self._sync is not None or not self.is_connected:
+            return
+        self._sync = SyncSnapshot()
+        try:
             await self.ib.reqOpenOrdersAsync()
+            await self.ib.reqCompletedOrdersAsync(False)
             await self.ib.reqExecutionsAsync()
+        except Exception as exc:
+            log.warning("re-sync with IB failed: %s", exc)
+            return
+        finally:
+            snapshot, self._sync = self._sync, None
+        if self.is_connected:
+            self.last_reconcile = str(
+                reconcile(self.handler, snapshot, after_restart=False, only_acknowledged=True)
+            )
 
     # -- orphans: ours at IB, unknown here -----------------------------------------------------------
 

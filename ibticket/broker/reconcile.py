@@ -80,10 +80,18 @@ class ReconcileReport:
         )
 
 
-def reconcile(handler: OrderExecutionHandler, snapshot: SyncSnapshot, *, after_restart: bool) -> ReconcileReport:
+def reconcile(
+    handler: OrderExecutionHandler,
+    snapshot: SyncSnapshot,
+    *,
+    after_restart: bool,
+    only_acknowledged: bool = False,
+) -> ReconcileReport:
     report = ReconcileReport()
     for record in handler.get_all_orders():
         if record.status.is_terminal:
+            continue
+        if only_acknowledged and not (record.attempts and record.attempts[-1].perm_id):
             continue
         retry_pending = handler.retry_pending(record.order_id)
         if record.status is OrderStatus.ERROR and not retry_pending:

@@ -18,7 +18,7 @@ from .dedup import DuplicateGuard, OrderKey
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .logger import OrderLogger
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .validation import OrderValidationError, normalize_price, normalize_quantity, validate_request
+from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity, validate_request
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,7 @@ class OrderExecutionHandler:
         self._pending_commissions: dict[str, float] = {}
         self._attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]] = {}
         self._retry_timers: dict[int, TimerHandle] = {}
+        self._placing: set[int] = set()  # orders whose place function is running (e.g. awaiting a reconnect)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._next_id = 1
         self.last_refusal: str | None = None
@@ -214,8 +215,12 @@ class OrderExecutionHandler:
         )
         record.attempts.append(attempt)
         self._attempts_by_ref[attempt.order_ref] = (record, attempt)
+        self._placing.add(record.order_id)
         try:
             await self._place(record, attempt)
+        except CancelledBeforeSend:
+            self._mark_cancelled(record, "Cancelled before it was sent")
+            return
         except OrderValidationError as exc:
             self._fail(record, str(exc), None)
             return
@@ -228,6 +233,8 @@ class OrderExecutionHandler:
             log.exception("placing order %s failed", record.order_id)
             self._fail(record, f"Could not place the order: {exc}", None)
             return
+        finally:
+            self._placing.discard(record.order_id)
         old = record.status
         if old in (OrderStatus.PENDING, OrderStatus.ERROR):
             # A resubmitted remainder keeps the shares already filled in its status.
@@ -263,7 +270,7 @@ class OrderExecutionHandler:
             log.warning("fill for unknown order %s ignored (exec %s)", order_id, exec_id)
             return False
         if exec_id is not None and exec_id in self._seen_exec_ids:
-            if commission:
+            if commission and isinstance(commission, int | float):
                 self.handle_commission(exec_id, commission)
             return False
         problem = _fill_problem(quantity, price)
@@ -288,6 +295,8 @@ class OrderExecutionHandler:
                 f"{record.total_quantity} already filled, exec {exec_id})",
             )
             return False
+        if isinstance(commission, bool) or not isinstance(commission, int | float) or not math.isfinite(commission):
+            commission = 0.0  # unknown; a commission report may still attach it
         fill_id = exec_id or f"{record.order_ref}.fill{len(record.fills) + 1}"
         if exec_id is not None:
             commission = commission or self._pending_commissions.pop(exec_id, 0.0)
@@ -397,23 +406,40 @@ class OrderExecutionHandler:
         return False
 
     def request_cancel(self, order_id: int) -> bool:
-        """Note that the trader asked to cancel. True when the broker must still be told: an order that
-        is only waiting to be retried (or was never sent) is cancelled here and now."""
+        """Note that the trader asked to cancel. True when the broker must still tell IB. An order that
+        is only waiting to be retried (or was never sent) is cancelled here and now; one whose placement
+        is in flight is stopped before it is written (the place function checks ``cancel_requested``)."""
         record = self._orders.get(order_id)
         if record is None:
             raise KeyError(f"no order {order_id}")
         if record.status.is_terminal:
             return False
         record.cancel_requested = True
-        if record.status is OrderStatus.PENDING or (
+        if (record.status is OrderStatus.PENDING and order_id not in self._placing) or (
             record.status is OrderStatus.ERROR and self._cancel_retry(order_id)
         ):
             self._mark_cancelled(record, "Cancelled before it was sent")
             return False
-        if record.status is OrderStatus.ERROR:
+        if order_id in self._placing and not self._acknowledged(record):
+            self._log("log_event", "NOTICE", record, message="cancel requested before the order was sent")
             return False
+        if record.status is OrderStatus.ERROR and not self._acknowledged(record):
+            return False  # nothing of it is at IB
         self._log("log_event", "NOTICE", record, message="cancel requested")
         return True
+
+    @staticmethod
+    def _acknowledged(record: OrderRecord) -> bool:
+        """IB has seen the latest attempt (it has a permId): it may be working there now."""
+        return bool(record.attempts and record.attempts[-1].perm_id)
+
+    def handle_request_rejected(self, order_id: int, error_code: int | None, error_message: str) -> None:
+        """A modify or cancel was refused: report it; the order itself is as it was."""
+        record = self._orders.get(order_id)
+        if record is None:
+            return
+        self._log("log_error", record, error_message, error_code, order_unchanged=True)
+        self._notify(self._error_callbacks, record, error_message)
 
     def amend(
         self,
@@ -489,14 +515,20 @@ class OrderExecutionHandler:
             return False
         if cls is ErrorClass.REQUEST_REJECTED:
             # A refused modify or cancel: the order itself is as it was (live, or already done).
-            self._log("log_error", record, error_message, error_code, order_unchanged=True)
-            self._notify(self._error_callbacks, record, error_message)
+            self.handle_request_rejected(order_id, error_code, error_message)
             return False
         if record.status.is_terminal:
             self._log("log_event", "NOTICE", record, error_code=error_code, message=error_message)
             return False
         if not self._should_retry(error_code, error_message) or record.cancel_requested:
             self._fail(record, error_message, error_code)
+            return False
+        if self._acknowledged(record) and record.status is not OrderStatus.ERROR:
+            # IB has this attempt and may be working it: a resubmit could double the order. The broker
+            # reconciles with IB instead; the record keeps its status until IB says otherwise.
+            self.handle_request_rejected(
+                order_id, error_code, f"{error_message} (IB acknowledged the order; not resubmitted)"
+            )
             return False
         if record.retry_count >= self.max_retries:
             self._fail(record, f"{error_message} (gave up after {record.retry_count} retries)", error_code)

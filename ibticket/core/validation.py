@@ -25,6 +25,10 @@ class OrderValidationError(ValueError):
     """An order request that cannot be sent as it stands; the message says what to change."""
 
 
+class CancelledBeforeSend(Exception):
+    """Raised by a place function that found the order cancelled before it wrote anything."""
+
+
 @dataclass(frozen=True)
 class OrderRequest:
     symbol: str

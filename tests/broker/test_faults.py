@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ibticket import IBKRBroker, OrderStatus
+from ibticket import IBKRBroker, OrderExecutionHandler, OrderStatus
 
-from .conftest import Watcher
+from .conftest import Watcher, eventually
 
 
 def sent_orders(gateway, order) -> list:
@@ -142,3 +142,53 @@ def test_client_id_in_use_is_reported(make_broker, broker: IBKRBroker) -> None:
     assert second.connect(timeout=3) is False
     assert second.last_error
     assert broker.is_connected()
+
+
+def test_transient_error_on_an_acknowledged_order_is_not_resubmitted(
+    broker: IBKRBroker, gateway, watch: Watcher
+) -> None:
+    gateway.set_price("MSFT", 400.0)
+    order = broker.execute_limit_order("MSFT", 10, 390.0, "buy")
+    eventually(lambda: broker.get_order_status(order.order_id).attempts[0].perm_id, what="IB's acknowledgement")
+    assert gateway.faults.send_error(order.attempts[0].order_id, 322, "Error processing request")
+    watch.wait(lambda: any("not resubmitted" in m for _, m in watch.errors), what="the error reported")
+    assert broker.get_order_status(order.order_id).status is OrderStatus.SUBMITTED
+    gateway.set_price("MSFT", 389.0)
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert done.filled_quantity == 10 and len(done.attempts) == 1
+    assert len(sent_orders(gateway, order)) == 1
+    assert sum(e.shares for e in gateway.executions()) == 10
+
+
+def test_refused_modify_leaves_the_order_working_and_cancellable(
+    broker: IBKRBroker, gateway, watch: Watcher
+) -> None:
+    gateway.set_price("MSFT", 400.0)
+    order = broker.execute_limit_order("MSFT", 10, 390.0, "buy")
+    broker.modify_order(order.order_id, quantity=100_000)  # beyond buying power: IB refuses the change (201)
+    watch.wait(lambda: any("Change refused" in m for _, m in watch.errors), what="the refused modify")
+    record = broker.get_order_status(order.order_id)
+    assert record.status is OrderStatus.SUBMITTED and record.total_quantity == 10
+    assert [o.order_id for o in broker.get_active_orders()] == [order.order_id]
+    broker.cancel_order(order.order_id)
+    watch.wait_status(order.order_id, OrderStatus.CANCELLED)
+    assert [o.status for o in sent_orders(gateway, order)] == ["Cancelled"]
+
+
+def test_cancel_while_a_retry_waits_for_the_connection_sends_nothing(make_broker, gateway) -> None:
+    broker = make_broker(handler=OrderExecutionHandler(initial_retry_delay=0.2))
+    assert broker.connect(timeout=5)
+    watch = Watcher(broker)
+    gateway.faults.reject_next_order(322, "Error processing request")
+    order = broker.execute_market_order("AAPL", 10, "buy")
+    watch.wait_status(order.order_id, OrderStatus.ERROR)
+    gateway.faults.refuse_connections(2.0)
+    gateway.faults.drop_connections()
+    watch.wait_state("Disconnected")
+    eventually(lambda: len(broker.get_order_status(order.order_id).attempts) == 2, what="the retry in flight")
+    broker.cancel_order(order.order_id)  # nothing of the order is at IB: no error, nothing sent
+    done = watch.wait_status(order.order_id, OrderStatus.CANCELLED, timeout=15)
+    assert done.filled_quantity == 0
+    watch.wait_state("Connected", after=watch.states.index("Disconnected"), timeout=15)
+    assert [o.status for o in sent_orders(gateway, order)] == ["Cancelled"]  # only the refused first attempt
+    assert gateway.executions() == []
