@@ -93,6 +93,12 @@ class BrokerCore:
         self._closing = False
         self._ready: asyncio.Event | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- connection ----------------------------------------------------------------------------------
 
@@ -192,6 +198,8 @@ class BrokerCore:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._reconnect_task
             self._reconnect_task = None
+        for task in list(self._tasks):
+            task.cancel()
         self.handler.cancel_all_retries()
         self.ib.disconnect()
         self._ready_event().clear()
@@ -440,7 +448,7 @@ class BrokerCore:
         if req_id is None or req_id <= 0:
             if code in (1101, 1102) and self.is_connected:
                 log.info("IB connectivity restored (%s); re-syncing orders", code)
-                asyncio.get_running_loop().create_task(self.resync())
+                self._spawn(self.resync())
             return
         found = self._by_order_id.get(req_id)
         if found is None:
@@ -458,7 +466,7 @@ class BrokerCore:
         self.handler.handle_error(record.order_id, code, message)
         if kind is ErrorClass.RETRYABLE and attempt.perm_id and self.is_connected:
             # IB had acknowledged the order, so it was not resubmitted: ask IB what became of it.
-            asyncio.get_running_loop().create_task(self.resync())
+            self._spawn(self.resync())
 
     async def resync(self) -> None:
         """Ask IB again for open orders, today's completed orders and executions, then settle the

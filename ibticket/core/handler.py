@@ -589,8 +589,11 @@ class OrderExecutionHandler:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def cancel_all_retries(self) -> None:
+        """Drop scheduled retries and stop those in flight (shutdown: nothing more will be sent)."""
         for order_id in list(self._retry_timers):
             self._cancel_retry(order_id)
+        for task in list(self._tasks):
+            task.cancel()
 
     # -- recovery ------------------------------------------------------------------------------------
 
