@@ -183,9 +183,14 @@ class BrokerCore:
         day = logger.read_day()
         if day.bad_lines:
             log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
-        known = {r.order_id for r in self.handler.get_all_orders()}
-        records = [r for r in rebuild_orders(day.events) if r.order_id not in known]
-        self.handler.restore(records)
+        known = {r.order_ref for r in self.handler.get_all_orders()}
+        # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
+        mine = f"ibt-{self.settings.client_id}-"
+        records = [
+            r for r in rebuild_orders(day.events) if r.order_ref.startswith(mine) and r.order_ref not in known
+        ]
+        used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
+        self.handler.restore(records, next_order_id=max(used, default=0) + 1)
         for record in records:
             for attempt in record.attempts:
                 if attempt.perm_id:

@@ -224,7 +224,12 @@ class IBKRBroker:
         """Today's log lines for an order, as JSON text (the spec's ``List[str]``)."""
         if self.logger is None:
             return []
-        return [json.dumps(event) for event in self.logger.get_order_history(order_id)]
+        record = self.order_handler.get_order(order_id)
+        events = self.logger.get_order_history(order_id)
+        if record is not None and record.order_ref:
+            # Another client sharing today's log may have used the same order id.
+            events = [e for e in events if e.get("order_ref", record.order_ref) == record.order_ref]
+        return [json.dumps(event) for event in events]
 
     def get_todays_order_summary(self) -> dict[str, int]:
         if self.logger is None:

@@ -597,8 +597,11 @@ class OrderExecutionHandler:
 
     # -- recovery ------------------------------------------------------------------------------------
 
-    def restore(self, records: list[OrderRecord]) -> None:
-        """Adopt orders rebuilt from the log (after a restart) so ids continue and executions dedupe."""
+    def restore(self, records: list[OrderRecord], next_order_id: int | None = None) -> None:
+        """Adopt orders rebuilt from the log (after a restart) so ids continue and executions dedupe.
+        ``next_order_id`` skips ids that others (another client sharing the log) used today."""
+        if next_order_id is not None:
+            self._next_id = max(self._next_id, next_order_id)
         for record in records:
             self._orders[record.order_id] = record
             self._next_id = max(self._next_id, record.order_id + 1)

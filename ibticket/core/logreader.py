@@ -78,18 +78,19 @@ def available_days(log_dir: Path | str) -> list[date]:
 
 
 def summarize(events: list[dict[str, Any]]) -> dict[str, int]:
-    """Counts for a day, from each order's last known status and from its fill events."""
+    """Counts for a day, from each order's last known status and from its fill events. Orders are told
+    apart by their order reference; a correction replaces a fill and is not counted as another."""
     last_status: dict[Any, str] = {}
     partial = complete = 0
     for event in events:
-        order_id = event.get("order_id")
-        if order_id is None:
+        if event.get("order_id") is None:
             continue
+        key = event.get("order_ref") or event["order_id"]
         if event.get("status"):
-            last_status[order_id] = event["status"]
+            last_status[key] = event["status"]
         else:
-            last_status.setdefault(order_id, "")
-        if event.get("event_type") == "FILL":
+            last_status.setdefault(key, "")
+        if event.get("event_type") == "FILL" and not event.get("corrects"):
             if event.get("remaining_quantity", 1) == 0:
                 complete += 1
             else:

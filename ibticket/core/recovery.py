@@ -17,9 +17,15 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
+def order_key(event: dict[str, Any]) -> Any:
+    """Which order an event is about. The order reference is unique per client and session; the order
+    id alone is not when several clients (or a script and the app) share one day's log."""
+    return event.get("order_ref") or event.get("order_id")
+
+
 def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
-    """One record per order id, as the log last saw it. Unreadable events are skipped."""
-    records: dict[int, OrderRecord] = {}
+    """One record per order, as the log last saw it. Unreadable events are skipped."""
+    records: dict[Any, OrderRecord] = {}
     for event in events:
         try:
             _apply(records, event)
@@ -28,11 +34,11 @@ def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
     return sorted(records.values(), key=lambda r: r.order_id)
 
 
-def _apply(records: dict[int, OrderRecord], event: dict[str, Any]) -> None:
+def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
     order_id = event.get("order_id")
     if not isinstance(order_id, int):
         return
-    record = records.get(order_id)
+    record = records.get(order_key(event))
     if record is None:
         record = OrderRecord(
             order_id=order_id,
@@ -47,7 +53,7 @@ def _apply(records: dict[int, OrderRecord], event: dict[str, Any]) -> None:
             submission_time=_parse_time(event.get("submission_time")),
             order_ref=str(event.get("order_ref", "")),
         )
-        records[order_id] = record
+        records[order_key(event)] = record
     elif "quantity" in event:
         # A modify can change the size and prices; every event carries them as they were at that moment.
         record.total_quantity = int(event["quantity"])

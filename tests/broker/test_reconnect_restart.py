@@ -110,3 +110,30 @@ def test_restart_does_not_resubmit_an_order_unknown_to_ib(make_broker, gateway) 
         assert record.status is OrderStatus.ERROR and "not resubmitted" in record.error_message
         assert fresh.orders() == []
         second.close()
+
+
+def test_clients_sharing_a_log_keep_their_orders_apart(make_broker, gateway) -> None:
+    gateway.set_price("MSFT", 400.0)
+    first = make_broker(client_id=31)
+    second = make_broker(client_id=32)
+    assert first.connect(timeout=5) and second.connect(timeout=5)
+    working = first.execute_limit_order("MSFT", 10, 390.0, "buy")
+    watch = Watcher(second)
+    filled = second.execute_market_order("AAPL", 5, "buy")
+    watch.wait_status(filled.order_id, OrderStatus.FILLED)
+    assert working.order_id == filled.order_id == 1  # each process numbers its own orders
+    assert second.get_todays_order_summary()["total_orders"] == 2
+    assert [json.loads(line)["symbol"] for line in second.get_order_history(filled.order_id)] == ["AAPL"] * 3
+    first.close()
+
+    again = make_broker(client_id=31)
+    assert again.connect(timeout=5)
+    restored = again.get_all_orders()
+    assert [(o.symbol, o.total_quantity, o.status) for o in restored] == [("MSFT", 10, OrderStatus.SUBMITTED)]
+    assert again.execute_market_order("SPY", 1, "buy").order_id == 2  # past every id used in the log
+
+    other = make_broker(client_id=33)  # a different client id must leave client 31's working order alone
+    assert other.connect(timeout=5)
+    assert other.get_all_orders() == []
+    assert {o.order_ref: o.status for o in gateway.orders()}[working.attempts[0].order_ref] == "Submitted"
+    assert again.get_order_status(working.order_id).status is OrderStatus.SUBMITTED

@@ -319,3 +319,15 @@ def test_default_log_dir_comes_from_platformdirs(tmp_path, monkeypatch):
         logger.log_submission(_record())
         assert (expected / "orders-2026-02-18.jsonl").exists()
         assert stat.S_IMODE(expected.stat().st_mode) == 0o700
+
+
+def test_summary_counts_a_corrected_execution_once(tmp_path):
+    from ibticket.core import ManualClock, OrderExecutionHandler, OrderLogger
+
+    logger = OrderLogger(log_dir=tmp_path, log_to_console=False)
+    handler = OrderExecutionHandler(logger=logger, clock=ManualClock())
+    record = handler.create_order("AAPL", "BUY", 100)
+    handler.handle_fill(record.order_id, 100, 150.0, exec_id="e1.01")
+    handler.handle_fill(record.order_id, 100, 149.5, exec_id="e1.02")  # a correction of the same execution
+    summary = logger.get_todays_summary()
+    assert (summary["total_fills"], summary["complete_fills"], summary["partial_fills"]) == (1, 1, 0)
