@@ -30,7 +30,7 @@ from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE
 from .orders import APP_ORDER_TYPES, build_order, map_status
 from .reconcile import Orphan, SyncSnapshot, is_our_ref, reconcile, ref_prefix
-from .settings import ConnectionSettings, check_live_accounts
+from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ class BrokerCore:
 
     async def connect(self, timeout: float | None = None) -> None:
         """Connect, restore today's orders from the log (first time only) and reconcile them with IB."""
+        check_live_port(self.settings)
         self._closing = False
         if self.settings.embedded and self.gateway is None:
             await self._start_gateway()

@@ -63,6 +63,7 @@ def resolve_settings(
     real TWS/IB Gateway on IB's default port.
     """
     env_port = os.environ.get(ENV_PORT)
+    explicit_host = host is not None or ENV_HOST in os.environ
     host = host or os.environ.get(ENV_HOST) or "127.0.0.1"
     if port is None and env_port:
         port = _port_from_text(env_port, ENV_PORT)
@@ -71,7 +72,7 @@ def resolve_settings(
         client_id = _int_from_text(env_id, ENV_CLIENT_ID) if env_id else DEFAULT_CLIENT_ID
     if not isinstance(client_id, int) or isinstance(client_id, bool) or client_id < 0:
         raise ValueError(f"client id must be a whole number, 0 or more, not {client_id!r}")
-    configured = port is not None or use_gateway or embedded is False or ENV_HOST in os.environ
+    configured = port is not None or use_gateway or embedded is False or explicit_host
     if embedded is None:
         embedded = paper_trading and not configured
     if embedded:
@@ -82,9 +83,8 @@ def resolve_settings(
         port = default_port(paper_trading, use_gateway)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be 1-65535, not {port!r}")
-    settings = ConnectionSettings(host, port, client_id, paper_trading, allow_live)
-    check_live_port(settings)
-    return settings
+    # Live protection is enforced by connect(), which refuses with LiveTradingRefused.
+    return ConnectionSettings(host, port, client_id, paper_trading, allow_live)
 
 
 def check_live_port(settings: ConnectionSettings) -> None:

@@ -1,14 +1,13 @@
 """IBKRBroker: the seed's synchronous API for scripts, a thin facade over BrokerCore.
 
 The core runs on an event loop in a thread of its own, so a script's ``time.sleep`` polling loop sees
-fills arrive. Calls marshal onto that loop and return copies of the records; callbacks run on the
-broker's thread.
+fills arrive. Calls marshal onto that loop and return copies of the records. Callbacks run, in order, on
+a callback thread of their own with a snapshot of the record, so they may call the broker themselves.
 """
 
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 import logging
 import threading
@@ -19,6 +18,7 @@ from ..core.handler import OrderExecutionHandler
 from ..core.logger import OrderLogger
 from ..core.records import OrderRecord
 from .core import BrokerCore, ConnectionState
+from .dispatch import CallbackDispatcher, snapshot
 from .settings import resolve_settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,7 @@ class IBKRBroker:
         self.order_handler = handler or OrderExecutionHandler()
         if self.order_handler.logger is None:
             self.order_handler.logger = self.logger
+        self._callbacks = CallbackDispatcher()
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="ibticket-broker", daemon=True)
         self._thread.start()
@@ -72,7 +73,7 @@ class IBKRBroker:
     def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
         if threading.current_thread() is self._thread:
             coro.close()
-            raise RuntimeError("IBKRBroker's blocking API cannot be called from its own callbacks")
+            raise RuntimeError("IBKRBroker's blocking API cannot be called from the broker's event loop")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def _run(self, fn: Callable[[], T]) -> T:
@@ -112,6 +113,7 @@ class IBKRBroker:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
+        self._callbacks.stop()
         if self.logger is not None:
             self.logger.close()
 
@@ -165,7 +167,7 @@ class IBKRBroker:
     async def _submit(self, *args: Any) -> OrderRecord | None:
         record = await self.core.submit(*args)
         self.last_error = self.order_handler.last_refusal if record is None else None
-        return copy.deepcopy(record)
+        return snapshot(record) if record is not None else None
 
     def execute_market_order(self, symbol: str, quantity: int, side: str, **options: Any) -> OrderRecord | None:
         return self.place_order(symbol, quantity, side, "MARKET", **options)
@@ -191,7 +193,7 @@ class IBKRBroker:
         self._require_execution()
 
         async def cancel() -> OrderRecord:
-            return copy.deepcopy(await self.core.cancel(order_id))
+            return snapshot(await self.core.cancel(order_id))
 
         return self._call(cancel())
 
@@ -205,20 +207,24 @@ class IBKRBroker:
         self._require_execution()
 
         async def modify() -> OrderRecord:
-            return copy.deepcopy(await self.core.modify(order_id, quantity, limit_price, stop_price))
+            return snapshot(await self.core.modify(order_id, quantity, limit_price, stop_price))
 
         return self._call(modify())
 
     # -- queries -------------------------------------------------------------------------------------
 
     def get_order_status(self, order_id: int) -> OrderRecord | None:
-        return self._run(lambda: copy.deepcopy(self.order_handler.get_order(order_id)))
+        def find() -> OrderRecord | None:
+            record = self.order_handler.get_order(order_id)
+            return snapshot(record) if record is not None else None
+
+        return self._run(find)
 
     def get_all_orders(self) -> list[OrderRecord]:
-        return self._run(lambda: copy.deepcopy(self.order_handler.get_all_orders()))
+        return self._run(lambda: [snapshot(r) for r in self.order_handler.get_all_orders()])
 
     def get_active_orders(self) -> list[OrderRecord]:
-        return self._run(lambda: copy.deepcopy(self.order_handler.get_active_orders()))
+        return self._run(lambda: [snapshot(r) for r in self.order_handler.get_active_orders()])
 
     def get_order_history(self, order_id: int) -> list[str]:
         """Today's log lines for an order, as JSON text (the spec's ``List[str]``)."""
@@ -233,25 +239,31 @@ class IBKRBroker:
 
     def get_todays_order_summary(self) -> dict[str, int]:
         if self.logger is None:
-            return {}
+            return self._run(self.order_handler.summary)
         return self.logger.get_todays_summary()
 
-    # -- callbacks (they run on the broker's thread) -------------------------------------------------
+    # -- callbacks (they run, in order, on the broker's callback thread) -----------------------------
 
     def register_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
-        self.order_handler.register_fill_callback(callback)
+        self.order_handler.register_fill_callback(self._callbacks.wrap("fill", callback))
 
     def register_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
-        self.order_handler.register_status_callback(callback)
+        self.order_handler.register_status_callback(self._callbacks.wrap("status", callback))
 
     def register_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
-        self.order_handler.register_error_callback(callback)
+        self.order_handler.register_error_callback(self._callbacks.wrap("error", callback))
 
     def unregister_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
-        self.order_handler.unregister_fill_callback(callback)
+        wrapper = self._callbacks.unwrap("fill", callback)
+        if wrapper is not None:
+            self.order_handler.unregister_fill_callback(wrapper)
 
     def unregister_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
-        self.order_handler.unregister_status_callback(callback)
+        wrapper = self._callbacks.unwrap("status", callback)
+        if wrapper is not None:
+            self.order_handler.unregister_status_callback(wrapper)
 
     def unregister_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
-        self.order_handler.unregister_error_callback(callback)
+        wrapper = self._callbacks.unwrap("error", callback)
+        if wrapper is not None:
+            self.order_handler.unregister_error_callback(wrapper)

@@ -140,6 +140,21 @@ class OrderExecutionHandler:
             if r.status in _RANK or (r.status is OrderStatus.ERROR and self.retry_pending(r.order_id))
         ]
 
+    def summary(self) -> dict[str, int]:
+        """Today's counts from the records themselves (the order log's summary, without a log)."""
+        records = list(self._orders.values())
+        total_fills = sum(len(r.fills) for r in records)
+        complete = sum(1 for r in records if r.status is OrderStatus.FILLED and r.fills)
+        return {
+            "total_orders": len(records),
+            "filled_orders": sum(r.status is OrderStatus.FILLED for r in records),
+            "cancelled_orders": sum(r.status is OrderStatus.CANCELLED for r in records),
+            "error_orders": sum(r.status is OrderStatus.ERROR for r in records),
+            "partial_fills": total_fills - complete,
+            "complete_fills": complete,
+            "total_fills": total_fills,
+        }
+
     def retry_pending(self, order_id: int) -> bool:
         return order_id in self._retry_timers
 

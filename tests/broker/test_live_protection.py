@@ -12,14 +12,23 @@ from ibticket.broker.settings import GATEWAY_LIVE_PORT, GATEWAY_PAPER_PORT, TWS_
 
 
 @pytest.mark.parametrize("port", [TWS_LIVE_PORT, GATEWAY_LIVE_PORT])
-def test_live_port_refused(port: int) -> None:
-    with pytest.raises(LiveTradingRefused, match="live-trading port"):
-        IBKRBroker(port=port)
+def test_live_port_refused_by_connect(port: int, tmp_path) -> None:
+    with IBKRBroker(port=port, log_dir=str(tmp_path)) as broker, pytest.raises(
+        LiveTradingRefused, match="live-trading port"
+    ):
+        broker.connect(timeout=1)
 
 
-def test_live_mode_refused_without_allow_live() -> None:
-    with pytest.raises(LiveTradingRefused, match="allow_live=True"):
-        IBKRBroker(paper_trading=False)
+def test_live_mode_refused_by_connect_without_allow_live(tmp_path) -> None:
+    with IBKRBroker(paper_trading=False, log_dir=str(tmp_path)) as broker:
+        with pytest.raises(LiveTradingRefused, match="allow_live=True"):
+            broker.connect(timeout=1)
+        assert not broker.is_connected()
+
+
+def test_an_explicit_host_means_a_real_tws() -> None:
+    settings = resolve_settings(host="127.0.0.2")
+    assert not settings.embedded and (settings.host, settings.port) == ("127.0.0.2", TWS_PAPER_PORT)
 
 
 def test_default_ports() -> None:

@@ -86,3 +86,11 @@ def test_order_reference_ownership() -> None:
     assert is_our_ref(ref_prefix(7, "20261125-100000") + "-3/1", 7)
     assert not is_our_ref(ref_prefix(8, "20261125-100000") + "-3/1", 7)
     assert not is_our_ref("someone-else", 7)
+
+
+def test_reconnect_backoff_doubles_up_to_the_cap() -> None:
+    from itertools import islice
+
+    from ibticket.broker.core import backoff_delays
+
+    assert list(islice(backoff_delays(30.0), 8)) == [1, 2, 4, 8, 16, 30, 30, 30]

@@ -180,3 +180,59 @@ def test_modify_price_and_quantity_of_working_order(broker: IBKRBroker, gateway,
     gateway.set_price("MSFT", 390.5)
     done = watch.wait_status(order.order_id, OrderStatus.FILLED)
     assert done.filled_quantity == 20 and done.avg_fill_price <= 391.0
+
+
+def test_batch_orders_with_the_specs_submit_with_retry(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    def submit_with_retry(broker, symbol, quantity, side, max_attempts=3):
+        for attempt in range(max_attempts):
+            order = broker.execute_market_order(symbol, quantity, side)
+            if order:
+                return order
+            time.sleep(0.01 * 2**attempt)  # the spec sleeps 2 ** attempt seconds
+        return None
+
+    symbols = ["AAPL", "GOOGL", "MSFT"]
+    orders = []
+    for symbol in symbols:
+        order = submit_with_retry(broker, symbol, 100, "buy")
+        if order:
+            orders.append(order)
+    assert [o.symbol for o in orders] == symbols
+    # the same batch again at once: every order is a duplicate, refused on every attempt
+    assert [submit_with_retry(broker, s, 100, "buy") for s in symbols] == [None, None, None]
+    for order in orders:
+        watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert len(gateway.executions()) == 3
+
+
+def test_strategy_places_its_next_order_from_the_fill_callback(broker: IBKRBroker, gateway, watch: Watcher) -> None:
+    class TradingStrategy:  # the spec's "Integration with Strategy Execution"
+        def __init__(self, broker):
+            self.broker = broker
+            self.pending_orders = {}
+            self.broker.register_order_fill_callback(self.on_fill)
+
+        def on_fill(self, order_record):
+            if order_record.status is OrderStatus.FILLED and order_record.symbol == "AAPL":
+                self.execute_trade("MSFT", 10)  # rebalance: a blocking broker call from the callback
+
+        def execute_trade(self, symbol, quantity):
+            order = self.broker.execute_market_order(symbol, quantity, "buy")
+            self.pending_orders[order.order_id] = order
+
+    strategy = TradingStrategy(broker)
+    strategy.execute_trade("AAPL", 10)
+    watch.wait(lambda: any(o.symbol == "MSFT" for o in strategy.pending_orders.values()), what="rebalance order")
+    msft = next(o for o in strategy.pending_orders.values() if o.symbol == "MSFT")
+    watch.wait_status(msft.order_id, OrderStatus.FILLED)
+
+
+def test_summary_without_order_logging(make_broker, gateway) -> None:
+    broker = make_broker(enable_order_logging=False)
+    assert broker.connect(timeout=5)
+    watch = Watcher(broker)
+    order = broker.execute_market_order("AAPL", 10, "buy")
+    watch.wait_status(order.order_id, OrderStatus.FILLED)
+    summary = broker.get_todays_order_summary()
+    assert summary["total_orders"] == 1 and summary["filled_orders"] == 1 and summary["complete_fills"] == 1
+    assert broker.get_order_history(order.order_id) == []
