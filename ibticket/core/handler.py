@@ -406,6 +406,8 @@ class OrderExecutionHandler:
             self._cancel_retry(order_id)
             if record.filled_quantity:
                 new = OrderStatus.PARTIALLY_FILLED
+        elif new is OrderStatus.SUBMITTED and old is OrderStatus.PARTIALLY_FILLED:
+            return False  # IB reports a working order with fills as Submitted: consistent, nothing to log
         elif new is OrderStatus.PENDING or _RANK.get(new, -1) <= _RANK.get(old, -1):
             # Pending is never news once an order has been sent (and would strand a pending retry).
             return self._ignore_status(record, new, f"it is older than {old.value}")

@@ -9,7 +9,7 @@ import pytest
 from ibticket import IBKRBroker, OrderStatus
 from ibticket.gateway import GatewayConfig, GatewayThread
 
-from .conftest import Watcher
+from .conftest import Watcher, eventually
 
 
 def orders_at_gateway(gateway, record) -> list:
@@ -29,6 +29,16 @@ def test_drop_in_the_middle_of_a_partial_fill(broker: IBKRBroker, gateway, watch
     assert len(orders_at_gateway(gateway, order)) == 1  # reconciled, not resubmitted
     events = [json.loads(line)["event_type"] for line in broker.get_order_history(order.order_id)]
     assert events.count("FILL") == 4
+    # The reconnect replays the day's commission reports too: each attaches once, to its own fill.
+    expected = {e.exec_id: e.commission for e in gateway.executions()}
+    eventually(
+        lambda: {f.fill_id: f.commission for f in broker.get_order_status(order.order_id).fills} == expected,
+        what="every commission attached",
+    )
+    events = [json.loads(line) for line in broker.get_order_history(order.order_id)]
+    charged = [exec_id for exec_id, commission in expected.items() if commission]
+    assert sorted(e["fill_id"] for e in events if e["event_type"] == "COMMISSION") == sorted(charged)
+    assert not any(e["event_type"] == "NOTICE" and "Submitted" in e["message"] for e in events)
 
 
 def test_reconnect_waits_out_refused_connections(broker: IBKRBroker, gateway, watch: Watcher) -> None:
