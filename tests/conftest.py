@@ -1,4 +1,7 @@
-"""Test-wide setup: Qt must never try to open a display, and no test may hang CI."""
+"""Test-wide setup: Qt must never try to open a display, and no test may hang CI.
+
+The default per-test timeout (60 s, pytest-timeout) is set in pyproject.toml's [tool.pytest.ini_options].
+"""
 
 from __future__ import annotations
 
