@@ -253,7 +253,8 @@ class OrderExecutionHandler:
         old = record.status
         if old in (OrderStatus.PENDING, OrderStatus.ERROR):
             # A resubmitted remainder keeps the shares already filled in its status.
-            record.update_status(OrderStatus.PARTIALLY_FILLED if record.filled_quantity else OrderStatus.SUBMITTED)
+            working = OrderStatus.PARTIALLY_FILLED if record.filled_quantity else OrderStatus.SUBMITTED
+            record.update_status(working, when=self._now())
         if len(record.attempts) == 1:
             self._log(
                 "log_submission", record, broker_order_id=attempt.order_id, attempt=1,
@@ -411,7 +412,7 @@ class OrderExecutionHandler:
         elif new is OrderStatus.PENDING or _RANK.get(new, -1) <= _RANK.get(old, -1):
             # Pending is never news once an order has been sent (and would strand a pending retry).
             return self._ignore_status(record, new, f"it is older than {old.value}")
-        record.update_status(new)
+        record.update_status(new, when=self._now())
         self._log("log_status_change", record, old, new, message)
         self._notify(self._status_callbacks, record)
         return True
@@ -504,7 +505,7 @@ class OrderExecutionHandler:
             # Filled stays filled; and IB confirms one cancel twice (orderStatus and 202): log it once.
             return
         self._cancel_retry(record.order_id)
-        record.update_status(OrderStatus.CANCELLED)
+        record.update_status(OrderStatus.CANCELLED, when=self._now())
         if record.filled_quantity == 0:
             self._dedup.forget_order(record.order_id)
         who = "cancelled by you" if record.cancel_requested else "cancelled by IB"
@@ -555,7 +556,7 @@ class OrderExecutionHandler:
     def _fail(self, record: OrderRecord, message: str, code: int | None) -> None:
         self._cancel_retry(record.order_id)
         old = record.status
-        record.update_status(OrderStatus.ERROR, message)
+        record.update_status(OrderStatus.ERROR, message, when=self._now())
         if record.filled_quantity == 0:
             self._dedup.forget_order(record.order_id)
         self._log("log_error", record, message, code)
@@ -565,7 +566,7 @@ class OrderExecutionHandler:
 
     def _schedule_retry(self, record: OrderRecord, code: int, message: str) -> bool:
         old = record.status
-        record.update_status(OrderStatus.ERROR, message)
+        record.update_status(OrderStatus.ERROR, message, when=self._now())
         record.retry_count += 1
         delay = self.initial_retry_delay * self.retry_backoff_factor ** (record.retry_count - 1)
         self._log("log_error", record, message, code, retry_scheduled=True)

@@ -142,11 +142,13 @@ class OrderRecord:
             self.status = OrderStatus.PARTIALLY_FILLED
         self.last_update_time = when
 
-    def update_status(self, status: OrderStatus, error_message: str | None = None) -> None:
+    def update_status(
+        self, status: OrderStatus, error_message: str | None = None, when: datetime | None = None
+    ) -> None:
         self.status = status
         if error_message is not None:
             self.error_message = error_message
-        self.last_update_time = datetime.now()
+        self.last_update_time = when or datetime.now()
 
     def to_dict(self) -> dict[str, Any]:
         return {

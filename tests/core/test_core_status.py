@@ -125,3 +125,11 @@ def test_pending_status_does_not_strand_an_order_waiting_for_a_retry(harness):
         assert record.status is OrderStatus.SUBMITTED
 
     asyncio.run(scenario())
+
+
+def test_status_times_come_from_the_injected_clock(harness):
+    record = harness.submit("AAPL", "BUY", 100)
+    harness.handler.handle_error(record.order_id, 200, "No security definition has been found for the request")
+    assert record.status is OrderStatus.ERROR
+    # The harness's wall clock starts on 2026-02-18, so a real datetime.now() would stand out.
+    assert record.last_update_time.date() == harness.wall.start.date()
