@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from dataclasses import dataclass
 
@@ -108,15 +107,6 @@ def check_live_accounts(accounts: list[str], allow_live: bool) -> None:
         raise LiveTradingRefused(
             f"Account {', '.join(live)} is a live account; disconnecting. Pass allow_live=True to trade it"
         )
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _int_from_text(text: str, name: str) -> int:
