@@ -186,16 +186,14 @@ class BrokerCore:
             log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
         known = {r.order_ref for r in self.handler.get_all_orders()}
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
-        mine = f"ibt-{self.settings.client_id}-"
         records = [
-            r for r in rebuild_orders(day.events) if r.order_ref.startswith(mine) and r.order_ref not in known
+            r
+            for r in rebuild_orders(day.events)
+            if is_our_ref(r.order_ref, self.settings.client_id) and r.order_ref not in known
         ]
         used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
+        # Restored attempts are found again by their order reference (the log holds no permIds).
         self.handler.restore(records, next_order_id=max(used, default=0) + 1)
-        for record in records:
-            for attempt in record.attempts:
-                if attempt.perm_id:
-                    self._by_perm[attempt.perm_id] = (record, attempt)
 
     async def disconnect(self) -> None:
         self._closing = True
@@ -297,8 +295,7 @@ class BrokerCore:
         record = self._record(order_id)
         if record.status.is_terminal:
             raise OrderValidationError(f"Order #{order_id} is already {record.status.value}")
-        acknowledged = bool(record.attempts and record.attempts[-1].perm_id)
-        live = record.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED) or acknowledged
+        live = record.status in (OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED) or record.acknowledged
         if live and not self.is_connected:
             raise NotConnectedError("Not connected to IB: the cancel was not sent")
         if self.handler.request_cancel(order_id):

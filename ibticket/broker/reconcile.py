@@ -21,8 +21,8 @@ from ..core.records import OrderStatus
 
 log = logging.getLogger(__name__)
 
-# Our order references: "ibt-<clientId>-<yyyymmdd>-<hhmmss>-<order id>/<attempt>".
-REF_PATTERN = re.compile(r"^ibt-(\d+)-\d{8}-\d{6}-\d+/\d+$")
+# Our order references: "ibt-<clientId>-<yyyymmdd>-<hhmmss>-<order id>", and "/<attempt>" for an attempt.
+REF_PATTERN = re.compile(r"^ibt-(\d+)-\d{8}-\d{6}-\d+(?:/\d+)?$")
 
 
 def ref_prefix(client_id: int, started: str) -> str:
@@ -91,7 +91,7 @@ def reconcile(
     for record in handler.get_all_orders():
         if record.status.is_terminal:
             continue
-        if only_acknowledged and not (record.attempts and record.attempts[-1].perm_id):
+        if only_acknowledged and not record.acknowledged:
             continue
         retry_pending = handler.retry_pending(record.order_id)
         if record.status is OrderStatus.ERROR and not retry_pending:

@@ -438,18 +438,13 @@ class OrderExecutionHandler:
         ):
             self._mark_cancelled(record, "Cancelled before it was sent")
             return False
-        if order_id in self._placing and not self._acknowledged(record):
+        if order_id in self._placing and not record.acknowledged:
             self._log("log_event", "NOTICE", record, message="cancel requested before the order was sent")
             return False
-        if record.status is OrderStatus.ERROR and not self._acknowledged(record):
+        if record.status is OrderStatus.ERROR and not record.acknowledged:
             return False  # nothing of it is at IB
         self._log("log_event", "NOTICE", record, message="cancel requested")
         return True
-
-    @staticmethod
-    def _acknowledged(record: OrderRecord) -> bool:
-        """IB has seen the latest attempt (it has a permId): it may be working there now."""
-        return bool(record.attempts and record.attempts[-1].perm_id)
 
     def handle_request_rejected(self, order_id: int, error_code: int | None, error_message: str) -> None:
         """A modify or cancel was refused: report it; the order itself is as it was."""
@@ -541,7 +536,7 @@ class OrderExecutionHandler:
         if not self._should_retry(error_code, error_message) or record.cancel_requested:
             self._fail(record, error_message, error_code)
             return False
-        if self._acknowledged(record) and record.status is not OrderStatus.ERROR:
+        if record.acknowledged and record.status is not OrderStatus.ERROR:
             # IB has this attempt and may be working it: a resubmit could double the order. The broker
             # reconciles with IB instead; the record keeps its status until IB says otherwise.
             self.handle_request_rejected(

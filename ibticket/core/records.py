@@ -110,6 +110,11 @@ class OrderRecord:
         return [a.order_id for a in self.attempts if a.order_id]
 
     @property
+    def acknowledged(self) -> bool:
+        """IB has seen the latest attempt (it has a permId): it may be working there now."""
+        return bool(self.attempts and self.attempts[-1].perm_id)
+
+    @property
     def is_active(self) -> bool:
         return not self.status.is_terminal
 

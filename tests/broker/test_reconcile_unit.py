@@ -83,7 +83,9 @@ def test_live_order_with_a_pending_retry_is_kept_and_the_retry_dropped() -> None
 
 
 def test_order_reference_ownership() -> None:
-    assert is_our_ref(ref_prefix(7, "20261125-100000") + "-3/1", 7)
+    assert is_our_ref(ref_prefix(7, "20261125-100000") + "-3/1", 7)  # an attempt
+    assert is_our_ref(ref_prefix(7, "20261125-100000") + "-3", 7)  # its record
+    assert not is_our_ref(ref_prefix(7, "20261125-100000") + "-3/", 7)
     assert not is_our_ref(ref_prefix(8, "20261125-100000") + "-3/1", 7)
     assert not is_our_ref("someone-else", 7)
 
