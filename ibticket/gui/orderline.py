@@ -188,7 +188,7 @@ def _order_id(word: _Word) -> int:
 def _price(word: _Word, text: str | None = None) -> float:
     text = word.text if text is None else text
     if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):
-        raise _fail(word, f"price must be above 0, not {text}")
+        raise _fail(word, f"price must be above 0, not {_show(text)}")
     match = _DECIMAL.fullmatch(text)
     if match is None:
         raise _fail(word, f'"{_show(text)}" is not a price')
