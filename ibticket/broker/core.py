@@ -93,6 +93,7 @@ class BrokerCore:
         self._closing = False
         self._ready: asyncio.Event | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
+        self.next_reconnect_at: float | None = None  # loop time of the next reconnect attempt, for a countdown
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def _spawn(self, coro: Any) -> None:
@@ -227,8 +228,11 @@ class BrokerCore:
     async def _reconnect_loop(self) -> None:
         delays = backoff_delays(self.reconnect_cap)
         delay = next(delays)
+        loop = asyncio.get_running_loop()
         while not self._closing:
+            self.next_reconnect_at = loop.time() + delay
             await asyncio.sleep(delay)
+            self.next_reconnect_at = None
             if self._closing:
                 return
             try:

@@ -26,6 +26,7 @@ PlaceFunction = Callable[[OrderRecord, BrokerAttempt], Awaitable[None]]
 FillCallback = Callable[[OrderRecord], Any]
 StatusCallback = Callable[[OrderRecord], Any]
 ErrorCallback = Callable[[OrderRecord, str], Any]
+CommissionCallback = Callable[[OrderRecord, Fill], Any]
 
 _RANK = {
     OrderStatus.PENDING: 0,
@@ -89,6 +90,7 @@ class OrderExecutionHandler:
         self._fill_callbacks: list[FillCallback] = []
         self._status_callbacks: list[StatusCallback] = []
         self._error_callbacks: list[ErrorCallback] = []
+        self._commission_callbacks: list[CommissionCallback] = []
 
     # -- wiring --------------------------------------------------------------------------------------
 
@@ -104,6 +106,10 @@ class OrderExecutionHandler:
     def register_error_callback(self, callback: ErrorCallback) -> None:
         self._error_callbacks.append(callback)
 
+    def register_commission_callback(self, callback: CommissionCallback) -> None:
+        """Called when a commission attaches to a fill after the fill itself was reported."""
+        self._commission_callbacks.append(callback)
+
     def unregister_fill_callback(self, callback: FillCallback) -> None:
         _remove(self._fill_callbacks, callback)
 
@@ -112,6 +118,9 @@ class OrderExecutionHandler:
 
     def unregister_error_callback(self, callback: ErrorCallback) -> None:
         _remove(self._error_callbacks, callback)
+
+    def unregister_commission_callback(self, callback: CommissionCallback) -> None:
+        _remove(self._commission_callbacks, callback)
 
     def _notify(self, callbacks: list[Callable[..., Any]], *args: Any) -> None:
         for callback in list(callbacks):
@@ -355,6 +364,7 @@ class OrderExecutionHandler:
         fill.commission = float(commission)
         record = self._orders[fill.order_id]
         self._log("log_event", "COMMISSION", record, fill_id=exec_id, commission=fill.commission)
+        self._notify(self._commission_callbacks, record, fill)
         return True
 
     def _refuse_fill(self, record: OrderRecord, message: str) -> None:

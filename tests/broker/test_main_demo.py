@@ -1,4 +1,4 @@
-"""The README's first command ends in `python main.py`: it must run the spec example end to end."""
+"""examples/spec_demo.py runs the spec's usage example end to end through IBKRBroker."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_main_runs_the_usage_example_against_the_embedded_gateway(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("IBTICKET_TWS")}
     result = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "--log-dir", str(tmp_path), "--seconds", "10"],
+        [sys.executable, str(ROOT / "examples" / "spec_demo.py"), "--log-dir", str(tmp_path), "--seconds", "10"],
         capture_output=True, text=True, timeout=50, env=env, cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,147 @@
+"""Start-up: the window first, then the broker; one qasync loop for Qt, asyncio and ib_insync.
+
+Order matters for a fast first paint: Qt and the core are imported and the window shown before the
+broker layer (ib_insync, and numpy with it) is imported; connecting is a visible state, not a wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .options import AppOptions, parse_options
+
+if TYPE_CHECKING:
+    from .connection import ConnectionChoice
+
+log = logging.getLogger("ibticket")
+
+
+def process_age() -> float:
+    """Seconds since this process started (from /proc where there is one, else since import)."""
+    try:
+        with open("/proc/self/stat") as handle:
+            start_ticks = int(handle.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as handle:
+            uptime = float(handle.read().split()[0])
+        return max(0.0, uptime - start_ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return time.monotonic() - _IMPORTED
+
+
+_IMPORTED = time.monotonic()
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ibticket", appauthor=False))
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    if options.smoke:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    import qasync
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("ibticket")
+    app.setOrganizationName("ibticket")
+    app.setDesktopFileName("ibticket")
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            return loop.run_until_complete(run(app, options))
+    finally:
+        asyncio.set_event_loop(None)
+
+
+async def run(app: object, options: AppOptions) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from .appsettings import AppSettings
+    from .controller import WindowController
+    from .mainwindow import MainWindow
+
+    settings = AppSettings(options.settings)
+    window = MainWindow(settings)
+    window.show()
+    QApplication.processEvents()
+    first_window = process_age()
+
+    data_dir = options.data_dir or default_data_dir()
+    controller = WindowController(window, settings, log_dir=options.log_dir, data_dir=data_dir)
+    choice = _choice(options, settings.connection())
+    settings.set_connection(choice)
+    window.ticket.symbol.setText(options.smoke_symbol if options.smoke else settings.last_symbol())
+
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    window.closing.connect(lambda: done.done() or done.set_result(0))
+    _stop_on_signals(done)
+    try:
+        await controller.start(choice, sim_reset=options.sim_reset)
+        if options.smoke:
+            code = await _smoke(controller, options, first_window)
+            done.done() or done.set_result(code)
+        code = await done
+    finally:
+        await controller.shutdown()
+        window.close()
+    return code
+
+
+def _choice(options: AppOptions, remembered: ConnectionChoice) -> ConnectionChoice:
+    from .connection import TWS_PAPER_PORT, ConnectionChoice
+
+    mode = options.mode or remembered.mode
+    client_id = options.client_id if options.client_id is not None else remembered.client_id
+    if mode == "sim":
+        return ConnectionChoice("sim", client_id=client_id)
+    if mode == "tws":
+        return ConnectionChoice("tws", "127.0.0.1", TWS_PAPER_PORT, client_id, options.allow_live)
+    host = options.host or remembered.host
+    port = options.port or remembered.port
+    return ConnectionChoice("custom", host, port, client_id, options.allow_live)
+
+
+def _stop_on_signals(done: asyncio.Future[int]) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, lambda: done.done() or done.set_result(130))
+        except (NotImplementedError, RuntimeError):
+            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(lambda: done.done() or done.set_result(130)))
+
+
+async def _smoke(controller: Any, options: AppOptions, first_window: float, timeout: float = 30.0) -> int:
+    """Connected and a first quote for the symbol, within the timeout: print the times, exit 0."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[float] = loop.create_future()
+    quoted: asyncio.Future[float] = loop.create_future()
+    controller.ready.connect(lambda: ready.done() or ready.set_result(process_age()))
+    controller.firstQuote.connect(
+        lambda symbol: symbol == options.smoke_symbol and not quoted.done() and quoted.set_result(process_age())
+    )
+    try:
+        connected = await asyncio.wait_for(ready, timeout)
+        first_quote = await asyncio.wait_for(quoted, timeout)
+    except TimeoutError:
+        status = controller.session.status if controller.session else None
+        reason = status.message if status and status.message else "no first quote" if ready.done() else \
+            "not connected"
+        print(f"smoke: failed after {timeout:.0f} s: {reason}", file=sys.stderr)
+        return 1
+    print(f"first window: {first_window:.2f} s")
+    print(f"connected: {connected:.2f} s")
+    print(f"ready (first {options.smoke_symbol} quote): {first_quote:.2f} s")
+    return 0

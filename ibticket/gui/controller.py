@@ -1,0 +1,398 @@
+"""What happens when the trader acts: the session, the order desk and the window wired together.
+
+Every action that talks to the broker runs as a task on the one qasync loop; nothing blocks the GUI and
+no dialog is ever exec()-ed inside a coroutine (prompts are awaited futures, see ``prompts.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from ..core import OrderRecord
+from .bridge import OrderBridge, Relay
+from .connect_dialog import ConnectDialog
+from .connection import ConnectionChoice
+from .help import about_text, order_line_help
+from .orderline import CancelCommand, ModifyCommand, OrderCommand
+from .prompts import WindowPrompter, ask
+from .settings_dialog import SettingsDialog
+from .theme import apply_theme
+from .ticket import Instrument
+
+if TYPE_CHECKING:
+    from .appsettings import AppSettings
+    from .mainwindow import MainWindow
+    from .ordering import OrderDesk, Outcome
+    from .session import ConnectionStatus, TradingSession
+
+log = logging.getLogger(__name__)
+LOOKUP_DELAY_MS = 150
+
+
+class WindowController(QObject):
+    ready = Signal()  # connected, for --smoke
+    firstQuote = Signal(str)
+
+    def __init__(self, window: MainWindow, settings: AppSettings, *, log_dir: Path | None, data_dir: Path) -> None:
+        super().__init__(window)
+        self.window = window
+        self.settings = settings
+        self.log_dir = log_dir
+        self.data_dir = data_dir
+        self.session: TradingSession | None = None
+        self.bridge: OrderBridge | None = None
+        self.desk: OrderDesk | None = None
+        self.relay = Relay(self)
+        self.prompter = WindowPrompter(window)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._symbol: str | None = None
+        self._phase = ""
+        self._seen_connected = False
+        self._last_sent: int | None = None
+        self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
+        self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
+        self.colors = apply_theme(QApplication.instance(), settings.theme())
+        self._apply_colors()
+        self._wire()
+        window.ticket.set_default_quantities(settings.default_quantities())
+        window.ticket.quantity.setValue(settings.default_quantity())
+        for line in settings.line_history():
+            window.order_line.edit.history.add(line)
+        self._refresh_completion("")
+
+    # -- wiring ----------------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        w = self.window
+        w.ticket.sendRequested.connect(lambda cmd: self._spawn(self.send(cmd, from_line=False)))
+        w.ticket.symbolRequested.connect(lambda s: self._spawn(self.load_symbol(s)))
+        w.ticket.symbolTyped.connect(lambda _t: self._lookup_timer.start())
+        w.order_line.edit.submitted.connect(lambda cmd: self._spawn(self.run_line(cmd)))
+        w.order_line.edit.loadRequested.connect(w.ticket.load)
+        w.orders.cancelRequested.connect(lambda ids: self._spawn(self.cancel(ids)))
+        w.orders.cancelAllRequested.connect(lambda: self._spawn(self.cancel_all()))
+        w.orders.retryRequested.connect(lambda oid: self._spawn(self.retry(oid)))
+        w.orders_model.modifyRequested.connect(lambda oid, key, text: self._spawn(self.modify_cell(oid, key, text)))
+        w.positions.closeRequested.connect(self._close_position)
+        w.fills.exported.connect(lambda text: w.status.showMessage(text, 10000))
+        self.relay.connectionChanged.connect(self._on_connection)
+        self.relay.quoteChanged.connect(self._on_quote)
+        self.relay.positionsChanged.connect(self._on_positions)
+        self.relay.accountChanged.connect(w.positions.set_account)
+        w.act_connect.triggered.connect(self._connect_dialog)
+        w.act_reconnect.triggered.connect(lambda: self.session and self._spawn(self.session.reconnect_now()))
+        w.act_sim_reset.triggered.connect(lambda: self._spawn(self._sim_reset()))
+        w.act_settings.triggered.connect(self._settings_dialog)
+        w.act_help_line.triggered.connect(lambda: self._info("Order line", order_line_help(), "orderLineHelp"))
+        w.act_about.triggered.connect(lambda: self._info("About ibticket", about_text(), "aboutBox"))
+        w.status.next_attempt = lambda: self.session.next_attempt_at if self.session else None
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_event_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            log.error("window task failed", exc_info=exc)
+            self.window.status.showMessage(f"Unexpected error: {exc}", 15000)
+
+    # -- session ---------------------------------------------------------------------------------------
+
+    async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
+        from .ordering import OrderDesk
+        from .session import TradingSession
+
+        session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset)
+        self.session = session
+        self.bridge = OrderBridge(session.handler, parent=self)
+        self.bridge.ordersChanged.connect(self._on_orders)
+        self.bridge.fillsChanged.connect(self.window.fills_model.apply)
+        self.bridge.errorsRaised.connect(self._on_errors)
+        self.window.orders_model._retrying = session.handler.retry_pending
+        self.window.fills_model._side_of = self._side_of
+        self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of)
+        core = session.core
+        market = getattr(core, "market", None)
+        if market is not None:
+            market.register_quote_callback(self.relay.quote)
+        portfolio = getattr(core, "portfolio", None)
+        if portfolio is not None:
+            portfolio.register_positions_callback(self.relay.positions)
+            portfolio.register_account_callback(self.relay.account)
+        register_health = getattr(session.logger, "register_health_callback", None)
+        if register_health is not None:
+            register_health(self.window.status.set_log_health)
+        self._seen_connected = False
+        session.add_listener(self.relay.connection)
+        session.start()
+
+    async def stop(self) -> None:
+        session, self.session = self.session, None
+        if session is None:
+            return
+        if self.bridge is not None:
+            self.bridge.detach()
+            self.bridge.deleteLater()
+            self.bridge = None
+        await session.stop()
+
+    async def switch(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
+        await self.stop()
+        w = self.window
+        w.orders_model.clear()
+        w.fills_model.clear()
+        w.positions_model.clear()
+        w.positions.set_account(None)
+        self._symbol = None
+        self.settings.set_connection(choice)
+        await self.start(choice, sim_reset)
+        if w.ticket.instrument is not None:
+            symbol, w.ticket.instrument = w.ticket.instrument.symbol, None
+            await self.load_symbol(symbol)
+
+    async def shutdown(self) -> None:
+        self.settings.set_line_history(list(self.window.order_line.edit.history.entries))
+        for task in list(self._tasks):
+            task.cancel()
+        await self.stop()
+
+    def _on_connection(self, status: ConnectionStatus) -> None:
+        w = self.window
+        w.status.set_connection(status)
+        w.set_title(status.badge, status.phase, status.account)
+        first_phase = self._phase == ""
+        self._phase = status.phase
+        if status.phase == "connecting" and first_phase and self.bridge is not None:
+            # The log's orders are restored before connecting: show them, marked until IB confirms them.
+            self.bridge.replay()
+            restored = {r.order_id for r in self.session.handler.get_all_orders() if r.is_active}
+            w.orders_model.mark_restored(restored)
+        if status.phase == "connected":
+            w.orders_model.clear_restored()
+            if self.bridge is not None:
+                self.bridge.replay()  # adopted orders arrive without callbacks
+            if self._symbol:
+                self._spawn(self.load_symbol(self._symbol, force=True))
+            elif w.ticket.symbol.text().strip():
+                self._spawn(self.load_symbol(w.ticket.symbol.text().strip().upper()))
+            self._seen_connected = True
+            self.ready.emit()
+        elif status.message and status.phase in ("disconnected", "reconnecting"):
+            w.status.showMessage(status.message, 15000)
+
+    # -- orders ----------------------------------------------------------------------------------------
+
+    def _on_orders(self, records: list[OrderRecord]) -> None:
+        w = self.window
+        w.orders_model.apply(records)
+        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
+
+    def _on_errors(self, errors: list[tuple[OrderRecord, str]]) -> None:
+        w = self.window
+        record, message = errors[-1]
+        text = f"#{record.order_id} {record.action} {record.symbol}: {message}"
+        w.status.showMessage(text, 15000)
+        if any(r.order_id == self._last_sent for r, _m in errors):
+            w.ticket.show_message(text, error=True)
+        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
+
+    def _side_of(self, order_id: int) -> str:
+        record = self.session.handler.get_order(order_id) if self.session else None
+        return record.action if record else ""
+
+    def _show(self, outcome: Outcome, from_line: bool) -> None:
+        w = self.window
+        w.ticket.show_message(outcome.message, error=not outcome.ok)
+        w.status.showMessage(outcome.message, 10000)
+        if from_line and not outcome.ok:
+            w.order_line.error.setText(outcome.message)
+            w.order_line.error.setVisible(True)
+        if outcome.record is not None:
+            self._last_sent = outcome.record.order_id
+            self.settings.add_recent_symbol(outcome.record.symbol)
+
+    async def send(self, cmd: OrderCommand, from_line: bool) -> Outcome | None:
+        if self.desk is None:
+            return None
+        outcome = await self.desk.send(cmd)
+        self._show(outcome, from_line)
+        if outcome.ok and outcome.record is not None:
+            self.window.orders.select_order(outcome.record.order_id)
+        return outcome
+
+    async def run_line(self, cmd: OrderCommand | CancelCommand | ModifyCommand) -> Outcome | None:
+        if self.desk is None:
+            return None
+        if isinstance(cmd, OrderCommand):
+            return await self.send(cmd, from_line=True)
+        if isinstance(cmd, CancelCommand):
+            outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
+        else:
+            outcome = await self.desk.modify(cmd.order_id, cmd.quantity, cmd.limit_price, cmd.stop_price)
+        self._show(outcome, from_line=True)
+        return outcome
+
+    async def cancel(self, order_ids: list[int]) -> None:
+        if self.desk is None:
+            return
+        for order_id in order_ids:
+            outcome = await self.desk.cancel(order_id)
+            self._show(outcome, from_line=False)
+
+    async def cancel_all(self) -> None:
+        if self.desk is not None:
+            self._show(await self.desk.cancel_all(), from_line=False)
+
+    async def retry(self, order_id: int) -> None:
+        if self.desk is not None:
+            self._show(await self.desk.retry(order_id), from_line=False)
+
+    async def modify_cell(self, order_id: int, key: str, text: str) -> None:
+        if self.desk is None:
+            return
+        try:
+            value = float(text.replace(",", ""))
+        except ValueError:
+            self._show_error(f"#{order_id}: {text!r} is not a number")
+            return
+        if key == "qty":
+            if not value.is_integer():
+                self._show_error(f"#{order_id}: {text!r} shares: IB stock orders take whole shares")
+                return
+            outcome = await self.desk.modify(order_id, quantity=int(value))
+        elif key == "limit":
+            outcome = await self.desk.modify(order_id, limit_price=value)
+        else:
+            outcome = await self.desk.modify(order_id, stop_price=value)
+        self._show(outcome, from_line=False)
+
+    def _show_error(self, text: str) -> None:
+        self.window.status.showMessage(text, 10000)
+        self.window.ticket.show_message(text, error=True)
+
+    # -- symbol, quotes, positions ---------------------------------------------------------------------
+
+    async def load_symbol(self, symbol: str, force: bool = False) -> None:
+        w = self.window
+        if self.session is None:
+            return
+        market = getattr(self.session.core, "market", None)
+        if not self.session.core.is_connected:
+            w.ticket.show_message(f"{symbol}: loads when connected", error=False)
+            self._symbol = symbol
+            return
+        try:
+            if market is not None:
+                info = await market.subscribe(symbol)
+            else:
+                info = await self.session.core.contracts.resolve(symbol)
+        except Exception as exc:
+            w.ticket.show_message(str(exc), error=True)
+            return
+        previous, self._symbol = self._symbol, info.symbol
+        if market is not None and previous and previous != info.symbol and not force:
+            market.unsubscribe(previous)
+        w.ticket.set_instrument(Instrument(info.symbol, info.long_name, info.min_tick,
+                                           getattr(info, "size_increment", 1) or 1))
+        w.ticket.set_position(w.positions_model.quantity_of(info.symbol))
+        w.ticket.show_message("")
+        self.settings.add_recent_symbol(info.symbol)
+        self._refresh_completion("")
+        quote = market.quote(info.symbol) if market is not None else None
+        if quote is not None:
+            w.ticket.set_quote(quote)
+
+    def _quote_of(self, symbol: str) -> Any:
+        market = getattr(self.session.core, "market", None) if self.session else None
+        return market.quote(symbol) if market is not None else None
+
+    def _on_quote(self, quote: Any) -> None:
+        self.window.ticket.set_quote(quote)
+        self.firstQuote.emit(quote.symbol)
+
+    def _on_positions(self, positions: list[Any]) -> None:
+        w = self.window
+        w.positions_model.apply(positions)
+        if w.ticket.instrument is not None:
+            w.ticket.set_position(w.positions_model.quantity_of(w.ticket.instrument.symbol))
+
+    def _close_position(self, symbol: str, side: str, quantity: int) -> None:
+        t = self.window.ticket
+        t.load(OrderCommand(action=side, quantity=quantity, symbol=symbol, order_type="MARKET", limit_price=None,
+                            stop_price=None, tif="DAY", outside_rth=False))
+        self.window.focus_ticket()
+
+    async def _lookup(self, text: str) -> None:
+        prefix = text.strip().upper()
+        market = getattr(self.session.core, "market", None) if self.session else None
+        if market is None or not prefix or not self.session.core.is_connected:
+            return
+        try:
+            matches = await market.lookup(prefix)
+        except Exception as exc:  # a bad prefix: the symbol field says so when Enter is pressed
+            log.debug("lookup %r: %s", prefix, exc)
+            return
+        self._refresh_completion(prefix, [(m.symbol, m.name) for m in matches])
+
+    def _refresh_completion(self, prefix: str, known: list[tuple[str, str]] | None = None) -> None:
+        self.window.ticket.symbol_model.set_rows(self.settings.recent_symbols(), known or [])
+
+    # -- menus -----------------------------------------------------------------------------------------
+
+    def _connect_dialog(self) -> None:
+        current = self.session.choice if self.session else self.settings.connection()
+        dialog = ConnectDialog(current, self.window)
+        dialog.chosen.connect(lambda choice: self._spawn(self.switch(choice)))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    async def _sim_reset(self) -> None:
+        ok = await ask(self.window, "simResetPrompt", "Reset the simulated account",
+                       "Start the simulated paper account afresh?",
+                       "Cash returns to its start, positions and working orders are gone. Your order logs stay.",
+                       "Reset the account", "simResetButton")
+        if ok:
+            await self.switch(ConnectionChoice(mode="sim"), sim_reset=True)
+
+    def _settings_dialog(self) -> None:
+        s = self.settings
+        dialog = SettingsDialog(s.precautions(), s.default_quantity(), s.default_quantities(), s.theme(), self.window)
+        dialog.applied.connect(self._apply_settings)
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.open()
+
+    def _apply_settings(self, precautions: Any, quantity: int, defaults: dict[str, int], theme: str) -> None:
+        s = self.settings
+        s.set_precautions(precautions)
+        s.set_default_quantity(quantity)
+        s.set_default_quantities(defaults)
+        s.set_theme(theme)
+        s.sync()
+        self.window.ticket.set_default_quantities(defaults)
+        self.colors = apply_theme(QApplication.instance(), theme)
+        self._apply_colors()
+        self.window.status.showMessage("Settings saved", 5000)
+
+    def _apply_colors(self) -> None:
+        w = self.window
+        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model):
+            target.set_colors(self.colors)
+
+    def _info(self, title: str, text: str, name: str) -> None:
+        box = QMessageBox(QMessageBox.Icon.Information, title, "", QMessageBox.StandardButton.Close, self.window)
+        box.setObjectName(name)
+        box.setTextFormat(box.textFormat().RichText)
+        box.setText(text)
+        box.finished.connect(box.deleteLater)
+        box.open()

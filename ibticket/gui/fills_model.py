@@ -1,0 +1,170 @@
+"""The fills blotter: one row per execution, exactly once; a correction replaces the row it corrects.
+
+The handler applies each execution id once (replays after a reconnect change nothing), so a row is
+added only for a fill the handler has not reported before. IB corrects an execution by sending the same
+id up to its last dot with a higher suffix; that fill takes over the row of the one it corrects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from ..core import Fill
+from ..core.handler import split_exec_id
+from . import format as fmt
+from .theme import LIGHT, Colors
+
+Index = QModelIndex | QPersistentModelIndex
+HEADERS = ("Time", "Symbol", "Side", "Qty", "Price", "Commission", "Order", "Exec id")
+RIGHT = {3, 4, 5, 6}
+
+
+@dataclass
+class SymbolTotals:
+    bought: int = 0
+    sold: int = 0
+    bought_value: float = 0.0
+    sold_value: float = 0.0
+    commission: float = 0.0
+    fills: int = 0
+
+    @property
+    def net(self) -> int:
+        return self.bought - self.sold
+
+
+class FillsModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None, side_of: Any = None) -> None:
+        super().__init__(parent)
+        self._fills: list[Fill] = []
+        self._row_of: dict[str, int] = {}  # fill id -> row
+        self._row_of_base: dict[tuple[int, str], int] = {}  # (order id, exec id up to the last dot) -> row
+        self._side_of = side_of or (lambda order_id: "")
+        self._sides: list[str] = []
+        # What each row added to its symbol's totals: a fill object's commission changes in place later.
+        self._counted: list[tuple[str, int, float, float]] = []
+        self._colors: Colors = LIGHT
+        self.totals: dict[str, SymbolTotals] = {}
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._fills)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row, col = index.row(), index.column()
+        f = self._fills[row]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(f, self._sides[row], col)
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            align = Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft
+            return int(align | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
+            return QColor(self._colors.buy if self._sides[row] == "BUY" else self._colors.sell)
+        if role == Qt.ItemDataRole.UserRole:
+            return f
+        return None
+
+    @staticmethod
+    def _text(f: Fill, side: str, col: int) -> str:
+        if col == 0:
+            return fmt.clock(f.timestamp)
+        if col == 1:
+            return f.symbol
+        if col == 2:
+            return side
+        if col == 3:
+            return fmt.qty(f.quantity)
+        if col == 4:
+            return fmt.price(f.price, 2 if f.price >= 1 else 4)
+        if col == 5:
+            return fmt.money(f.commission) if f.commission else ""
+        if col == 6:
+            return str(f.order_id)
+        return f.fill_id
+
+    def set_colors(self, colors: Colors) -> None:
+        self._colors = colors
+
+    def apply(self, fills: list[Fill]) -> None:
+        """New fills append in one insert; a correction or a late commission updates its row in place."""
+        new: list[Fill] = []
+        changed: list[int] = []
+        for f in fills:
+            row = self._row_of.get(f.fill_id)
+            if row is None and "." in f.fill_id:
+                row = self._row_of_base.get((f.order_id, split_exec_id(f.fill_id)[0]))
+                if row is not None:
+                    del self._row_of[self._fills[row].fill_id]
+            if row is None:
+                new.append(f)
+                continue
+            self._uncount(row)
+            self._fills[row] = f
+            self._row_of[f.fill_id] = row
+            self._counted[row] = self._count(f, self._sides[row])
+            changed.append(row)
+        if changed:
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(HEADERS) - 1))
+        if new:
+            first = len(self._fills)
+            self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+            for f in new:
+                row = len(self._fills)
+                side = self._side_of(f.order_id)
+                self._fills.append(f)
+                self._sides.append(side)
+                self._row_of[f.fill_id] = row
+                if "." in f.fill_id:
+                    self._row_of_base[(f.order_id, split_exec_id(f.fill_id)[0])] = row
+                self._counted.append(self._count(f, side))
+            self.endInsertRows()
+
+    def _count(self, f: Fill, side: str) -> tuple[str, int, float, float]:
+        counted = (f.symbol, f.quantity, f.price, f.commission)
+        self._add(side, counted, +1)
+        return counted
+
+    def _uncount(self, row: int) -> None:
+        self._add(self._sides[row], self._counted[row], -1)
+
+    def _add(self, side: str, counted: tuple[str, int, float, float], sign: int) -> None:
+        symbol, quantity, price, commission = counted
+        t = self.totals.setdefault(symbol, SymbolTotals())
+        t.fills += sign
+        t.commission += sign * commission
+        if side == "BUY":
+            t.bought += sign * quantity
+            t.bought_value += sign * quantity * price
+        else:
+            t.sold += sign * quantity
+            t.sold_value += sign * quantity * price
+
+    def fills(self) -> list[Fill]:
+        return list(self._fills)
+
+    def side(self, row: int) -> str:
+        return self._sides[row]
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._fills, self._sides, self._counted = [], [], []
+        self._row_of, self._row_of_base, self.totals = {}, {}, {}
+        self.endResetModel()
+
+    def to_csv_rows(self) -> list[list[str]]:
+        rows = [["time", "symbol", "side", "quantity", "price", "commission", "order_id", "exec_id"]]
+        for f, side in zip(self._fills, self._sides, strict=True):
+            rows.append([f.timestamp.isoformat(), f.symbol, side, str(f.quantity), repr(f.price),
+                         repr(f.commission), str(f.order_id), f.fill_id])
+        return rows

@@ -1,0 +1,195 @@
+"""The main window: docks (ticket, orders, fills, positions), the order line, menus, status bar.
+
+Layout only; what happens when the trader acts lives in ``controller.py``.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+
+from .. import __version__
+from .appsettings import AppSettings
+from .fills_model import FillsModel
+from .fills_panel import FillsPanel
+from .orderline_edit import OrderLineBar
+from .orders_model import OrdersModel
+from .orders_panel import OrdersPanel
+from .positions_model import PositionsModel
+from .positions_panel import PositionsPanel
+from .statusbar import TradingStatusBar
+from .ticket import OrderTicket
+
+LAYOUT_VERSION = 1
+
+
+class MainWindow(QMainWindow):
+    closing = Signal()
+
+    def __init__(self, settings: AppSettings) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
+                            | QMainWindow.DockOption.AllowNestedDocks)
+        self.set_title("SIMULATED", "connecting")
+
+        self.orders_model = OrdersModel(self)
+        self.fills_model = FillsModel(self)
+        self.positions_model = PositionsModel(self)
+        self.ticket = OrderTicket()
+        self.orders = OrdersPanel(self.orders_model)
+        self.fills = FillsPanel(self.fills_model)
+        self.positions = PositionsPanel(self.positions_model)
+        self.order_line = OrderLineBar()
+
+        self.line_bar = QToolBar("Order line", objectName="orderLineBar")
+        self.line_bar.setMovable(True)
+        self.line_bar.addWidget(self.order_line)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.line_bar)
+
+        self.docks: dict[str, QDockWidget] = {}
+        self._dock("ticket", "Order ticket", self.ticket, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._dock("orders", "Orders", self.orders, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("fills", "Fills", self.fills, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.status = TradingStatusBar(self)
+        self.setStatusBar(self.status)
+        self._default_layout()
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        self._build_menus()
+        self.restore_layout()
+
+    def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{key}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        self.docks[key] = dock
+        return dock
+
+    def _default_layout(self) -> None:
+        d = self.docks
+        for dock in d.values():
+            dock.setFloating(False)
+            dock.show()
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, d["ticket"])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d["orders"])
+        self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
+        self.tabifyDockWidget(d["fills"], d["positions"])
+        d["fills"].raise_()
+        self.resizeDocks([d["ticket"], d["orders"]], [340, 900], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["orders"], d["fills"]], [420, 260], Qt.Orientation.Vertical)
+        self.resize(1320, 820)
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.act_connect = self._action(self.file_menu, "&Connect…", "connect", QKeySequence("Ctrl+K"))
+        self.act_reconnect = self._action(self.file_menu, "&Reconnect now", "reconnect", QKeySequence("Ctrl+R"))
+        self.act_sim_reset = self._action(self.file_menu, "Reset the &simulated account…", "simReset")
+        self.file_menu.addSeparator()
+        self.act_export = self._action(self.file_menu, "&Export fills…", "exportFills", QKeySequence("Ctrl+E"))
+        self.file_menu.addSeparator()
+        self.act_quit = self._action(self.file_menu, "&Quit", "quit", QKeySequence(QKeySequence.StandardKey.Quit))
+        self.act_quit.triggered.connect(self.close)
+        self.act_export.triggered.connect(self.fills._export_dialog)
+
+        orders = bar.addMenu("&Orders")
+        self.act_send = self._action(orders, "&Send the ticket", "send", QKeySequence("Ctrl+Return"))
+        self.act_send.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the ticket owns Ctrl+Enter
+        self.act_send.triggered.connect(self.ticket._send_clicked)
+        self.act_line = self._action(orders, "Order &line", "focusLine", QKeySequence("Ctrl+L"))
+        self.act_line.triggered.connect(self.focus_order_line)
+        self.act_ticket = self._action(orders, "Order &ticket", "focusTicket", QKeySequence("Ctrl+T"))
+        self.act_ticket.triggered.connect(self.focus_ticket)
+        self.act_orders = self._action(orders, "Orders &table", "focusOrders", QKeySequence("Ctrl+1"))
+        self.act_orders.triggered.connect(lambda: self._focus_dock("orders", self.orders.table))
+        orders.addSeparator()
+        self.act_cancel_all = self._action(orders, "Cancel &all…", "cancelAll", QKeySequence("Ctrl+Shift+X"))
+        self.act_cancel_all.triggered.connect(self.orders.cancelAllRequested.emit)
+        orders.addSeparator()
+        for name in ("working", "all", "errors"):
+            act = self._action(orders, f"Show {name} orders", f"filter{name.capitalize()}")
+            act.triggered.connect(lambda _c=False, n=name: self.orders.set_filter(n))
+
+        view = bar.addMenu("&View")
+        for dock in self.docks.values():
+            view.addAction(dock.toggleViewAction())
+        view.addAction(self.line_bar.toggleViewAction())
+        view.addSeparator()
+        self.act_reset_layout = self._action(view, "&Reset layout", "resetLayout")
+        self.act_reset_layout.triggered.connect(self.reset_layout)
+
+        settings = bar.addMenu("&Settings")
+        self.act_settings = self._action(settings, "&Preferences…", "preferences",
+                                         QKeySequence(QKeySequence.StandardKey.Preferences) or QKeySequence("Ctrl+,"))
+        if self.act_settings.shortcut().isEmpty():
+            self.act_settings.setShortcut(QKeySequence("Ctrl+,"))
+
+        help_menu = bar.addMenu("&Help")
+        self.act_help_line = self._action(help_menu, "&Order line", "helpOrderLine", QKeySequence("F1"))
+        self.act_about = self._action(help_menu, "&About ibticket", "about")
+
+    def _action(self, menu: object, text: str, name: str, shortcut: QKeySequence | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(f"action{name[0].upper()}{name[1:]}")
+        if shortcut is not None and not shortcut.isEmpty():
+            action.setShortcut(shortcut)
+        menu.addAction(action)  # type: ignore[attr-defined]
+        self.addAction(action)  # shortcuts work while the menu bar is hidden or a dock floats
+        return action
+
+    # -- focus ---------------------------------------------------------------------------------------
+
+    def focus_order_line(self) -> None:
+        self.line_bar.show()
+        self.order_line.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.order_line.edit.selectAll()
+
+    def focus_ticket(self) -> None:
+        self._focus_dock("ticket", self.ticket.symbol)
+        self.ticket.symbol.selectAll()
+
+    def _focus_dock(self, key: str, widget: QWidget) -> None:
+        dock = self.docks[key]
+        dock.show()
+        dock.raise_()
+        widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # -- title and layout ------------------------------------------------------------------------------
+
+    def set_title(self, badge: str, phase: str, account: str = "") -> None:
+        where = {"SIMULATED": "simulated paper account", "PAPER": "paper account", "LIVE": "LIVE ACCOUNT"}[badge]
+        acct = f" {account}" if account else ""
+        prefix = "⚠ LIVE — " if badge == "LIVE" else ""
+        self.setWindowTitle(f"{prefix}ibticket — {where}{acct} ({phase}) · {__version__}")
+
+    def restore_layout(self) -> None:
+        geometry, state = self.settings.window_state()
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if state is not None and not self.restoreState(state, LAYOUT_VERSION):
+            self.restoreState(self._default_state, LAYOUT_VERSION)
+
+    def save_layout(self) -> None:
+        self.settings.set_window_state(self.saveGeometry(), self.saveState(LAYOUT_VERSION))
+        self.settings.sync()
+
+    def reset_layout(self) -> None:
+        self.settings.clear_window_state()
+        self.line_bar.show()
+        self.restoreState(QByteArray(self._default_state), LAYOUT_VERSION)
+        for dock in self.docks.values():
+            dock.show()
+        self._default_layout()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        self.closing.emit()
+        event.accept()

@@ -1,0 +1,162 @@
+"""The one path every order takes from the window: checks, precautions, the duplicate guard, the broker.
+
+The Send button, Enter on the order line, a retry from the orders table and a drag on the chart all
+call ``OrderDesk.send`` / ``modify``, so no way of entering an order skips a check. Qt-free: the prompts
+are an injected ``Prompter`` (the window's shows message boxes; tests may answer directly).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..core import OrderRecord, OrderStatus, OrderValidationError
+from ..core.validation import validate_request
+from .orderline import OrderCommand, describe
+from .precautions import Breach, Precautions, check
+
+log = logging.getLogger(__name__)
+
+
+class Prompter(Protocol):
+    async def precautions(self, order: str, breaches: Sequence[Breach]) -> bool: ...
+
+    async def duplicate(self, order: str, reason: str) -> bool: ...
+
+    async def cancel_all(self, count: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a request: ``record`` when something went to the broker, else ``message`` says why."""
+
+    ok: bool
+    message: str
+    record: OrderRecord | None = None
+
+
+class OrderDesk:
+    def __init__(
+        self,
+        core: Any,
+        prompter: Prompter,
+        precautions: Callable[[], Precautions],
+        quote: Callable[[str], Any],
+    ) -> None:
+        self.core = core
+        self.prompter = prompter
+        self._precautions = precautions
+        self._quote = quote
+
+    @property
+    def handler(self) -> Any:
+        return self.core.handler
+
+    def breaches(self, cmd: OrderCommand) -> list[Breach]:
+        q = self._quote(cmd.symbol)
+        return check(
+            self._precautions(), action=cmd.action, quantity=cmd.quantity, order_type=cmd.order_type,
+            limit_price=cmd.limit_price, stop_price=cmd.stop_price, bid=getattr(q, "bid", None),
+            ask=getattr(q, "ask", None), last=getattr(q, "last", None), symbol=cmd.symbol,
+        )
+
+    async def send(self, cmd: OrderCommand) -> Outcome:
+        text = describe(cmd)
+        try:
+            validate_request(cmd.symbol, cmd.action, cmd.quantity, cmd.order_type, cmd.limit_price,
+                             cmd.stop_price, cmd.tif, cmd.outside_rth)
+        except OrderValidationError as exc:
+            return Outcome(False, str(exc))
+        breaches = self.breaches(cmd)
+        if breaches and not await self.prompter.precautions(text, breaches):
+            return Outcome(False, f"Not sent: {breaches[0].message}")
+        try:
+            record = await self._submit(cmd, force=False)
+            if record is None:
+                reason = self.handler.last_refusal or "The same order was sent moments ago"
+                if not await self.prompter.duplicate(text, reason):
+                    return Outcome(False, f"Not sent: {reason}")
+                record = await self._submit(cmd, force=True)
+        except (OrderValidationError, ConnectionError) as exc:
+            return Outcome(False, str(exc))
+        except Exception as exc:  # an unexpected failure must reach the trader, not only a console
+            log.exception("sending %s failed", text)
+            return Outcome(False, f"Could not send {text}: {exc}")
+        if record is None:
+            return Outcome(False, self.handler.last_refusal or "Not sent")
+        if record.status is OrderStatus.ERROR:
+            return Outcome(False, f"#{record.order_id} {text}: {record.error_message}", record)
+        return Outcome(True, f"#{record.order_id} sent: {text}", record)
+
+    async def _submit(self, cmd: OrderCommand, force: bool) -> OrderRecord | None:
+        return await self.core.submit(
+            cmd.symbol, cmd.action, cmd.quantity, cmd.order_type, cmd.limit_price, cmd.stop_price, cmd.tif,
+            cmd.outside_rth, force=force,
+        )
+
+    async def modify(
+        self, order_id: int, quantity: int | None = None, limit_price: float | None = None,
+        stop_price: float | None = None, confirm: Callable[[str], Any] | None = None,
+    ) -> Outcome:
+        record = self.handler.get_order(order_id)
+        if record is None:
+            return Outcome(False, f"There is no order #{order_id}")
+        new = OrderCommand(
+            record.action, quantity if quantity is not None else record.total_quantity, record.symbol,
+            record.order_type, limit_price if limit_price is not None else record.limit_price,
+            stop_price if stop_price is not None else record.stop_price, record.tif, record.outside_rth,
+        )
+        breaches = self.breaches(new)
+        if breaches and not await self.prompter.precautions(f"Change #{order_id} to {describe(new)}", breaches):
+            return Outcome(False, f"Not changed: {breaches[0].message}")
+        if confirm is not None and not await confirm(f"Change #{order_id} to {describe(new)}?"):
+            return Outcome(False, "Not changed")
+        try:
+            await self.core.modify(order_id, quantity, limit_price, stop_price)
+        except (OrderValidationError, ConnectionError) as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True, f"#{order_id}: change sent ({describe(new)})", record)
+
+    async def cancel(self, order_id: int) -> Outcome:
+        try:
+            await self.core.cancel(order_id)
+        except (OrderValidationError, ConnectionError) as exc:
+            return Outcome(False, str(exc))
+        return Outcome(True, f"#{order_id}: cancel sent")
+
+    def working_orders(self) -> list[OrderRecord]:
+        return [r for r in self.handler.get_all_orders()
+                if r.status in (OrderStatus.PENDING, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+                or (r.status is OrderStatus.ERROR and self.handler.retry_pending(r.order_id))]
+
+    async def cancel_all(self, confirm: bool = True) -> Outcome:
+        working = self.working_orders()
+        if not working:
+            return Outcome(False, "No working orders to cancel")
+        if confirm and not await self.prompter.cancel_all(len(working)):
+            return Outcome(False, "Nothing cancelled")
+        problems = []
+        for record in working:
+            outcome = await self.cancel(record.order_id)
+            if not outcome.ok:
+                problems.append(outcome.message)
+        if problems:
+            return Outcome(False, f"Cancel sent for {len(working) - len(problems)} of {len(working)}: "
+                                  + "; ".join(problems[:3]))
+        return Outcome(True, f"Cancel sent for {len(working)} order{'s' if len(working) != 1 else ''}")
+
+    async def retry(self, order_id: int) -> Outcome:
+        """Send an errored order's unfilled rest again, as a new order through every check."""
+        record = self.handler.get_order(order_id)
+        if record is None:
+            return Outcome(False, f"There is no order #{order_id}")
+        if record.status is not OrderStatus.ERROR:
+            return Outcome(False, f"#{order_id} is {record.status.value}; only an order in error can be retried")
+        if record.acknowledged:
+            return Outcome(False, f"#{order_id} reached IB and may still be working there; cancel it first")
+        rest = record.total_quantity - record.filled_quantity
+        cmd = OrderCommand(record.action, rest, record.symbol, record.order_type, record.limit_price,
+                           record.stop_price, record.tif, record.outside_rth)
+        return await self.send(cmd)

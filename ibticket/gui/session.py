@@ -1,0 +1,194 @@
+"""One trading session: the order log, the handler and the broker engine for one connection (Qt-free).
+
+The window owns one ``TradingSession`` at a time; switching connection (File -> Connect...) ends it and
+starts another. Importing this module imports the broker layer (ib_insync and numpy with it), which is
+why the app imports it only after the window is on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..broker import BrokerCore, ConnectionState, LiveTradingRefused, resolve_settings
+from ..broker.core import backoff_delays
+from ..broker.settings import LIVE_PORTS, ConnectionSettings
+from ..core import OrderExecutionHandler, OrderLogger
+from .connection import ConnectionChoice
+
+log = logging.getLogger(__name__)
+
+SIM_STATE_FILE = "paper-account.json"
+
+
+class ConnectionPhase:
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    DISCONNECTED = "disconnected"
+
+
+@dataclass(frozen=True)
+class ConnectionStatus:
+    phase: str
+    where: str  # host:port or "embedded gateway 127.0.0.1:port"
+    badge: str  # SIMULATED | PAPER | LIVE
+    account: str = ""
+    next_attempt_at: float | None = None  # loop time of the next reconnect attempt
+    message: str = ""
+
+
+class TradingSession:
+    def __init__(
+        self,
+        choice: ConnectionChoice,
+        *,
+        log_dir: Path | None,
+        data_dir: Path,
+        sim_reset: bool = False,
+        gateway_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.choice = choice
+        self.data_dir = data_dir
+        self.logger = OrderLogger(log_dir=log_dir, log_to_console=False)
+        self.handler = OrderExecutionHandler(logger=self.logger)
+        self.settings = self._settings(choice)
+        options: dict[str, Any] = dict(gateway_options or {})
+        if self.settings.embedded:
+            options.setdefault("state_path", data_dir / SIM_STATE_FILE)
+            if sim_reset:
+                options.setdefault("reset", True)
+            options = _supported_gateway_options(options)
+        # A short connect timeout: ib_insync reports some refusals (326, client id in use) only by timing out.
+        self.core = BrokerCore(self.handler, self.settings, gateway_options=options, connect_timeout=6.0)
+        self._listeners: list[Callable[[ConnectionStatus], Any]] = []
+        self.status = ConnectionStatus(ConnectionPhase.DISCONNECTED, self._where(), self._badge())
+        self._next_attempt_at: float | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.core.register_state_callback(self._on_core_state)
+
+    @staticmethod
+    def _settings(choice: ConnectionChoice) -> ConnectionSettings:
+        if choice.mode == "sim":
+            return resolve_settings(paper_trading=True, client_id=choice.client_id, embedded=True)
+        return resolve_settings(
+            paper_trading=not choice.allow_live, host=choice.host, port=choice.port,
+            client_id=choice.client_id, allow_live=choice.allow_live, embedded=False,
+        )
+
+    # -- status ----------------------------------------------------------------------------------------
+
+    def add_listener(self, callback: Callable[[ConnectionStatus], Any]) -> None:
+        self._listeners.append(callback)
+        callback(self.status)
+
+    def _publish(self, phase: str, message: str = "") -> None:
+        self.status = ConnectionStatus(
+            phase, self._where(), self._badge(), ", ".join(self.core.accounts),
+            self._next_attempt_at if phase == ConnectionPhase.RECONNECTING else None, message,
+        )
+        for callback in list(self._listeners):
+            try:
+                callback(self.status)
+            except Exception:
+                log.exception("connection listener raised")
+
+    def _where(self) -> str:
+        if self.settings.embedded:
+            port = self.core.port
+            return f"embedded gateway 127.0.0.1:{port}" if port else "embedded gateway"
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def _badge(self) -> str:
+        if self.settings.embedded:
+            return "SIMULATED"
+        live_account = any(not a.upper().startswith("D") for a in self.core.accounts)
+        if live_account or self.settings.port in LIVE_PORTS or not self.settings.paper_trading:
+            return "LIVE"
+        return "PAPER"
+
+    def _on_core_state(self, state: ConnectionState) -> None:
+        if state is ConnectionState.CONNECTED:
+            self._next_attempt_at = None
+            self._publish(ConnectionPhase.CONNECTED, self.core.last_reconcile)
+        elif state is ConnectionState.DISCONNECTED and not self._stopping:
+            self._publish(ConnectionPhase.RECONNECTING if self._reconnecting() else ConnectionPhase.DISCONNECTED)
+        elif state in (ConnectionState.CONNECTING, ConnectionState.SYNCING) and self.status.phase not in (
+            ConnectionPhase.RECONNECTING,
+        ):
+            self._publish(ConnectionPhase.CONNECTING)
+
+    def _reconnecting(self) -> bool:
+        task = getattr(self.core, "_reconnect_task", None)
+        return task is not None and not task.done()
+
+    @property
+    def next_attempt_at(self) -> float | None:
+        return self._next_attempt_at or getattr(self.core, "next_reconnect_at", None)
+
+    # -- running ---------------------------------------------------------------------------------------
+
+    def start(self) -> asyncio.Task[None]:
+        """Connect in the background, retrying with backoff until connected or stopped."""
+        self._runner = asyncio.get_running_loop().create_task(self._connect_until_done())
+        return self._runner
+
+    async def _connect_until_done(self) -> None:
+        delays = backoff_delays(30.0)
+        loop = asyncio.get_running_loop()
+        while not self._stopping:
+            self._publish(ConnectionPhase.CONNECTING)
+            try:
+                await self.core.connect()
+                return
+            except LiveTradingRefused as exc:
+                self._publish(ConnectionPhase.DISCONNECTED, str(exc))
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                delay = next(delays)
+                self._next_attempt_at = loop.time() + delay
+                reason = str(exc) or type(exc).__name__
+                self._publish(ConnectionPhase.RECONNECTING, f"Could not connect to {self._where()}: {reason}")
+                await asyncio.sleep(delay)
+
+    async def reconnect_now(self) -> None:
+        if self.core.is_connected or self._stopping:
+            return
+        if self._runner is not None and not self._runner.done():
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+        self.start()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._runner is not None and not self._runner.done():
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._runner
+        try:
+            await self.core.disconnect()
+        finally:
+            self.logger.close()
+            self._publish(ConnectionPhase.DISCONNECTED)
+
+
+def _supported_gateway_options(options: dict[str, Any]) -> dict[str, Any]:
+    # Only pass options this gateway version knows (persistence arrived after the first gateway).
+    from dataclasses import fields
+
+    from ..gateway import GatewayConfig
+
+    known = {f.name for f in fields(GatewayConfig)}
+    return {k: v for k, v in options.items() if k in known}
+
+
+__all__ = ["ConnectionChoice", "ConnectionPhase", "ConnectionStatus", "TradingSession"]

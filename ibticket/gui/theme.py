@@ -1,0 +1,90 @@
+"""Colours of the window: buy/sell, order statuses, the connection badge; light and dark palettes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QStyleFactory
+
+THEMES = ("system", "light", "dark")
+
+
+@dataclass(frozen=True)
+class Colors:
+    buy: str
+    sell: str
+    buy_frame: str
+    sell_frame: str
+    working: str
+    filled: str
+    cancelled: str
+    error: str
+    pending: str
+    gain: str
+    loss: str
+    muted: str
+
+
+LIGHT = Colors(
+    buy="#1565c0", sell="#c62828", buy_frame="#e3edfb", sell_frame="#fbe5e5", working="#1565c0",
+    filled="#2e7d32", cancelled="#757575", error="#c62828", pending="#8d6e00", gain="#2e7d32",
+    loss="#c62828", muted="#757575",
+)
+DARK = Colors(
+    buy="#64a8ff", sell="#ff6b6b", buy_frame="#16263d", sell_frame="#3d1a1a", working="#64a8ff",
+    filled="#66bb6a", cancelled="#9e9e9e", error="#ff6b6b", pending="#e0c050", gain="#66bb6a",
+    loss="#ff6b6b", muted="#9e9e9e",
+)
+
+BADGE_STYLE = {
+    "SIMULATED": "background:#5e35b1; color:white;",
+    "PAPER": "background:#1565c0; color:white;",
+    "LIVE": "background:#d50000; color:white;",
+}
+
+def status_color(c: Colors, status: str) -> QColor:
+    return QColor({
+        "Pending": c.pending, "Submitted": c.working, "PartiallyFilled": c.working, "Filled": c.filled,
+        "Cancelled": c.cancelled, "Error": c.error,
+    }.get(status, c.muted))
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d31"), QColor("#e6e6e6")
+    p.setColor(QPalette.ColorRole.Window, window)
+    p.setColor(QPalette.ColorRole.WindowText, text)
+    p.setColor(QPalette.ColorRole.Base, base)
+    p.setColor(QPalette.ColorRole.AlternateBase, QColor("#26282c"))
+    p.setColor(QPalette.ColorRole.Text, text)
+    p.setColor(QPalette.ColorRole.Button, window)
+    p.setColor(QPalette.ColorRole.ButtonText, text)
+    p.setColor(QPalette.ColorRole.ToolTipBase, QColor("#3a3d42"))
+    p.setColor(QPalette.ColorRole.ToolTipText, text)
+    p.setColor(QPalette.ColorRole.Highlight, QColor("#3d6ea8"))
+    p.setColor(QPalette.ColorRole.HighlightedText, QColor("white"))
+    p.setColor(QPalette.ColorRole.PlaceholderText, QColor("#8a8a8a"))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#6c6c6c"))
+    return p
+
+
+def system_is_dark() -> bool:
+    hints = QGuiApplication.styleHints()
+    scheme = getattr(hints, "colorScheme", None)
+    if scheme is not None:
+        from PySide6.QtCore import Qt
+
+        return scheme() == Qt.ColorScheme.Dark
+    return False
+
+
+def apply_theme(app: QApplication, name: str) -> Colors:
+    """Apply "light", "dark" or "system" to the application; returns the colours the widgets use."""
+    if name not in THEMES:
+        name = "system"
+    dark = name == "dark" or (name == "system" and system_is_dark())
+    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+    return DARK if dark else LIGHT
