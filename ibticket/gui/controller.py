@@ -40,8 +40,17 @@ class WindowController(QObject):
     ready = Signal()  # connected, for --smoke
     firstQuote = Signal(str)
 
-    def __init__(self, window: MainWindow, settings: AppSettings, *, log_dir: Path | None, data_dir: Path) -> None:
+    def __init__(
+        self,
+        window: MainWindow,
+        settings: AppSettings,
+        *,
+        log_dir: Path | None,
+        data_dir: Path,
+        gateway_options: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(window)
+        self.gateway_options = gateway_options
         self.window = window
         self.settings = settings
         self.log_dir = log_dir
@@ -113,7 +122,8 @@ class WindowController(QObject):
         from .ordering import OrderDesk
         from .session import TradingSession
 
-        session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset)
+        session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
+                                 gateway_options=self.gateway_options)
         self.session = session
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)

@@ -35,8 +35,14 @@ class OrdersFilter(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
     def set_mode(self, mode: str) -> None:
+        begin = getattr(self, "beginFilterChange", None)
+        if begin is None:  # Qt < 6.9
+            self.mode = mode
+            self.invalidateFilter()
+            return
+        begin()
         self.mode = mode
-        self.invalidateFilter()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self.mode == "all":

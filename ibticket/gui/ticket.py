@@ -63,6 +63,7 @@ class OrderTicket(QFrame):
         self._position = 0.0
         self._price_touched = False  # the trader typed a price: quotes no longer move it
         self._default_qty: dict[str, int] = {}
+        self._pending_load: OrderCommand | None = None  # applied once its symbol's contract has loaded
         self._build()
         self._wire()
         self._set_side("BUY")
@@ -267,6 +268,9 @@ class OrderTicket(QFrame):
             default = self._default_qty.get(instrument.symbol)
             if default:
                 self.quantity.setValue(default)
+        pending, self._pending_load = self._pending_load, None
+        if pending is not None and pending.symbol == instrument.symbol:
+            self.load(pending)
         self.refresh()
 
     def set_default_quantities(self, defaults: dict[str, int]) -> None:
@@ -320,8 +324,11 @@ class OrderTicket(QFrame):
     def load(self, cmd: OrderCommand) -> None:
         """Fill the ticket from an order (Shift+Enter on the order line, a click on a position)."""
         if self.instrument is None or self.instrument.symbol != cmd.symbol:
+            self._pending_load = cmd
             self.symbol.setText(cmd.symbol)
             self.symbolRequested.emit(cmd.symbol)
+            return
+        self._pending_load = None
         self._set_side(cmd.action)
         self.quantity.setValue(cmd.quantity)
         self.order_type.setCurrentText(fmt.TYPE_SHORT[cmd.order_type])
