@@ -118,7 +118,11 @@ class TradingSession:
             self._next_attempt_at = None
             self._publish(ConnectionPhase.CONNECTED, self.core.last_reconcile)
         elif state is ConnectionState.DISCONNECTED and not self._stopping:
-            self._publish(ConnectionPhase.RECONNECTING if self._reconnecting() else ConnectionPhase.DISCONNECTED)
+            # The broker starts its reconnect loop right after telling us, for a session that was up.
+            will_retry = self.core.reconnect_enabled and self.status.phase in (
+                ConnectionPhase.CONNECTED, ConnectionPhase.RECONNECTING)
+            self._publish(ConnectionPhase.RECONNECTING if will_retry or self._reconnecting()
+                          else ConnectionPhase.DISCONNECTED)
         elif state in (ConnectionState.CONNECTING, ConnectionState.SYNCING) and self.status.phase not in (
             ConnectionPhase.RECONNECTING,
         ):

@@ -1,0 +1,89 @@
+"""Connection loss, restarts and bursts: what the window shows stays what the handler (and IB) holds."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import until
+
+from ibticket.core import OrderStatus
+from ibticket.gateway import GatewayConfig, GatewayThread
+from ibticket.gui.connection import ConnectionChoice
+
+
+def test_a_dropped_connection_shows_reconnecting_and_recovers_with_fills_applied_once(make_app, qt_loop) -> None:
+    async def scenario() -> None:
+        app = await make_app(partial_fills=6, fill_interval=0.05).start()
+        phases: list[str] = []
+        app.session.add_listener(lambda s: phases.append(s.phase))
+        app.gateway.faults.drop_connections(after_executions=3)
+        app.type_line("buy 60 AAPL mkt")
+        record = await until(lambda: app.orders() and app.orders()[0], what="the order")
+        await until(lambda: "reconnecting" in phases, what="the reconnecting state")
+        await until(lambda: "Reconnecting" in app.window.status.connection.text(), what="the status bar")
+        await until(lambda: app.session.status.phase == "connected", timeout=20, what="the reconnect")
+        await until(lambda: record.status is OrderStatus.FILLED, timeout=20, what="the rest of the fills")
+        await until(lambda: app.window.fills_model.rowCount() == len(record.fills), what="the fills rows")
+        ids = [f.fill_id for f in app.window.fills_model.fills()]
+        assert len(ids) == len(set(ids)) == len(record.fills)
+        assert sum(f.quantity for f in app.window.fills_model.fills()) == 60
+        assert "Connected" in app.window.status.connection.text()
+
+    qt_loop.run_until_complete(scenario())
+
+
+def test_a_restart_shows_todays_orders_again(make_app, qt_loop, tmp_path) -> None:
+    async def scenario() -> None:
+        with GatewayThread(GatewayConfig(seed=5, tick_interval=None)) as gw:
+            choice = ConnectionChoice("custom", "127.0.0.1", gw.port, client_id=41)
+            first = await make_app().start(choice)
+            first.type_line("buy 10 AAPL mkt")
+            await until(lambda: first.orders() and first.orders()[0].status is OrderStatus.FILLED, what="fill")
+            from ibticket.gui.precautions import Precautions
+
+            first.settings.set_precautions(Precautions(enabled=False))
+            first.type_line("buy 5 MSFT lmt 1.00 gtc")
+            await until(lambda: len(first.orders()) == 2 and first.orders()[1].status is OrderStatus.SUBMITTED,
+                        what="the resting order")
+            await first.stop()
+
+            second = make_app()
+            await second.controller.start(choice)
+            # Restored from the log before the connection is made, marked until IB confirms them.
+            await until(lambda: second.window.orders_model.rowCount() == 2, what="restored rows")
+            await until(lambda: second.session.status.phase == "connected", what="the reconnect")
+            model = second.window.orders_model
+            await until(lambda: "restored" not in model.text(1, "status"), what="reconciliation")
+            rows = {model.record(r).symbol: model.record(r) for r in range(2)}
+            assert rows["AAPL"].status is OrderStatus.FILLED and rows["MSFT"].status is OrderStatus.SUBMITTED
+            await until(lambda: second.window.fills_model.rowCount() == 1, what="the restored fill")
+            second.type_line(f"cancel {rows['MSFT'].order_id}")
+            await until(lambda: rows["MSFT"].status is OrderStatus.CANCELLED, what="cancel after restart")
+            await second.stop()
+
+    qt_loop.run_until_complete(scenario())
+
+
+def test_a_burst_of_ten_thousand_fills_leaves_the_models_consistent(make_app, qt_loop) -> None:
+    async def scenario() -> None:
+        app = await make_app(partial_fills=100).start()
+        core = app.session.core
+        flushes = []
+        app.controller.bridge.fillsChanged.connect(lambda fills: flushes.append(len(fills)))
+        records = [await core.submit("AAPL" if i % 2 else "MSFT", "BUY", 100, force=True) for i in range(100)]
+        await until(lambda: all(r.status is OrderStatus.FILLED for r in records), timeout=45, what="10,000 fills")
+        await asyncio.sleep(0.1)  # one more coalescing tick
+        orders, fills = app.window.orders_model, app.window.fills_model
+        assert orders.rowCount() == 100
+        for row in range(100):
+            record = orders.record(row)
+            assert orders.text(row, "filled") == f"{record.filled_quantity}/{record.total_quantity}" == "100/100"
+            assert orders.text(row, "status") == "Filled"
+        shown = {f.fill_id for f in fills.fills()}
+        held = {f.fill_id for r in records for f in r.fills}
+        assert fills.rowCount() == len(shown) == len(held) == 10_000 and shown == held
+        assert fills.totals["AAPL"].bought + fills.totals["MSFT"].bought == 10_000
+        # Coalesced: far fewer deliveries than fills.
+        assert sum(flushes) == 10_000 and len(flushes) < 2_000
+
+    qt_loop.run_until_complete(scenario())
