@@ -29,7 +29,7 @@ class TradingStatusBar(QStatusBar):
         self.connection = QLabel("Starting…", objectName="statusConnection")
         self.account = QLabel(objectName="statusAccount")
         self.working = QLabel("Working 0", objectName="statusWorking")
-        self.fills = QLabel("Fills 0", objectName="statusFills")
+        self.fills = QLabel("Fills today 0", objectName="statusFills")
         self.log = QLabel(objectName="statusLog")
         self.log.setVisible(False)
         self.addWidget(self.badge)

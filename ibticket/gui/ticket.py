@@ -363,7 +363,7 @@ class OrderTicket(QFrame):
                 continue
             value = box.value()
             if value <= 0:
-                marks[box] = f"Enter a {what} price"
+                problems.append(f"Enter a {what} price")  # not marked red: an empty field is not a mistake
             elif inst is not None and not fmt.on_tick(value, inst.tick):
                 d = fmt.decimals_for_tick(inst.tick)
                 below = fmt.round_to_tick(value - inst.tick / 2, inst.tick)
