@@ -12,6 +12,7 @@ from ibticket.broker.ib import LIBRARY
 from ibticket.broker.market import NOTICE_DELAYED, NOTICE_DISCONNECTED, Quote, SymbolMatch
 from ibticket.core.validation import OrderValidationError
 
+from .conftest import eventually
 from .corerun import Seen, in_thread, run_core
 
 
@@ -215,3 +216,17 @@ def test_size_increment_reads_whole_share_steps() -> None:
     assert size_increment(lib.ContractDetails(minSize=10.0, sizeIncrement=0.0)) == 10
     assert size_increment(lib.ContractDetails()) == 1
     assert size_increment(object()) == 1
+
+
+def test_the_sync_facade_reads_quotes_positions_and_account(broker) -> None:
+    info = broker.subscribe_market_data("AAPL")
+    assert info.symbol == "AAPL"
+    quote = eventually(lambda: broker.get_quote("AAPL"), what="AAPL quote")
+    assert quote.bid < quote.ask
+    assert broker.lookup_symbols("MSF")[0].symbol == "MSFT"
+    assert eventually(broker.get_account_values, what="account values").net_liquidation > 0
+    order = broker.execute_market_order("AAPL", 7, "buy")
+    eventually(lambda: [(p.symbol, p.quantity) for p in broker.get_positions()] == [("AAPL", 7.0)],
+               what=f"position from order #{order.order_id}")
+    broker.unsubscribe_market_data("AAPL")
+    assert broker.get_quote("AAPL") is None
