@@ -235,6 +235,8 @@ class MarketData:
             name = self._by_con_id.get(getattr(ticker.contract, "conId", 0))
             sub = self._subs.get(name) if name else None
             if sub is not None and sub.ticker is ticker:
+                if sub.notice and sub.notice != NOTICE_DELAYED:
+                    sub.notice = ""  # data flows again: whatever interrupted it is over
                 self._mark(name)
 
     def _on_error(self, req_id: int, code: int, message: str, contract: Any = None, *rest: Any) -> None:

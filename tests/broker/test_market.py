@@ -98,6 +98,7 @@ def test_refcount_and_unsubscribe_stops_callbacks(gateway) -> None:
         await core.market.subscribe("AAPL")  # a second view of the same symbol
         await core.market.subscribe("MSFT")
         assert core.market.subscriptions() == {"AAPL": 2, "MSFT": 1}
+        await seen.until(lambda items: latest("AAPL")(items) and latest("MSFT")(items), what="both streaming")
         assert gateway_streams(gateway, 21) == ["AAPL", "MSFT"]  # one request per symbol
 
         core.market.unsubscribe("AAPL")
@@ -113,6 +114,7 @@ def test_refcount_and_unsubscribe_stops_callbacks(gateway) -> None:
         await in_thread(gateway.set_quote, "MSFT", 401.0, 401.1)
         await seen.until(latest("MSFT", lambda q: q.bid == 401.0), what="MSFT quote")
         assert sum(q.symbol == "AAPL" for q in seen.items) == count
+        await core.market.lookup("MSFT")  # a round trip behind the cancel on the same socket
         assert gateway_streams(gateway, 21) == ["MSFT"]
         core.market.unsubscribe("AAPL")  # once more than subscribed: nothing happens
         core.market.unsubscribe("NOT A SYMBOL!")
@@ -138,6 +140,24 @@ def test_one_raising_callback_does_not_starve_the_others(gateway) -> None:
         core.market.register_quote_callback(seen)
         await core.market.subscribe("AAPL")
         await seen.until(latest("AAPL", lambda q: q.bid), what="quote")
+
+    run_core(scenario, gateway.port)
+
+
+def test_an_error_for_the_request_is_a_notice_until_data_flows_again(gateway) -> None:
+    async def scenario(core: BrokerCore) -> None:
+        seen = Seen()
+        core.market.register_quote_callback(seen)
+        await core.market.subscribe("AAPL")
+        await seen.until(latest("AAPL", lambda q: q.bid), what="first quote")
+        (req_id,) = gateway.call(lambda: list(gateway.gateway._clients[21].quotes.market_data))
+        await in_thread(gateway.faults.send_error, req_id, 10197, "No market data during competing live session", 21)
+        quote = await seen.until(latest("AAPL", lambda q: q.notice), what="notice")
+        assert quote.notice == "market data: No market data during competing live session"
+        assert quote.bid is not None and core.market.notice("AAPL") == quote.notice
+        await in_thread(gateway.set_quote, "AAPL", 240.0, 240.1)
+        quote = await seen.until(latest("AAPL", lambda q: q.bid == 240.0), what="quote after the error")
+        assert quote.notice == ""
 
     run_core(scenario, gateway.port)
 
