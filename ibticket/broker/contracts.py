@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any
 
 from ..core.validation import OrderValidationError, normalize_symbol
 from .ib import IB, Contract, Stock
@@ -15,6 +17,9 @@ class ContractInfo:
     min_tick: float
     long_name: str
     primary_exchange: str
+    # Orders must be a multiple of this many shares (1 for US stocks; IB's fractional 0.0001 counts as 1:
+    # the ticket trades whole shares).
+    size_increment: int = 1
 
 
 class ContractBook:
@@ -45,9 +50,19 @@ class ContractBook:
             min_tick=detail.minTick if detail.minTick and detail.minTick > 0 else 0.01,
             long_name=detail.longName or "",
             primary_exchange=contract.primaryExchange or "",
+            size_increment=size_increment(detail),
         )
         self._cache[name] = info
         return info
+
+
+def size_increment(detail: Any) -> int:
+    """Whole shares an order must step by: sizeIncrement, else minSize, when IB reports a whole number."""
+    for name in ("sizeIncrement", "minSize"):
+        value = getattr(detail, name, None)
+        if isinstance(value, int | float) and math.isfinite(value) and value >= 1 and float(value).is_integer():
+            return int(value)
+    return 1
 
 
 def check_tick(info: ContractInfo, price: float, what: str) -> None:

@@ -28,7 +28,9 @@ from ..core.validation import (
 )
 from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE
+from .market import MarketData
 from .orders import APP_ORDER_TYPES, build_order, map_status
+from .portfolio import Portfolio
 from .reconcile import Orphan, SyncSnapshot, is_our_ref, reconcile, ref_prefix
 from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
@@ -95,6 +97,11 @@ class BrokerCore:
         self._reconnect_task: asyncio.Task[None] | None = None
         self.next_reconnect_at: float | None = None  # loop time of the next reconnect attempt, for a countdown
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Quotes, positions and account values for the window; they resume when the state is Connected.
+        self.market = MarketData(self.ib, self.contracts)
+        self.portfolio = Portfolio(self.ib)
+        self.register_state_callback(self.market.connection_changed)
+        self.register_state_callback(self.portfolio.connection_changed)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -17,8 +17,11 @@ from typing import Any, TypeVar
 from ..core.handler import OrderExecutionHandler
 from ..core.logger import OrderLogger
 from ..core.records import OrderRecord
+from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
+from .market import Quote, SymbolMatch
+from .portfolio import AccountValues, Position
 from .settings import resolve_settings
 
 log = logging.getLogger(__name__)
@@ -241,6 +244,27 @@ class IBKRBroker:
         if self.logger is None:
             return self._run(self.order_handler.summary)
         return self.logger.get_todays_summary()
+
+    # -- market data, positions and account (frozen records; the desktop app uses core.market/.portfolio) -
+
+    def subscribe_market_data(self, symbol: str) -> ContractInfo:
+        """Start streaming quotes for ``symbol``; read them with ``get_quote``."""
+        return self._call(self.core.market.subscribe(symbol))
+
+    def unsubscribe_market_data(self, symbol: str) -> None:
+        self._run(lambda: self.core.market.unsubscribe(symbol))
+
+    def get_quote(self, symbol: str) -> Quote | None:
+        return self._run(lambda: self.core.market.quote(symbol))
+
+    def lookup_symbols(self, prefix: str, limit: int = 10) -> list[SymbolMatch]:
+        return self._call(self.core.market.lookup(prefix, limit))
+
+    def get_positions(self) -> list[Position]:
+        return self._run(self.core.portfolio.positions)
+
+    def get_account_values(self) -> AccountValues | None:
+        return self._run(self.core.portfolio.account)
 
     # -- callbacks (they run, in order, on the broker's callback thread) -----------------------------
 

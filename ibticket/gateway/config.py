@@ -30,6 +30,10 @@ class GatewayConfig:
     # move, every interval. TWS pushes account values about every 3 minutes. None: only fills push,
     # coalesced per event-loop turn.
     account_update_interval: float | None = 3.0
+    # False: like an account without a market-data subscription. reqMktData is then answered with error 354
+    # under market data type 1/2 (live/frozen, the default); after reqMarketDataType(3 or 4) the quotes
+    # stream as delayed ticks (types 66-76) after warning 10167. With it, every type streams live ticks.
+    market_data_subscription: bool = True
     # Real TWS greets every client with 2104/2106/2158 "farm connection is OK" notices (error messages!).
     farm_status_messages: bool = True
     # None: look up resources/ the usual way (see universe.find_resources_dir).

@@ -40,6 +40,14 @@ class MarketDataSub:
     instrument: Instrument
     # tick type -> last value sent, so that only changes are streamed
     sent: dict[int, float] = field(default_factory=dict)
+    # Delayed data travels under its own tick types (see messages.DELAYED_TICK).
+    delayed: bool = False
+
+
+# reqMarketDataType values.
+LIVE, FROZEN, DELAYED, DELAYED_FROZEN = 1, 2, 3, 4
+NOT_SUBSCRIBED = 354
+DELAYED_SHOWN = 10167
 
 
 class QuoteFeed:
@@ -47,11 +55,25 @@ class QuoteFeed:
         self._gw = gateway
         self._send = send
         self.market_data: dict[int, MarketDataSub] = {}
+        # What the client asked for with reqMarketDataType; it matters only without a data subscription.
+        self.data_type = LIVE
 
     def subscribe(self, req_id: int, inst: Instrument, snapshot: bool) -> None:
-        """Send the current quote; keep streaming changes unless it is a snapshot."""
-        sub = MarketDataSub(req_id, inst)
-        self._send(msg.market_data_type(req_id, 1))
+        """Send the current quote; keep streaming changes unless it is a snapshot.
+
+        Without a market-data subscription (config.market_data_subscription False) a live request is
+        refused with 354, as TWS does; a client that asked for delayed data gets the quotes as delayed ticks.
+        """
+        delayed = not self._gw.config.market_data_subscription
+        if delayed and self.data_type in (LIVE, FROZEN):
+            self._send(msg.error(req_id, NOT_SUBSCRIBED, "Requested market data is not subscribed. Delayed market "
+                                 f"data is available.{inst.symbol} {inst.exec_venue}/TOP/ALL"))
+            return
+        sub = MarketDataSub(req_id, inst, delayed=delayed)
+        if delayed:
+            self._send(msg.error(req_id, DELAYED_SHOWN, "Requested market data is not subscribed. Displaying "
+                                 f"delayed market data.{inst.symbol} {inst.exec_venue}/TOP/ALL"))
+        self._send(msg.market_data_type(req_id, DELAYED if delayed else LIVE))
         self._send(msg.tick_req_params(req_id, inst.min_tick, inst.exec_venue))
         self._send_ticks(sub, self._gw.market.quote(inst.symbol), full=True)
         if snapshot:
@@ -70,6 +92,9 @@ class QuoteFeed:
     def _send_ticks(self, sub: MarketDataSub, q: Quote, full: bool) -> None:
         sent, rid, send = sub.sent, sub.req_id, self._send
 
+        def wire(tick: int) -> int:
+            return msg.DELAYED_TICK[tick] if sub.delayed else tick
+
         def changed(tick: int, value: float) -> bool:
             if full or sent.get(tick) != value:
                 sent[tick] = value
@@ -80,17 +105,17 @@ class QuoteFeed:
                                                    (msg.ASK, msg.ASK_SIZE, q.ask, q.ask_size)):
             if changed(price_tick, price):
                 changed(size_tick, size)
-                send(msg.tick_price(rid, price_tick, price, size))
+                send(msg.tick_price(rid, wire(price_tick), price, size))
             elif changed(size_tick, size):
-                send(msg.tick_size(rid, size_tick, size))
+                send(msg.tick_size(rid, wire(size_tick), size))
         if changed(msg.VOLUME, q.volume) or changed(msg.LAST, q.last):
             sent[msg.LAST], sent[msg.VOLUME] = q.last, q.volume
-            send(msg.tick_price(rid, msg.LAST, q.last, q.last_size))
-            send(msg.tick_size(rid, msg.VOLUME, q.volume))
-            send(msg.tick_string(rid, msg.LAST_TIMESTAMP, str(int(time.time()))))
+            send(msg.tick_price(rid, wire(msg.LAST), q.last, q.last_size))
+            send(msg.tick_size(rid, wire(msg.VOLUME), q.volume))
+            send(msg.tick_string(rid, wire(msg.LAST_TIMESTAMP), str(int(time.time()))))
         for tick, value in ((msg.HIGH, q.high), (msg.LOW, q.low), (msg.CLOSE, q.close), (msg.OPEN, q.open)):
             if changed(tick, value):
-                send(msg.tick_price(rid, tick, value, 0))
+                send(msg.tick_price(rid, wire(tick), value, 0))
 
 
 class AccountFeed:

@@ -26,6 +26,9 @@ ORDER_TYPES = (
 # Tick types (see ibapi.ticktype).
 BID_SIZE, BID, ASK, ASK_SIZE, LAST, LAST_SIZE, HIGH, LOW, VOLUME, CLOSE, OPEN = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 14
 LAST_TIMESTAMP = 45
+# Delayed data uses its own tick types (bid 1 -> 66 ... open 14 -> 76, last timestamp 45 -> 88).
+DELAYED_TICK = {BID: 66, ASK: 67, LAST: 68, BID_SIZE: 69, ASK_SIZE: 70, LAST_SIZE: 71, HIGH: 72, LOW: 73,
+                VOLUME: 74, CLOSE: 75, OPEN: 76, LAST_TIMESTAMP: 88}
 
 
 def exec_time(when: datetime) -> str:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import messages as msg
 from .feeds import AccountFeed, QuoteFeed
+from .mdtype import req_market_data_type
 from .messages import Fields
 from .protocol import (
     HANDSHAKE_PREFIX,
@@ -301,7 +302,7 @@ class ClientSession:
         self.send(msg.current_time(int(time.time())))
 
     def _ignore(self, fields: list[str]) -> None:
-        """Requests that need no answer here (reqAutoOpenOrders, reqMarketDataType, cancels of nothing)."""
+        """Requests that need no answer here (reqAutoOpenOrders, cancels of nothing)."""
 
     @property
     def _cid(self) -> int:
@@ -491,7 +492,7 @@ _HANDLERS: dict[int, Callable[[ClientSession, list[str]], None]] = {
     17: ClientSession._req_managed_accts,
     49: ClientSession._req_current_time,
     58: ClientSession._global_cancel,
-    59: ClientSession._ignore,  # reqMarketDataType: the simulated data is always "live" (type 1)
+    59: req_market_data_type,
     61: ClientSession._req_positions,
     62: ClientSession._req_account_summary,
     63: ClientSession._ignore,  # cancelAccountSummary: summaries are not streamed
