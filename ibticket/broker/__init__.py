@@ -2,9 +2,10 @@
 
 from .core import BrokerCore, ConnectionState, NotConnectedError
 from .settings import ConnectionSettings, LiveTradingRefused, resolve_settings
-from .sync import IBKRBroker
+from .sync import BrokerClosedError, IBKRBroker
 
 __all__ = [
+    "BrokerClosedError",
     "BrokerCore",
     "ConnectionSettings",
     "ConnectionState",

@@ -29,7 +29,7 @@ from ..core.validation import (
 from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE
 from .orders import APP_ORDER_TYPES, build_order, map_status
-from .reconcile import Orphan, SyncSnapshot, is_our_ref, reconcile, ref_prefix
+from .reconcile import Orphan, ReconcileReport, SyncSnapshot, is_our_ref, reconcile, ref_prefix
 from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
 
@@ -84,6 +84,7 @@ class BrokerCore:
         self.accounts: list[str] = []
         self.gateway: Any = None  # the embedded paper gateway, when no TWS is configured
         self.last_reconcile: str = ""
+        self.last_report: ReconcileReport | None = None
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -164,8 +165,9 @@ class BrokerCore:
             raise
         self._set_state(ConnectionState.SYNCING)
         snapshot, self._sync = self._sync, None
-        self._adopt_orphans(snapshot)
-        self.last_reconcile = str(reconcile(self.handler, snapshot, after_restart=after_restart))
+        adopted = self._adopt_orphans(snapshot)
+        self.last_report = reconcile(self.handler, snapshot, after_restart=after_restart, adopted=adopted)
+        self.last_reconcile = str(self.last_report)
         self._set_state(ConnectionState.CONNECTED)
         self._ready_event().set()
 
@@ -517,7 +519,8 @@ class BrokerCore:
             status=status,
         )
 
-    def _adopt_orphans(self, snapshot: SyncSnapshot) -> None:
+    def _adopt_orphans(self, snapshot: SyncSnapshot) -> int:
+        """Adopt this client's orders that IB knows and the log does not; returns how many."""
         for orphan in snapshot.orphans.values():
             base = orphan.order_ref.rsplit("/", 1)[0]
             record = OrderRecord(
@@ -537,3 +540,4 @@ class BrokerCore:
             mapped = map_status(orphan.status)
             if mapped is OrderStatus.CANCELLED:
                 self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")
+        return len(snapshot.orphans)

@@ -86,8 +86,10 @@ def reconcile(
     *,
     after_restart: bool,
     only_acknowledged: bool = False,
+    adopted: int = 0,
 ) -> ReconcileReport:
-    report = ReconcileReport()
+    """``adopted``: how many orphans the caller adopted from this snapshot."""
+    report = ReconcileReport(adopted=adopted)
     for record in handler.get_all_orders():
         if record.status.is_terminal:
             continue

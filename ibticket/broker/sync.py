@@ -8,6 +8,7 @@ a callback thread of their own with a snapshot of the record, so they may call t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import threading
@@ -19,10 +20,17 @@ from ..core.logger import OrderLogger
 from ..core.records import OrderRecord
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
-from .settings import resolve_settings
+from .settings import LiveTradingRefused, resolve_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class BrokerClosedError(RuntimeError):
+    """A call on an IBKRBroker after its close(): its thread and event loop are gone."""
+
+
+CLOSED_MESSAGE = "This IBKRBroker is closed; create a new IBKRBroker to trade again"
 
 
 class IBKRBroker:
@@ -55,6 +63,8 @@ class IBKRBroker:
         if self.order_handler.logger is None:
             self.order_handler.logger = self.logger
         self._callbacks = CallbackDispatcher()
+        self._closed = False
+        self._close_lock = threading.Lock()  # a call from another thread is either on the loop or refused
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="ibticket-broker", daemon=True)
         self._thread.start()
@@ -70,11 +80,29 @@ class IBKRBroker:
         # The IB object binds to the loop it is created on: create it on the broker's own loop.
         return BrokerCore(self.order_handler, self.settings, reconnect=reconnect, gateway_options=gateway_options)
 
-    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+    def _not_on_loop(self, coro: Coroutine[Any, Any, Any] | None = None) -> None:
         if threading.current_thread() is self._thread:
-            coro.close()
+            if coro is not None:
+                coro.close()
             raise RuntimeError("IBKRBroker's blocking API cannot be called from the broker's event loop")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+        self._not_on_loop(coro)
+        with self._close_lock:
+            if self._closed:
+                coro.close()  # never scheduled: close it here, or it warns "never awaited" when collected
+                raise BrokerClosedError(CLOSED_MESSAGE)
+            future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.CancelledError:
+            if self._closed:  # close() cancelled a call still running (e.g. an order waiting for a reconnect)
+                raise BrokerClosedError(CLOSED_MESSAGE) from None
+            raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerClosedError(CLOSED_MESSAGE)
 
     def _run(self, fn: Callable[[], T]) -> T:
         async def call() -> T:
@@ -87,8 +115,6 @@ class IBKRBroker:
     def connect(self, timeout: float = 10.0) -> bool:
         """Connect and reconcile. False (reason in ``last_error``) when IB cannot be reached; a live
         account without ``allow_live=True`` raises ``LiveTradingRefused``."""
-        from .settings import LiveTradingRefused
-
         try:
             self._call(self.core.connect(timeout), timeout + 30)
         except LiveTradingRefused:
@@ -101,21 +127,32 @@ class IBKRBroker:
         return True
 
     def disconnect(self) -> None:
-        if self._loop.is_closed():
+        if self._closed:
             return
         self._call(self.core.disconnect())
 
     def close(self) -> None:
-        """Disconnect and stop the broker's thread."""
-        if self._loop.is_closed():
-            return
-        self.disconnect()
+        """Disconnect and stop the broker's thread. Any later call raises ``BrokerClosedError``."""
+        self._not_on_loop()
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(60)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
         self._callbacks.stop()
         if self.logger is not None:
             self.logger.close()
+
+    async def _shutdown(self) -> None:
+        await self.core.disconnect()
+        # Calls still running (another thread's order waiting for a reconnect) end now, not at their timeout.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def __enter__(self) -> IBKRBroker:
         return self
@@ -228,6 +265,7 @@ class IBKRBroker:
 
     def get_order_history(self, order_id: int) -> list[str]:
         """Today's log lines for an order, as JSON text (the spec's ``List[str]``)."""
+        self._check_open()
         if self.logger is None:
             return []
         record = self.order_handler.get_order(order_id)
@@ -238,6 +276,7 @@ class IBKRBroker:
         return [json.dumps(event) for event in events]
 
     def get_todays_order_summary(self) -> dict[str, int]:
+        self._check_open()
         if self.logger is None:
             return self._run(self.order_handler.summary)
         return self.logger.get_todays_summary()
@@ -245,12 +284,15 @@ class IBKRBroker:
     # -- callbacks (they run, in order, on the broker's callback thread) -----------------------------
 
     def register_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self._check_open()
         self.order_handler.register_fill_callback(self._callbacks.wrap("fill", callback))
 
     def register_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self._check_open()
         self.order_handler.register_status_callback(self._callbacks.wrap("status", callback))
 
     def register_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
+        self._check_open()
         self.order_handler.register_error_callback(self._callbacks.wrap("error", callback))
 
     def unregister_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
