@@ -11,6 +11,7 @@ import asyncio
 import concurrent.futures
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -20,6 +21,7 @@ from ..core.logger import OrderLogger
 from ..core.records import OrderRecord
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
+from .identity import ClientIdInUse
 from .settings import LiveTradingRefused, resolve_settings
 
 log = logging.getLogger(__name__)
@@ -51,8 +53,11 @@ class IBKRBroker:
         handler: OrderExecutionHandler | None = None,
         reconnect: bool = True,
         gateway_options: dict[str, Any] | None = None,
+        config_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.settings = resolve_settings(paper_trading, host, port, client_id, use_gateway, allow_live, embedded)
+        self.settings = resolve_settings(
+            paper_trading, host, port, client_id, use_gateway, allow_live, embedded, config_dir=config_dir
+        )
         self.enable_order_execution = enable_order_execution
         self.logger = (
             OrderLogger(log_to_file=True, log_dir=log_dir, log_to_console=log_to_console)
@@ -117,8 +122,8 @@ class IBKRBroker:
         account without ``allow_live=True`` raises ``LiveTradingRefused``."""
         try:
             self._call(self.core.connect(timeout), timeout + 30)
-        except LiveTradingRefused:
-            raise
+        except (LiveTradingRefused, ClientIdInUse):
+            raise  # retrying cannot help: the setup has to change
         except (OSError, TimeoutError, ConnectionError) as exc:
             self.last_error = f"Could not connect to {self.settings.describe()}: {exc or type(exc).__name__}"
             log.warning(self.last_error)
