@@ -125,6 +125,8 @@ class IBKRBroker:
         except (LiveTradingRefused, ClientIdInUse):
             raise  # retrying cannot help: the setup has to change
         except (OSError, TimeoutError, ConnectionError) as exc:
+            if self._closed:  # close() on another thread cut this connect short
+                raise BrokerClosedError(CLOSED_MESSAGE) from exc
             self.last_error = f"Could not connect to {self.settings.describe()}: {exc or type(exc).__name__}"
             log.warning(self.last_error)
             return False

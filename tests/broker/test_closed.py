@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import socket
+import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -45,3 +48,27 @@ def test_calls_after_close_raise_broker_closed(broker: IBKRBroker, what: str, ca
 def test_broker_closed_error_is_exported_from_the_package() -> None:
     assert ibticket.BrokerClosedError is BrokerClosedError
     assert "BrokerClosedError" in ibticket.__all__
+
+
+def test_close_ends_a_call_still_waiting_on_another_thread(tmp_path) -> None:
+    # A server that accepts and never answers the handshake: connect() would wait its whole timeout.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.settimeout(10)
+        broker = IBKRBroker(port=silent.getsockname()[1], client_id=5, log_dir=str(tmp_path))
+        outcome: list[BaseException | bool] = []
+
+        def connect() -> None:
+            try:
+                outcome.append(broker.connect(timeout=30))
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=connect)
+        caller.start()
+        connection, _ = silent.accept()  # the connect is under way
+        with connection:
+            began = time.monotonic()
+            broker.close()
+            caller.join(10)
+        assert not caller.is_alive() and time.monotonic() - began < 5
+        assert len(outcome) == 1 and isinstance(outcome[0], BrokerClosedError), outcome
