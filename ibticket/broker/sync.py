@@ -119,7 +119,8 @@ class IBKRBroker:
 
     def connect(self, timeout: float = 10.0) -> bool:
         """Connect and reconcile. False (reason in ``last_error``) when IB cannot be reached; a live
-        account without ``allow_live=True`` raises ``LiveTradingRefused``."""
+        account without ``allow_live=True`` raises ``LiveTradingRefused``, and another ibticket on this
+        client id and log folder ``ClientIdInUse``."""
         try:
             self._call(self.core.connect(timeout), timeout + 30)
         except (LiveTradingRefused, ClientIdInUse):
