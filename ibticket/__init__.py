@@ -17,9 +17,10 @@ from .core import (
 )
 
 if TYPE_CHECKING:
-    from .broker import IBKRBroker
+    from .broker import BrokerClosedError, IBKRBroker
 
 __all__ = [
+    "BrokerClosedError",
     "Fill",
     "IBKRBroker",
     "OrderExecutionHandler",
@@ -33,8 +34,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name: str) -> Any:
     # Importing the broker pulls in ib_insync (~0.4 s); scripts that only read logs should not pay it.
-    if name == "IBKRBroker":
-        from .broker import IBKRBroker
+    if name in ("IBKRBroker", "BrokerClosedError"):
+        from . import broker
 
-        return IBKRBroker
+        return getattr(broker, name)
     raise AttributeError(f"module 'ibticket' has no attribute {name!r}")

@@ -5,7 +5,13 @@ The default per-test timeout (60 s, pytest-timeout) is set in pyproject.toml's [
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # Before any QApplication exists: with no display and no platform plugin choice Qt aborts the process.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# A broker made without a client id chooses and saves this installation's id: never in the user's settings.
+os.environ["IBTICKET_CONFIG_DIR"] = tempfile.mkdtemp(prefix="ibticket-test-config-")
+atexit.register(shutil.rmtree, os.environ["IBTICKET_CONFIG_DIR"], True)

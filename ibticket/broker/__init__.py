@@ -2,14 +2,17 @@
 
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState, NotConnectedError
+from .identity import ClientIdInUse, stable_client_id
 from .market import MarketData, Quote, SymbolMatch
 from .portfolio import AccountValues, Portfolio, Position
 from .settings import ConnectionSettings, LiveTradingRefused, resolve_settings
-from .sync import IBKRBroker
+from .sync import BrokerClosedError, IBKRBroker
 
 __all__ = [
     "AccountValues",
+    "BrokerClosedError",
     "BrokerCore",
+    "ClientIdInUse",
     "ConnectionSettings",
     "ConnectionState",
     "ContractInfo",
@@ -22,4 +25,5 @@ __all__ = [
     "Quote",
     "SymbolMatch",
     "resolve_settings",
+    "stable_client_id",
 ]

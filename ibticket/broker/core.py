@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from ..core.errors import ErrorClass, classify
@@ -28,10 +29,20 @@ from ..core.validation import (
 )
 from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE
+from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
 from .orders import APP_ORDER_TYPES, build_order, map_status
 from .portfolio import Portfolio
-from .reconcile import Orphan, SyncSnapshot, is_our_ref, reconcile, ref_prefix
+from .reconcile import (
+    Orphan,
+    ReconcileReport,
+    SyncSnapshot,
+    describe_foreign,
+    foreign_orders,
+    is_our_ref,
+    reconcile,
+    ref_prefix,
+)
 from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
 
@@ -86,6 +97,10 @@ class BrokerCore:
         self.accounts: list[str] = []
         self.gateway: Any = None  # the embedded paper gateway, when no TWS is configured
         self.last_reconcile: str = ""
+        self.last_report: ReconcileReport | None = None
+        # Unfinished orders of other client ids in today's log: client id -> order refs (see reconcile.py).
+        self.foreign_orders: dict[int, list[str]] = {}
+        self._id_lock: ClientIdLock | None = None
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -133,6 +148,10 @@ class BrokerCore:
     def is_connected(self) -> bool:
         return self.state is ConnectionState.CONNECTED and self.ib.isConnected()
 
+    def _log_folder(self) -> Path | None:
+        logger = self.handler.logger
+        return logger.log_dir if logger is not None and logger.log_to_file else None
+
     @property
     def port(self) -> int | None:
         if self.settings.embedded:
@@ -142,6 +161,8 @@ class BrokerCore:
     async def connect(self, timeout: float | None = None) -> None:
         """Connect, restore today's orders from the log (first time only) and reconcile them with IB."""
         check_live_port(self.settings)
+        if self._id_lock is None:  # held from here to disconnect(): one process per client id and log
+            self._id_lock = hold_client_id(self._log_folder(), self.settings.client_id)
         self._closing = False
         if self.settings.embedded and self.gateway is None:
             await self._start_gateway()
@@ -172,8 +193,11 @@ class BrokerCore:
             raise
         self._set_state(ConnectionState.SYNCING)
         snapshot, self._sync = self._sync, None
-        self._adopt_orphans(snapshot)
-        self.last_reconcile = str(reconcile(self.handler, snapshot, after_restart=after_restart))
+        adopted = self._adopt_orphans(snapshot)
+        self.last_report = reconcile(
+            self.handler, snapshot, after_restart=after_restart, adopted=adopted, foreign=self.foreign_orders
+        )
+        self.last_reconcile = str(self.last_report)
         self._set_state(ConnectionState.CONNECTED)
         self._ready_event().set()
 
@@ -193,12 +217,19 @@ class BrokerCore:
         if day.bad_lines:
             log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
         known = {r.order_ref for r in self.handler.get_all_orders()}
+        rebuilt = rebuild_orders(day.events)
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
             r
-            for r in rebuild_orders(day.events)
+            for r in rebuilt
             if is_our_ref(r.order_ref, self.settings.client_id) and r.order_ref not in known
         ]
+        # ... but IB tells only that client id about them: say so when no running ibticket is that client.
+        self.foreign_orders = foreign_orders(
+            rebuilt, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
+        )
+        if self.foreign_orders:
+            log.warning("%s", describe_foreign(self.foreign_orders, self.settings.client_id))
         used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
         # Restored attempts are found again by their order reference (the log holds no permIds).
         self.handler.restore(records, next_order_id=max(used, default=0) + 1)
@@ -216,6 +247,9 @@ class BrokerCore:
         self.ib.disconnect()
         self._ready_event().clear()
         self._set_state(ConnectionState.DISCONNECTED)
+        if self._id_lock is not None:
+            self._id_lock.release()
+            self._id_lock = None
         if self.gateway is not None:
             gateway, self.gateway = self.gateway, None
             await asyncio.get_running_loop().run_in_executor(None, gateway.__exit__, None, None, None)
@@ -528,7 +562,8 @@ class BrokerCore:
             status=status,
         )
 
-    def _adopt_orphans(self, snapshot: SyncSnapshot) -> None:
+    def _adopt_orphans(self, snapshot: SyncSnapshot) -> int:
+        """Adopt this client's orders that IB knows and the log does not; returns how many."""
         for orphan in snapshot.orphans.values():
             base = orphan.order_ref.rsplit("/", 1)[0]
             record = OrderRecord(
@@ -548,3 +583,4 @@ class BrokerCore:
             mapped = map_status(orphan.status)
             if mapped is OrderStatus.CANCELLED:
                 self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")
+        return len(snapshot.orphans)

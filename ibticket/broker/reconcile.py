@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import TRANSPORT_ERROR
 from ..core.handler import OrderExecutionHandler
-from ..core.records import OrderStatus
+from ..core.records import OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,44 @@ def ref_prefix(client_id: int, started: str) -> str:
     return f"ibt-{client_id}-{started}"
 
 
-def is_our_ref(order_ref: str, client_id: int) -> bool:
+def ref_client_id(order_ref: str) -> int | None:
+    """The client id that placed an order of ours, from its reference; None for anything else."""
     match = REF_PATTERN.match(order_ref or "")
-    return bool(match) and int(match.group(1)) == client_id
+    return int(match.group(1)) if match else None
+
+
+def is_our_ref(order_ref: str, client_id: int) -> bool:
+    return ref_client_id(order_ref) == client_id
+
+
+def foreign_orders(
+    records: Iterable[OrderRecord], client_id: int, managed: Callable[[int], bool] = lambda _: False
+) -> dict[int, list[str]]:
+    """Unfinished orders in the log placed under another client id, by that id, leaving out the ids a
+    running ibticket manages (``managed``). IB reports their fills and cancels only to the client id that
+    placed them, so this process cannot settle them."""
+    found: dict[int, list[str]] = {}
+    for record in records:
+        owner = ref_client_id(record.order_ref)
+        if owner is None or owner == client_id or record.status.is_terminal:
+            continue
+        found.setdefault(owner, []).append(record.order_ref)
+    return {owner: refs for owner, refs in sorted(found.items()) if not managed(owner)}
+
+
+def describe_foreign(foreign: dict[int, list[str]], client_id: int) -> str:
+    """What the trader must know about ``foreign_orders``, and how to recover them."""
+    parts = []
+    for owner, refs in foreign.items():
+        shown = ", ".join(refs[:3]) + (", …" if len(refs) > 3 else "")
+        parts.append(f"{len(refs)} unfinished order{'s' if len(refs) != 1 else ''} of client id {owner} ({shown})")
+    owners = " or ".join(f"client id {owner}" for owner in foreign)
+    return (
+        f"Today's order log holds {' and '.join(parts)}. This ibticket runs as client id {client_id}, and IB "
+        f"reports an order's fills and cancels only to the client id that placed it, so these are left alone. "
+        f"To recover them, connect as {owners} (client_id=… or IBTICKET_CLIENT_ID) with this log folder; "
+        f"until then, check them in TWS."
+    )
 
 
 @dataclass
@@ -72,12 +108,17 @@ class ReconcileReport:
     resubmit: int = 0
     failed: int = 0
     adopted: int = 0
+    # Unfinished orders of other client ids in today's log, by client id (see foreign_orders).
+    foreign: dict[int, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"reconciled: {self.live} live, {self.done} done at IB, {self.resubmit} to resubmit, "
             f"{self.failed} failed, {self.adopted} adopted"
         )
+        for owner, count in self.foreign.items():
+            text += f"; {count} left to client id {owner} (connect as client id {owner} to recover them)"
+        return text
 
 
 def reconcile(
@@ -86,8 +127,13 @@ def reconcile(
     *,
     after_restart: bool,
     only_acknowledged: bool = False,
+    adopted: int = 0,
+    foreign: dict[int, list[str]] | None = None,
 ) -> ReconcileReport:
-    report = ReconcileReport()
+    """``adopted``: orphans the caller adopted from this snapshot; ``foreign``: see ``foreign_orders``."""
+    report = ReconcileReport(
+        adopted=adopted, foreign={owner: len(refs) for owner, refs in (foreign or {}).items()}
+    )
     for record in handler.get_all_orders():
         if record.status.is_terminal:
             continue

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .identity import DEFAULT_CLIENT_ID as DEFAULT_CLIENT_ID  # where it always was
+from .identity import stable_client_id
+
 # IB's default API ports.
 TWS_PAPER_PORT = 7497
 TWS_LIVE_PORT = 7496
@@ -15,7 +18,6 @@ LIVE_PORTS = frozenset({TWS_LIVE_PORT, GATEWAY_LIVE_PORT})
 ENV_HOST = "IBTICKET_TWS_HOST"
 ENV_PORT = "IBTICKET_TWS_PORT"
 ENV_CLIENT_ID = "IBTICKET_CLIENT_ID"
-DEFAULT_CLIENT_ID = 7
 
 
 class LiveTradingRefused(ConnectionError):
@@ -54,12 +56,18 @@ def resolve_settings(
     use_gateway: bool = False,
     allow_live: bool = False,
     embedded: bool | None = None,
+    *,
+    config_dir: str | os.PathLike[str] | None = None,
 ) -> ConnectionSettings:
     """Explicit arguments win, then the environment, then IB's default ports.
 
     With nothing configured at all (no host, port, gateway choice or environment) a paper setup uses the
     embedded paper gateway, so the app and scripts run with no IB account. ``embedded=False`` forces a
     real TWS/IB Gateway on IB's default port.
+
+    The client id is ``client_id``, else $IBTICKET_CLIENT_ID, else this installation's stable id
+    (``identity.stable_client_id``, kept in ``config_dir`` / $IBTICKET_CONFIG_DIR / the user's config
+    folder): TWS reports an order's fills only to the client id that placed it, so a restart must reuse it.
     """
     env_port = os.environ.get(ENV_PORT)
     explicit_host = host is not None or ENV_HOST in os.environ
@@ -68,7 +76,7 @@ def resolve_settings(
         port = _port_from_text(env_port, ENV_PORT)
     if client_id is None:
         env_id = os.environ.get(ENV_CLIENT_ID)
-        client_id = _int_from_text(env_id, ENV_CLIENT_ID) if env_id else DEFAULT_CLIENT_ID
+        client_id = _int_from_text(env_id, ENV_CLIENT_ID) if env_id else stable_client_id(config_dir)
     if not isinstance(client_id, int) or isinstance(client_id, bool) or client_id < 0:
         raise ValueError(f"client id must be a whole number, 0 or more, not {client_id!r}")
     configured = port is not None or use_gateway or embedded is False or explicit_host

@@ -8,8 +8,10 @@ a callback thread of their own with a snapshot of the record, so they may call t
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
+import os
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -20,12 +22,20 @@ from ..core.records import OrderRecord
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
+from .identity import ClientIdInUse
 from .market import Quote, SymbolMatch
 from .portfolio import AccountValues, Position
-from .settings import resolve_settings
+from .settings import LiveTradingRefused, resolve_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class BrokerClosedError(RuntimeError):
+    """A call on an IBKRBroker after its close(): its thread and event loop are gone."""
+
+
+CLOSED_MESSAGE = "This IBKRBroker is closed; create a new IBKRBroker to trade again"
 
 
 class IBKRBroker:
@@ -46,8 +56,11 @@ class IBKRBroker:
         handler: OrderExecutionHandler | None = None,
         reconnect: bool = True,
         gateway_options: dict[str, Any] | None = None,
+        config_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        self.settings = resolve_settings(paper_trading, host, port, client_id, use_gateway, allow_live, embedded)
+        self.settings = resolve_settings(
+            paper_trading, host, port, client_id, use_gateway, allow_live, embedded, config_dir=config_dir
+        )
         self.enable_order_execution = enable_order_execution
         self.logger = (
             OrderLogger(log_to_file=True, log_dir=log_dir, log_to_console=log_to_console)
@@ -58,6 +71,8 @@ class IBKRBroker:
         if self.order_handler.logger is None:
             self.order_handler.logger = self.logger
         self._callbacks = CallbackDispatcher()
+        self._closed = False
+        self._close_lock = threading.Lock()  # a call from another thread is either on the loop or refused
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run_loop, name="ibticket-broker", daemon=True)
         self._thread.start()
@@ -73,11 +88,29 @@ class IBKRBroker:
         # The IB object binds to the loop it is created on: create it on the broker's own loop.
         return BrokerCore(self.order_handler, self.settings, reconnect=reconnect, gateway_options=gateway_options)
 
-    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+    def _not_on_loop(self, coro: Coroutine[Any, Any, Any] | None = None) -> None:
         if threading.current_thread() is self._thread:
-            coro.close()
+            if coro is not None:
+                coro.close()
             raise RuntimeError("IBKRBroker's blocking API cannot be called from the broker's event loop")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    def _call(self, coro: Coroutine[Any, Any, T], timeout: float | None = 60.0) -> T:
+        self._not_on_loop(coro)
+        with self._close_lock:
+            if self._closed:
+                coro.close()  # never scheduled: close it here, or it warns "never awaited" when collected
+                raise BrokerClosedError(CLOSED_MESSAGE)
+            future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.CancelledError:
+            if self._closed:  # close() cancelled a call still running (e.g. an order waiting for a reconnect)
+                raise BrokerClosedError(CLOSED_MESSAGE) from None
+            raise
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise BrokerClosedError(CLOSED_MESSAGE)
 
     def _run(self, fn: Callable[[], T]) -> T:
         async def call() -> T:
@@ -89,14 +122,15 @@ class IBKRBroker:
 
     def connect(self, timeout: float = 10.0) -> bool:
         """Connect and reconcile. False (reason in ``last_error``) when IB cannot be reached; a live
-        account without ``allow_live=True`` raises ``LiveTradingRefused``."""
-        from .settings import LiveTradingRefused
-
+        account without ``allow_live=True`` raises ``LiveTradingRefused``, and another ibticket on this
+        client id and log folder ``ClientIdInUse``."""
         try:
             self._call(self.core.connect(timeout), timeout + 30)
-        except LiveTradingRefused:
-            raise
+        except (LiveTradingRefused, ClientIdInUse):
+            raise  # retrying cannot help: the setup has to change
         except (OSError, TimeoutError, ConnectionError) as exc:
+            if self._closed:  # close() on another thread cut this connect short
+                raise BrokerClosedError(CLOSED_MESSAGE) from exc
             self.last_error = f"Could not connect to {self.settings.describe()}: {exc or type(exc).__name__}"
             log.warning(self.last_error)
             return False
@@ -104,21 +138,32 @@ class IBKRBroker:
         return True
 
     def disconnect(self) -> None:
-        if self._loop.is_closed():
+        if self._closed:
             return
         self._call(self.core.disconnect())
 
     def close(self) -> None:
-        """Disconnect and stop the broker's thread."""
-        if self._loop.is_closed():
-            return
-        self.disconnect()
+        """Disconnect and stop the broker's thread. Any later call raises ``BrokerClosedError``."""
+        self._not_on_loop()
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(60)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
         self._loop.close()
         self._callbacks.stop()
         if self.logger is not None:
             self.logger.close()
+
+    async def _shutdown(self) -> None:
+        await self.core.disconnect()
+        # Calls still running (another thread's order waiting for a reconnect) end now, not at their timeout.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
 
     def __enter__(self) -> IBKRBroker:
         return self
@@ -231,6 +276,7 @@ class IBKRBroker:
 
     def get_order_history(self, order_id: int) -> list[str]:
         """Today's log lines for an order, as JSON text (the spec's ``List[str]``)."""
+        self._check_open()
         if self.logger is None:
             return []
         record = self.order_handler.get_order(order_id)
@@ -241,6 +287,7 @@ class IBKRBroker:
         return [json.dumps(event) for event in events]
 
     def get_todays_order_summary(self) -> dict[str, int]:
+        self._check_open()
         if self.logger is None:
             return self._run(self.order_handler.summary)
         return self.logger.get_todays_summary()
@@ -269,12 +316,15 @@ class IBKRBroker:
     # -- callbacks (they run, in order, on the broker's callback thread) -----------------------------
 
     def register_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self._check_open()
         self.order_handler.register_fill_callback(self._callbacks.wrap("fill", callback))
 
     def register_order_status_callback(self, callback: Callable[[OrderRecord], Any]) -> None:
+        self._check_open()
         self.order_handler.register_status_callback(self._callbacks.wrap("status", callback))
 
     def register_order_error_callback(self, callback: Callable[[OrderRecord, str], Any]) -> None:
+        self._check_open()
         self.order_handler.register_error_callback(self._callbacks.wrap("error", callback))
 
     def unregister_order_fill_callback(self, callback: Callable[[OrderRecord], Any]) -> None:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import math
 import numbers
 import re
+import string
 from dataclasses import dataclass
 
 from .records import ACTIONS, ORDER_TYPES, TIME_IN_FORCE
 
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\- ]{0,11}$")
+# What IB symbols are made of ("BRK B", "BF.B"). Checked before any case change: str.upper() turns look-alike
+# letters into ASCII ones (long s "\u017fpy" -> "SPY", dotless i "\u0131bm" -> "IBM"): a ticker nobody typed.
+_SYMBOL_CHARS = frozenset(string.ascii_letters + string.digits + ".- ")
 _TYPE_ALIASES = {
     "MKT": "MARKET",
     "LMT": "LIMIT",
@@ -42,9 +46,16 @@ class OrderRequest:
 
 
 def normalize_symbol(symbol: object) -> str:
-    if not isinstance(symbol, str) or not symbol.strip():
+    # Only ASCII blanks are trimmed: a no-break or zero-width space pasted along is refused by name below.
+    text = symbol.strip(string.whitespace) if isinstance(symbol, str) else ""
+    if not text:
         raise OrderValidationError("Symbol is required, e.g. AAPL")
-    text = symbol.strip().upper()
+    odd = next((c for c in text if c not in _SYMBOL_CHARS), None)
+    if odd is not None:
+        raise OrderValidationError(
+            f"Symbol {symbol!r} has a character IB symbols never use: {odd!r} (U+{ord(odd):04X})"
+        )
+    text = text.upper()
     if not _SYMBOL.match(text):
         raise OrderValidationError(f"{symbol!r} is not a stock symbol (letters, digits, '.', '-'; up to 12)")
     return text

@@ -15,10 +15,11 @@ from ibticket.gateway import GatewayConfig, GatewayThread
 
 
 @pytest.fixture(autouse=True)
-def _no_tws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A developer's own TWS settings must not leak into tests.
+def _no_tws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # A developer's own TWS settings must not leak into tests, nor tests into the developer's settings.
     for name in ("IBTICKET_TWS_HOST", "IBTICKET_TWS_PORT", "IBTICKET_CLIENT_ID"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("IBTICKET_CONFIG_DIR", str(tmp_path / "config"))
 
 
 @pytest.fixture

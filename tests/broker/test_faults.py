@@ -137,8 +137,9 @@ def test_delayed_messages_still_arrive_in_order(broker: IBKRBroker, gateway, wat
     assert done.filled_quantity == 10
 
 
-def test_client_id_in_use_is_reported(make_broker, broker: IBKRBroker) -> None:
-    second = make_broker(client_id=11, reconnect=False)
+def test_client_id_in_use_is_reported(make_broker, broker: IBKRBroker, tmp_path) -> None:
+    # Another log folder: the same one is refused before IB is asked (test_identity.py); here IB refuses.
+    second = make_broker(client_id=11, reconnect=False, log_dir=str(tmp_path / "other"))
     assert second.connect(timeout=3) is False
     assert second.last_error
     assert broker.is_connected()

@@ -5,8 +5,16 @@ from __future__ import annotations
 import asyncio
 import itertools
 
-from ibticket.broker.reconcile import SyncSnapshot, is_our_ref, reconcile, ref_prefix
-from ibticket.core import ManualClock, OrderExecutionHandler, OrderStatus
+from ibticket.broker.reconcile import (
+    SyncSnapshot,
+    describe_foreign,
+    foreign_orders,
+    is_our_ref,
+    reconcile,
+    ref_client_id,
+    ref_prefix,
+)
+from ibticket.core import ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
 
 
 def make_handler():
@@ -88,6 +96,35 @@ def test_order_reference_ownership() -> None:
     assert not is_our_ref(ref_prefix(7, "20261125-100000") + "-3/", 7)
     assert not is_our_ref(ref_prefix(8, "20261125-100000") + "-3/1", 7)
     assert not is_our_ref("someone-else", 7)
+    assert ref_client_id(ref_prefix(31, "20261125-100000") + "-3/2") == 31
+    assert ref_client_id("someone-else") is None
+
+
+def test_foreign_orders_are_the_unfinished_orders_of_other_client_ids() -> None:
+    def order(client_id: int, n: int, status: OrderStatus) -> OrderRecord:
+        ref = f"{ref_prefix(client_id, '20261125-100000')}-{n}"
+        return OrderRecord(order_id=n, symbol="AAPL", action="BUY", total_quantity=1, status=status, order_ref=ref)
+
+    records = [order(7, 1, OrderStatus.SUBMITTED), order(31, 1, OrderStatus.SUBMITTED),
+               order(31, 2, OrderStatus.FILLED), order(31, 3, OrderStatus.ERROR), order(5, 1, OrderStatus.PENDING),
+               order(44, 1, OrderStatus.PARTIALLY_FILLED)]
+    records.append(OrderRecord(order_id=9, symbol="X", action="BUY", total_quantity=1, order_ref="not-ours"))
+    found = foreign_orders(records, 7)
+    assert found == {5: [records[4].order_ref], 31: [records[1].order_ref, records[3].order_ref],
+                     44: [records[5].order_ref]}
+    assert foreign_orders(records, 7, managed=lambda owner: owner != 44) == {44: [records[5].order_ref]}
+    text = describe_foreign(found, 7)
+    assert "1 unfinished order of client id 5" in text and "2 unfinished orders of client id 31" in text
+    assert "runs as client id 7" in text
+    assert "connect as client id 5 or client id 31 or client id 44" in text
+    many = {31: [f"ref-{n}" for n in range(5)]}
+    assert "(ref-0, ref-1, ref-2, …)" in describe_foreign(many, 7)
+    report = reconcile(OrderExecutionHandler(clock=ManualClock()), SyncSnapshot(), after_restart=True,
+                       adopted=2, foreign=found)
+    assert (report.adopted, report.foreign) == (2, {5: 1, 31: 2, 44: 1})
+    assert str(report).endswith("2 adopted; 1 left to client id 5 (connect as client id 5 to recover them); "
+                                "2 left to client id 31 (connect as client id 31 to recover them); "
+                                "1 left to client id 44 (connect as client id 44 to recover them)")
 
 
 def test_reconnect_backoff_doubles_up_to_the_cap() -> None:

@@ -149,3 +149,18 @@ def test_clients_sharing_a_log_keep_their_orders_apart(make_broker, gateway) -> 
     assert other.get_all_orders() == []
     assert {o.order_ref: o.status for o in gateway.orders()}[working.attempts[0].order_ref] == "Submitted"
     assert again.get_order_status(working.order_id).status is OrderStatus.SUBMITTED
+
+
+def test_reconcile_report_counts_adopted_orders(make_broker, gateway) -> None:
+    gateway.set_price("MSFT", 400.0)
+    unlogged = make_broker(enable_order_logging=False)  # stands in for a crash before the log write
+    assert unlogged.connect(timeout=5)
+    unlogged.execute_limit_order("MSFT", 5, 390.0, "buy")
+    unlogged.execute_limit_order("MSFT", 6, 380.0, "buy")
+    unlogged.close()
+
+    second = make_broker()
+    assert second.connect(timeout=5)
+    report = second.core.last_report
+    assert report is not None and report.adopted == 2
+    assert "2 adopted" in second.core.last_reconcile

@@ -1,14 +1,13 @@
 """The trading window against the embedded gateway: a real QApplication (offscreen) on a qasync loop.
 
-Tests are coroutines run with ``qt_loop.run_until_complete``; inside them, wait with ``until`` (which
-awaits asyncio.sleep). Never call qtbot.wait/waitUntil inside a coroutine: the nested Qt loop deadlocks
-qasync (the tests would hang until the per-test timeout).
+Tests are coroutines run with ``qt_loop.run_until_complete``; inside them, wait with ``windowkit.until``
+(which awaits asyncio.sleep). Never call qtbot.wait/waitUntil inside a coroutine: the nested Qt loop
+deadlocks qasync (the tests would hang until the per-test timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,8 @@ import pytest
 
 qasync = pytest.importorskip("qasync")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget  # noqa: E402
-
-from ibticket.gui.appsettings import AppSettings  # noqa: E402
-from ibticket.gui.connection import ConnectionChoice  # noqa: E402
-from ibticket.gui.controller import WindowController  # noqa: E402
-from ibticket.gui.mainwindow import MainWindow  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from windowkit import App  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -43,85 +36,6 @@ def qt_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
     finally:
         asyncio.set_event_loop(None)
         loop.close()
-
-
-async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-class App:
-    """One window with its controller, on the test's folders."""
-
-    def __init__(self, root: Path, gateway_options: dict[str, Any]) -> None:
-        self.root = root
-        self.settings = AppSettings(root / "settings.ini")
-        self.window = MainWindow(self.settings)
-        self.controller = WindowController(
-            self.window, self.settings, log_dir=root / "log", data_dir=root / "data", gateway_options=gateway_options,
-        )
-        self.window.show()
-
-    @property
-    def session(self) -> Any:
-        return self.controller.session
-
-    @property
-    def handler(self) -> Any:
-        return self.session.handler
-
-    @property
-    def gateway(self) -> Any:
-        return self.session.core.gateway
-
-    async def start(self, choice: ConnectionChoice | None = None, timeout: float = 15.0) -> App:
-        await self.controller.start(choice or ConnectionChoice("sim", client_id=31))
-        await until(lambda: self.session.core.is_connected and self.session.status.phase == "connected",
-                    timeout, "the window to connect")
-        return self
-
-    async def stop(self) -> None:
-        await self.controller.shutdown()
-        self.window.close()
-
-    def prompt(self, name: str) -> QMessageBox | None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, QMessageBox) and widget.objectName() == name and widget.isVisible():
-                return widget
-        return None
-
-    async def answer(self, name: str, button: str | None) -> QMessageBox:
-        """Wait for the prompt; click ``button`` (its objectName) or press Escape when None."""
-        box = await until(lambda: self.prompt(name), 10, f"prompt {name}")
-        if button is None:
-            QTest.keyClick(box, Qt.Key.Key_Escape)
-        else:
-            box.findChild(QWidget, button).click()
-        return box
-
-    def type_line(self, text: str, shift: bool = False) -> None:
-        edit = self.window.order_line.edit
-        self.window.focus_order_line()
-        edit.clear()
-        QTest.keyClicks(edit, text)
-        modifier = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
-        QTest.keyClick(edit, Qt.Key.Key_Return, modifier)
-
-    def orders(self) -> list[Any]:
-        return self.window.orders_model.records()
-
-    def log_events(self) -> list[dict[str, Any]]:
-        from datetime import date
-
-        from ibticket.core import read_day
-
-        return read_day(self.root / "log", date.today()).events
 
 
 @pytest.fixture

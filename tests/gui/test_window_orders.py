@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import until
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from windowkit import until
 
 from ibticket.core import OrderStatus
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import until
+from windowkit import until
 
 from ibticket.core import OrderStatus
 from ibticket.gui.precautions import Precautions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import until
+from windowkit import until
 
 from ibticket.core import OrderStatus
 from ibticket.gateway import GatewayConfig, GatewayThread
