@@ -41,6 +41,9 @@ class GatewayConfig:
     # seconds does not read its messages and is disconnected. One that reads, however slowly, is not.
     max_write_buffer: int = 8 << 20
     slow_reader_timeout: float = 5.0
+    # The client that gets every client's executions (reqExecutions and live execDetails/commissionReport),
+    # like TWS's "Master API client ID". Every other client gets only those of the orders it placed.
+    master_client_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:

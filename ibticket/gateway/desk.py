@@ -1,7 +1,8 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
-commissionReport. Faults may reorder, duplicate or add messages.
+commissionReport. Faults may reorder, duplicate or add messages. The execution reports (execDetails and
+commissionReport) also go to the master client, if one is configured and connected.
 
 A fill split into more than EXECUTIONS_PER_TURN executions (with fill_interval=0) runs as a task that
 yields to the event loop after every EXECUTIONS_PER_TURN of them and waits while the owner's output is
@@ -199,7 +200,8 @@ class TradingDesk:
         )
         self._book.add_execution(correction)
         inst = self._universe.get(original.symbol)
-        self._send(original.client_id, msg.exec_details(-1, correction, inst), msg.commission_report(correction))
+        self._report_execution(original.client_id, msg.exec_details(-1, correction, inst),
+                               msg.commission_report(correction))
         self._host.account_changed(original.symbol)
         return correction.exec_id
 
@@ -455,12 +457,14 @@ class TradingDesk:
         )
         self._book.add_execution(execution)
         details = msg.exec_details(-1, execution, inst)
+        report = msg.commission_report(execution)
         status = self._status(order)
         if self._faults.take_status_first():
             self._send(order.client_id, *status, details)
         else:
             self._send(order.client_id, details, *status)
-        self._send(order.client_id, msg.open_order(order), msg.commission_report(execution))
+        self._send(order.client_id, msg.open_order(order), report)
+        self._copy_to_master(order.client_id, details, report)
         if order.status == "Filled" and self._faults.take_stale_status():
             self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
         self._host.account_changed(inst.symbol)
@@ -476,6 +480,16 @@ class TradingDesk:
 
     def _error(self, client_id: int, order_id: int, code: int, text: str) -> None:
         self._host.send_to_client(client_id, msg.error(order_id, code, text))
+
+    def _report_execution(self, owner: int, details: Fields, report: Fields) -> None:
+        self._send(owner, details, report)
+        self._copy_to_master(owner, details, report)
+
+    def _copy_to_master(self, owner: int, *messages: Fields) -> None:
+        """TWS also sends every client's execution reports to the master client id."""
+        master = self._config.master_client_id
+        if master is not None and master != owner:
+            self._send(master, *messages)
 
 
 def _on_tick(price: float, tick: float) -> bool:
