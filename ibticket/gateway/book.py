@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -107,7 +107,7 @@ class WorkingOrder:
 class OrderBook:
     def __init__(self, seed: int) -> None:
         rng = random.Random(seed ^ 0x5EED)
-        # permIds are account-wide and large in real TWS.
+        # permIds are account-wide and large in real TWS. A state file continues its saved sequence.
         self._next_perm_id = fresh_perm_id_base()
         self._next_exec_seq = rng.randint(0x1000, 0xFFFFF)
         self._exec_token = fresh_exec_token()
@@ -144,6 +144,27 @@ class OrderBook:
         width = max(2, len(suffix))
         return f"{head}.{highest + 1:0{width}x}"
 
+    @property
+    def id_state(self) -> tuple[dict[int, int], int, int]:
+        """(highest order id per client, last permId, last execId sequence number), for the state file."""
+        return self._max_order_id, self._next_perm_id, self._next_exec_seq
+
+    def restore(
+        self, orders: Iterable[WorkingOrder], executions: Iterable[Execution], max_order_ids: dict[int, int],
+        perm_id: int, exec_seq: int, exec_tokens: Collection[str],
+    ) -> None:
+        """Take over a saved book: its orders and executions, and id sequences that continue the saved ones."""
+        for order in orders:
+            self.add(order)
+        for execution in executions:
+            self.add_execution(execution)
+        for client_id, order_id in max_order_ids.items():
+            self.note_order_id(client_id, order_id)
+        if PERM_ID_LOW <= perm_id < PERM_ID_LOW + PERM_ID_SPAN:
+            self._next_perm_id = perm_id
+        self._next_exec_seq = max(0, exec_seq)
+        self._exec_token = fresh_exec_token(exec_tokens)
+
     # --- orders ------------------------------------------------------------------------------------
     def add(self, order: WorkingOrder) -> None:
         self._orders[(order.client_id, order.order_id)] = order
@@ -179,6 +200,14 @@ class OrderBook:
 
     def executions(self) -> list[Execution]:
         return list(self._executions)
+
+    @property
+    def execution_count(self) -> int:
+        return len(self._executions)
+
+    def executions_from(self, start: int) -> list[Execution]:
+        """The executions added after the first `start` ones (they are only ever appended)."""
+        return self._executions[start:]
 
 
 def _is_hex_suffix(exec_id: str) -> bool:
