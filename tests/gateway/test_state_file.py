@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from ib_insync import LimitOrder, MarketOrder
 
-from ibticket.gateway import GatewayConfig, GatewayThread, PaperGateway
+from ibticket.gateway import GatewayConfig, GatewayThread, PaperGateway, StateError
 from ibticket.gateway.cli import main
-from ibticket.gateway.state import StateError
 
 from .helpers import connect, qualified, run_gateway_test, wait_for, wait_status
 
