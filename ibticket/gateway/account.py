@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .records import PositionView
@@ -27,6 +27,12 @@ class Account:
         self.margin_rate = margin_rate
         self.realized_pnl = 0.0
         self.holdings: dict[str, Holding] = {}
+
+    def restore(self, cash: float, realized_pnl: float, holdings: Iterable[Holding]) -> None:
+        """Take over a saved account (the state file's cash, realized P&L and positions)."""
+        self.cash = float(cash)
+        self.realized_pnl = float(realized_pnl)
+        self.holdings = {h.instrument.symbol: h for h in holdings}
 
     def apply_fill(self, inst: Instrument, sign: int, shares: float, price: float, commission: float) -> float | None:
         """Book an execution; returns its realized P&L, or None when it only opened or added (as IB reports)."""

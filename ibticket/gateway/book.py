@@ -1,9 +1,14 @@
-"""The gateway's order and execution ledger for its lifetime (one trading day), plus its id sequences."""
+"""The gateway's order and execution ledger (one trading day), plus its id sequences.
+
+permIds and execIds are unique across gateway processes whatever the seed, as IB's are: a client (or an
+order log) that saw the ids of an earlier run must not mistake a new execution for a replay of an old one.
+"""
 
 from __future__ import annotations
 
+import os
 import random
-import time
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -11,6 +16,36 @@ from .records import Execution, OrderView
 from .universe import Instrument
 
 LIVE_STATUSES = frozenset({"PreSubmitted", "Submitted"})
+
+# permIds stay in [2**30, 2**31): big like IB's, and still a 32-bit int, which is what clients of server
+# version 176 (Java's and C#'s int permId) can read. A fresh gateway starts at a random point of that range,
+# far enough below the top for any day's orders.
+PERM_ID_LOW = 1 << 30
+PERM_ID_SPAN = (1 << 30) - (1 << 26)
+
+
+def fresh_perm_id_base() -> int:
+    """A random start for the permId sequence (from os.urandom, not the seed)."""
+    return PERM_ID_LOW + int.from_bytes(os.urandom(4), "big") % PERM_ID_SPAN
+
+
+def fresh_exec_token(taken: Collection[str] = ()) -> str:
+    """The 8 hex digits in the middle of this process's execIds, unlike any in `taken`.
+
+    IB's execIds look like "0000e0d5.6554a1b2.01.01". The old time-of-start stamp repeated when a gateway
+    restarted within the same second; 32 random bits do not repeat in practice, and `taken` (the tokens of
+    the executions loaded from the state file) rules out a repeat within the same account entirely.
+    """
+    while True:
+        token = os.urandom(4).hex()
+        if token not in taken:
+            return token
+
+
+def exec_token(exec_id: str) -> str:
+    """The middle part of an execId made by new_exec_id ("" for another shape)."""
+    parts = exec_id.split(".")
+    return parts[1] if len(parts) == 4 else ""
 
 
 @dataclass
@@ -72,12 +107,10 @@ class WorkingOrder:
 class OrderBook:
     def __init__(self, seed: int) -> None:
         rng = random.Random(seed ^ 0x5EED)
-        # permIds are account-wide and large in real TWS; start somewhere plausible and count up.
-        self._next_perm_id = rng.randint(1_000_000_000, 1_900_000_000)
+        # permIds are account-wide and large in real TWS. A state file continues its saved sequence.
+        self._next_perm_id = fresh_perm_id_base()
         self._next_exec_seq = rng.randint(0x1000, 0xFFFFF)
-        # The middle part of an execId is a per-session stamp; the gateway's start time keeps ids unique
-        # across gateway restarts too.
-        self._exec_stamp = f"{int(time.time()) & 0xFFFFFFFF:08x}"
+        self._exec_token = fresh_exec_token()
         self._orders: dict[tuple[int, int], WorkingOrder] = {}
         self._by_perm: dict[int, WorkingOrder] = {}
         self._executions: list[Execution] = []
@@ -101,7 +134,7 @@ class OrderBook:
 
     def new_exec_id(self) -> str:
         self._next_exec_seq += 1
-        return f"{self._next_exec_seq:08x}.{self._exec_stamp}.01.01"
+        return f"{self._next_exec_seq & 0xFFFFFFFF:08x}.{self._exec_token}.01.01"
 
     def correction_id(self, exec_id: str) -> str:
         """The id a correction of exec_id gets: same up to the last dot, suffix one higher."""
@@ -110,6 +143,27 @@ class OrderBook:
         highest = max(int(s.rpartition(".")[2], 16) for s in [*taken, exec_id] if _is_hex_suffix(s))
         width = max(2, len(suffix))
         return f"{head}.{highest + 1:0{width}x}"
+
+    @property
+    def id_state(self) -> tuple[dict[int, int], int, int]:
+        """(highest order id per client, last permId, last execId sequence number), for the state file."""
+        return self._max_order_id, self._next_perm_id, self._next_exec_seq
+
+    def restore(
+        self, orders: Iterable[WorkingOrder], executions: Iterable[Execution], max_order_ids: dict[int, int],
+        perm_id: int, exec_seq: int, exec_tokens: Collection[str],
+    ) -> None:
+        """Take over a saved book: its orders and executions, and id sequences that continue the saved ones."""
+        for order in orders:
+            self.add(order)
+        for execution in executions:
+            self.add_execution(execution)
+        for client_id, order_id in max_order_ids.items():
+            self.note_order_id(client_id, order_id)
+        if PERM_ID_LOW <= perm_id < PERM_ID_LOW + PERM_ID_SPAN:
+            self._next_perm_id = perm_id
+        self._next_exec_seq = max(0, exec_seq)
+        self._exec_token = fresh_exec_token(exec_tokens)
 
     # --- orders ------------------------------------------------------------------------------------
     def add(self, order: WorkingOrder) -> None:
@@ -146,6 +200,14 @@ class OrderBook:
 
     def executions(self) -> list[Execution]:
         return list(self._executions)
+
+    @property
+    def execution_count(self) -> int:
+        return len(self._executions)
+
+    def executions_from(self, start: int) -> list[Execution]:
+        """The executions added after the first `start` ones (they are only ever appended)."""
+        return self._executions[start:]
 
 
 def _is_hex_suffix(exec_id: str) -> bool:

@@ -8,10 +8,12 @@ import contextlib
 import logging
 import signal
 import sys
+from pathlib import Path
 
 from .config import GatewayConfig
 from .protocol import SERVER_VERSION
 from .server import PaperGateway, check_loopback
+from .state import StateError
 
 
 def _tick_interval(text: str) -> float | None:
@@ -39,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--cash", type=float, default=1_000_000.0, help="starting cash in USD")
     parser.add_argument("--account", default="DU1234567", help="paper account id (default DU1234567)")
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    parser.add_argument("--state", type=Path, default=None, metavar="PATH",
+                        help="file that keeps the paper account (cash, positions, the day's orders and executions) "
+                             "across restarts; without it the account lasts as long as the gateway")
+    parser.add_argument("--reset", action="store_true", help="with --state: start a new account in that file")
+    parser.add_argument("--master-client-id", type=int, default=None, metavar="ID",
+                        help="client id that gets the executions of every client (default: none; each client "
+                             "gets those of its own orders)")
     return parser
 
 
@@ -54,13 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         config = GatewayConfig(
             seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
             fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
+            state_path=args.state, reset_state=args.reset, master_client_id=args.master_client_id,
         )
     except ValueError as exc:
         parser.error(str(exc))
+    if args.reset and args.state is None:
+        parser.error("--reset needs --state PATH")
     try:
         return asyncio.run(_serve(config, host, args.port))
     except KeyboardInterrupt:
         return 0
+    except StateError as exc:
+        print(f"ibticket-gateway: {exc}", file=sys.stderr)
+        return 1
 
 
 async def _serve(config: GatewayConfig, host: str, port: int) -> int:

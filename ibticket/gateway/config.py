@@ -45,6 +45,14 @@ class GatewayConfig:
     # seconds does not read its messages and is disconnected. One that reads, however slowly, is not.
     max_write_buffer: int = 8 << 20
     slow_reader_timeout: float = 5.0
+    # The paper account's file (see state.py): cash, positions, the day's orders and executions and the id
+    # sequences survive a restart. None: the account lives as long as the gateway.
+    state_path: Path | None = None
+    # Start a new account in state_path, discarding the saved one.
+    reset_state: bool = False
+    # The client that gets every client's executions (reqExecutions and live execDetails/commissionReport),
+    # like TWS's "Master API client ID". Every other client gets only those of the orders it placed.
+    master_client_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.partial_fills < 1:
@@ -59,3 +67,5 @@ class GatewayConfig:
             raise ValueError("slow_reader_timeout must be > 0")
         if not self.account:
             raise ValueError("account must not be empty")
+        if self.state_path is not None:
+            self.state_path = Path(self.state_path)

@@ -1,7 +1,11 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
-commissionReport. Faults may reorder, duplicate or add messages.
+commissionReport. Faults may reorder, duplicate or add messages. The execution reports (execDetails and
+commissionReport) also go to the master client, if one is configured and connected.
+
+With a state file, every change is written before the message that announces it goes out (see state.py):
+_send and _error flush the state first.
 
 A fill split into more than EXECUTIONS_PER_TURN executions (with fill_interval=0) runs as a task that
 yields to the event loop after every EXECUTIONS_PER_TURN of them and waits while the owner's output is
@@ -36,6 +40,7 @@ from .matching import (
 from .messages import Fields
 from .records import Execution
 from .requests import PlaceOrder
+from .state import open_state
 from .universe import Instrument, Universe
 
 log = logging.getLogger(__name__)
@@ -87,6 +92,8 @@ class TradingDesk:
         self._tasks: set[asyncio.Task[None]] = set()
         # Orders whose pending cancel must be answered with 10148 once their fill completes.
         self._answer_10148: set[int] = set()
+        # Loads the saved account into `account` and `book` (or raises StateError) when config asks for one.
+        self._state = open_state(config, universe, account, book)
 
     # --- entry points ------------------------------------------------------------------------------
     def place_order(self, client_id: int, req: PlaceOrder) -> None:
@@ -127,6 +134,7 @@ class TradingDesk:
             return
         order.status = "Submitted" if order.order_type == "LMT" else "PreSubmitted"
         self._book.add(order)
+        self._state.order_changed(order)
         self._send(order.client_id, msg.open_order(order), *self._status(order))
         self._match(order, resting=False)
 
@@ -199,7 +207,8 @@ class TradingDesk:
         )
         self._book.add_execution(correction)
         inst = self._universe.get(original.symbol)
-        self._send(original.client_id, msg.exec_details(-1, correction, inst), msg.commission_report(correction))
+        self._report_execution(original.client_id, msg.exec_details(-1, correction, inst),
+                               msg.commission_report(correction))
         self._host.account_changed(original.symbol)
         return correction.exec_id
 
@@ -208,6 +217,7 @@ class TradingDesk:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._state.close()
 
     # --- validation --------------------------------------------------------------------------------
     def _validate(self, req: PlaceOrder) -> Instrument:
@@ -276,6 +286,7 @@ class TradingDesk:
         order.completed_at = now()
         order.completed_status = text
         self._book.add(order)
+        self._state.order_changed(order)
         self._error(order.client_id, order.order_id, code, text)
         self._send(order.client_id, *self._status(order))
 
@@ -308,6 +319,7 @@ class TradingDesk:
         order.tif, order.order_ref = changed.tif, changed.order_ref
         if order.status == "PreSubmitted" and order.order_type == "LMT":
             order.status = "Submitted"
+        self._state.order_changed(order)
         self._send(cid, msg.open_order(order), *self._status(order))
         self._match(order, resting=False)
 
@@ -317,6 +329,7 @@ class TradingDesk:
         order.cancel_requested = False
         order.completed_at = now()
         order.completed_status = completed_status
+        self._state.order_changed(order)
         self._send(order.client_id, *self._status(order))
         self._error(order.client_id, order.order_id, 202, CANCELED_TEXT)
 
@@ -359,6 +372,7 @@ class TradingDesk:
         if order.is_stop and not order.triggered and stop_triggered(order, quote):
             order.triggered = True
             order.status = "Submitted"
+            self._state.order_changed(order)
             self._send(order.client_id, *self._status(order))
         market_like = order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
         price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
@@ -454,13 +468,16 @@ class TradingDesk:
             exchange=inst.exec_venue, commission=commission, realized_pnl=realized,
         )
         self._book.add_execution(execution)
+        self._state.order_changed(order)
         details = msg.exec_details(-1, execution, inst)
+        report = msg.commission_report(execution)
         status = self._status(order)
         if self._faults.take_status_first():
             self._send(order.client_id, *status, details)
         else:
             self._send(order.client_id, details, *status)
-        self._send(order.client_id, msg.open_order(order), msg.commission_report(execution))
+        self._send(order.client_id, msg.open_order(order), report)
+        self._copy_to_master(order.client_id, details, report)
         if order.status == "Filled" and self._faults.take_stale_status():
             self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
         self._host.account_changed(inst.symbol)
@@ -471,11 +488,23 @@ class TradingDesk:
         return [fields, fields] if self._faults.take_duplicate_status() else [fields]
 
     def _send(self, client_id: int, *messages: Fields) -> None:
+        self._state.flush()
         for fields in messages:
             self._host.send_to_client(client_id, fields)
 
     def _error(self, client_id: int, order_id: int, code: int, text: str) -> None:
+        self._state.flush()
         self._host.send_to_client(client_id, msg.error(order_id, code, text))
+
+    def _report_execution(self, owner: int, details: Fields, report: Fields) -> None:
+        self._send(owner, details, report)
+        self._copy_to_master(owner, details, report)
+
+    def _copy_to_master(self, owner: int, *messages: Fields) -> None:
+        """TWS also sends every client's execution reports to the master client id."""
+        master = self._config.master_client_id
+        if master is not None and master != owner:
+            self._send(master, *messages)
 
 
 def _on_tick(price: float, tick: float) -> bool:

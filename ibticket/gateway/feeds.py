@@ -1,4 +1,5 @@
-"""Per-connection subscriptions: streamed quotes and the account, position and P&L pushes.
+"""Per-connection subscriptions: streamed quotes and the account, position and P&L pushes; and the
+replay of executions (reqExecutions).
 
 Pushes carry only what changed since the last push to that subscription, as TWS's streams do.
 
@@ -13,6 +14,7 @@ costs one push per interval, not one per execution, while an isolated fill is st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -24,6 +26,8 @@ from typing import TYPE_CHECKING
 from . import messages as msg
 from .market import Quote
 from .messages import Fields
+from .records import Execution
+from .requests import ExecFilter
 from .universe import Instrument
 
 if TYPE_CHECKING:
@@ -308,3 +312,46 @@ def _changed_rows(
             sent[(key, currency)] = value
             changed.append((key, value, currency))
     return changed
+
+
+# --- reqExecutions -----------------------------------------------------------------------------------
+def replay_executions(gateway: PaperGateway, client_id: int, flt: ExecFilter, send: Send) -> None:
+    """The day's executions that `client_id` may see and the filter passes, each with its commission report.
+
+    As in TWS, a client sees the executions of the orders it placed; the master client id sees everyone's.
+    """
+    sees_all = client_id == gateway.config.master_client_id
+    for execution in gateway.book.executions():
+        if (sees_all or execution.client_id == client_id) and _exec_matches(execution, flt):
+            inst = gateway.universe.get(execution.symbol)
+            send(msg.exec_details(flt.req_id, execution, inst))
+            send(msg.commission_report(execution))
+    send(msg.exec_details_end(flt.req_id))
+
+
+def _exec_matches(e: Execution, flt: ExecFilter) -> bool:
+    if flt.client_id and e.client_id != flt.client_id:
+        return False
+    if flt.account and flt.account != e.account:
+        return False
+    if flt.symbol and flt.symbol != e.symbol:
+        return False
+    if flt.sec_type and flt.sec_type != "STK":
+        return False
+    if flt.exchange and flt.exchange not in (e.exchange, "SMART"):
+        return False
+    if flt.side and {"BUY": "BOT", "SELL": "SLD"}.get(flt.side, flt.side) != e.side:
+        return False
+    if flt.time:
+        since = _parse_filter_time(flt.time)
+        if since is not None and e.time.replace(tzinfo=None) < since:
+            return False
+    return True
+
+
+def _parse_filter_time(text: str) -> datetime | None:
+    compact = text.replace("-", "").strip()[:17]
+    for fmt in ("%Y%m%d %H:%M:%S", "%Y%m%d-%H:%M:%S", "%Y%m%d"):
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(compact if fmt != "%Y%m%d" else compact[:8], fmt)
+    return None

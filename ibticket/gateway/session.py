@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import messages as msg
-from .feeds import AccountFeed, QuoteFeed
+from .feeds import AccountFeed, QuoteFeed, replay_executions
 from .mdtype import req_market_data_type
 from .messages import Fields
 from .protocol import (
@@ -32,7 +32,6 @@ from .protocol import (
 from .requests import (
     ContractSpec,
     Cursor,
-    ExecFilter,
     MalformedRequest,
     parse_cancel_order,
     parse_place_order,
@@ -380,13 +379,7 @@ class ClientSession:
         self.send(msg.completed_orders_end())
 
     def _req_executions(self, fields: list[str]) -> None:
-        flt = parse_req_executions(fields)
-        for execution in self._gw.book.executions():
-            if _exec_matches(execution, flt):
-                inst = self._gw.universe.get(execution.symbol)
-                self.send(msg.exec_details(flt.req_id, execution, inst))
-                self.send(msg.commission_report(execution))
-        self.send(msg.exec_details_end(flt.req_id))
+        replay_executions(self._gw, self._cid, parse_req_executions(fields), self.send)
 
     # --- account -----------------------------------------------------------------------------------
     def _req_positions(self, fields: list[str]) -> None:
@@ -447,34 +440,6 @@ class ClientSession:
 
     def prices_moved(self, _arg: object = None) -> None:
         self.account_feed.prices_moved()
-
-
-def _exec_matches(e, flt: ExecFilter) -> bool:
-    if flt.client_id and e.client_id != flt.client_id:
-        return False
-    if flt.account and flt.account != e.account:
-        return False
-    if flt.symbol and flt.symbol != e.symbol:
-        return False
-    if flt.sec_type and flt.sec_type != "STK":
-        return False
-    if flt.exchange and flt.exchange not in (e.exchange, "SMART"):
-        return False
-    if flt.side and {"BUY": "BOT", "SELL": "SLD"}.get(flt.side, flt.side) != e.side:
-        return False
-    if flt.time:
-        since = _parse_filter_time(flt.time)
-        if since is not None and e.time.replace(tzinfo=None) < since:
-            return False
-    return True
-
-
-def _parse_filter_time(text: str) -> datetime | None:
-    compact = text.replace("-", "").strip()[:17]
-    for fmt in ("%Y%m%d %H:%M:%S", "%Y%m%d-%H:%M:%S", "%Y%m%d"):
-        with contextlib.suppress(ValueError):
-            return datetime.strptime(compact if fmt != "%Y%m%d" else compact[:8], fmt)
-    return None
 
 
 _HANDLERS: dict[int, Callable[[ClientSession, list[str]], None]] = {

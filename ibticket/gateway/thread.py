@@ -99,6 +99,9 @@ class GatewayThread:
             loop.run_until_complete(self._gateway.start(self._host, self._requested_port))
         except BaseException as exc:
             self._startup_error = exc
+            if self._gateway is not None:
+                # Started nothing, but it may hold the state file (and its lock): let it go.
+                loop.run_until_complete(self._gateway.desk.close())
             self._ready.set()
             loop.close()
             return

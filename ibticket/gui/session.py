@@ -62,7 +62,7 @@ class TradingSession:
         if self.settings.embedded:
             options.setdefault("state_path", data_dir / SIM_STATE_FILE)
             if sim_reset:
-                options.setdefault("reset", True)
+                options.setdefault("reset_state", True)
             options = _supported_gateway_options(options)
         # A short connect timeout: ib_insync reports some refusals (326, client id in use) only by timing out.
         self.core = BrokerCore(self.handler, self.settings, gateway_options=options, connect_timeout=6.0)
