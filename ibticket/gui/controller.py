@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
+MAX_EXTRA_QUOTES = 8
 
 
 class WindowController(QObject):
@@ -62,6 +63,7 @@ class WindowController(QObject):
         self.prompter = WindowPrompter(window)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._symbol: str | None = None
+        self._extra_quotes: list[str] = []
         self._phase = ""
         self._seen_connected = False
         self._last_sent: int | None = None
@@ -131,7 +133,8 @@ class WindowController(QObject):
         self.bridge.errorsRaised.connect(self._on_errors)
         self.window.orders_model._retrying = session.handler.retry_pending
         self.window.fills_model._side_of = self._side_of
-        self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of)
+        self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of,
+                              self._fetch_quote)
         core = session.core
         market = getattr(core, "market", None)
         if market is not None:
@@ -165,6 +168,7 @@ class WindowController(QObject):
         w.positions_model.clear()
         w.positions.set_account(None)
         self._symbol = None
+        self._extra_quotes = []
         self.settings.set_connection(choice)
         await self.start(choice, sim_reset)
         if w.ticket.instrument is not None:
@@ -197,6 +201,13 @@ class WindowController(QObject):
             elif w.ticket.symbol.text().strip():
                 self._spawn(self.load_symbol(w.ticket.symbol.text().strip().upper()))
             self._seen_connected = True
+            foreign = getattr(self.session.core, "foreign_orders", None)
+            if foreign:
+                from ..broker.reconcile import describe_foreign
+
+                text = describe_foreign(foreign, self.session.settings.client_id)
+                w.status.showMessage(text, 60000)
+                w.ticket.show_message(text, error=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
@@ -326,6 +337,26 @@ class WindowController(QObject):
     def _quote_of(self, symbol: str) -> Any:
         market = getattr(self.session.core, "market", None) if self.session else None
         return market.quote(symbol) if market is not None else None
+
+    async def _fetch_quote(self, symbol: str, wait: float = 1.5) -> Any:
+        """Subscribe to a symbol the ticket does not show and wait briefly for its first quote. A few such
+        symbols stay subscribed (the trader is likely to trade them again); the oldest is dropped."""
+        market = getattr(self.session.core, "market", None) if self.session else None
+        if market is None or not self.session.core.is_connected:
+            return None
+        info = await market.subscribe(symbol)
+        if info.symbol not in self._extra_quotes:
+            self._extra_quotes.append(info.symbol)
+            if len(self._extra_quotes) > MAX_EXTRA_QUOTES:
+                oldest = self._extra_quotes.pop(0)
+                market.unsubscribe(oldest)
+        deadline = asyncio.get_running_loop().time() + wait
+        while asyncio.get_running_loop().time() < deadline:
+            q = market.quote(info.symbol)
+            if q is not None and (q.bid or q.ask or q.last):
+                return q
+            await asyncio.sleep(0.02)
+        return market.quote(info.symbol)
 
     def _on_quote(self, quote: Any) -> None:
         self.window.ticket.set_quote(quote)

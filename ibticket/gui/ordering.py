@@ -8,7 +8,7 @@ are an injected ``Prompter`` (the window's shows message boxes; tests may answer
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,18 +44,30 @@ class OrderDesk:
         prompter: Prompter,
         precautions: Callable[[], Precautions],
         quote: Callable[[str], Any],
+        fetch_quote: Callable[[str], Awaitable[Any]] | None = None,
     ) -> None:
         self.core = core
         self.prompter = prompter
         self._precautions = precautions
         self._quote = quote
+        # For a symbol nobody watches (typed on the order line): subscribe and wait briefly for a quote,
+        # so the percent-from-market precaution has a market to measure against.
+        self._fetch_quote = fetch_quote
 
     @property
     def handler(self) -> Any:
         return self.core.handler
 
-    def breaches(self, cmd: OrderCommand) -> list[Breach]:
-        q = self._quote(cmd.symbol)
+    async def market_quote(self, symbol: str) -> Any:
+        q = self._quote(symbol)
+        if q is None and self._fetch_quote is not None:
+            try:
+                q = await self._fetch_quote(symbol)
+            except Exception as exc:  # no quote: the percent check cannot run, the others still do
+                log.info("no quote for %s: %s", symbol, exc)
+        return q
+
+    def breaches(self, cmd: OrderCommand, q: Any) -> list[Breach]:
         return check(
             self._precautions(), action=cmd.action, quantity=cmd.quantity, order_type=cmd.order_type,
             limit_price=cmd.limit_price, stop_price=cmd.stop_price, bid=getattr(q, "bid", None),
@@ -69,7 +81,7 @@ class OrderDesk:
                              cmd.stop_price, cmd.tif, cmd.outside_rth)
         except OrderValidationError as exc:
             return Outcome(False, str(exc))
-        breaches = self.breaches(cmd)
+        breaches = self.breaches(cmd, await self.market_quote(cmd.symbol))
         if breaches and not await self.prompter.precautions(text, breaches):
             return Outcome(False, f"Not sent: {breaches[0].message}")
         try:
@@ -108,7 +120,7 @@ class OrderDesk:
             record.order_type, limit_price if limit_price is not None else record.limit_price,
             stop_price if stop_price is not None else record.stop_price, record.tif, record.outside_rth,
         )
-        breaches = self.breaches(new)
+        breaches = self.breaches(new, await self.market_quote(new.symbol))
         if breaches and not await self.prompter.precautions(f"Change #{order_id} to {describe(new)}", breaches):
             return Outcome(False, f"Not changed: {breaches[0].message}")
         if confirm is not None and not await confirm(f"Change #{order_id} to {describe(new)}?"):

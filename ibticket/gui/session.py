@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..broker import BrokerCore, ConnectionState, LiveTradingRefused, resolve_settings
+from ..broker import BrokerCore, ClientIdInUse, ConnectionState, LiveTradingRefused, resolve_settings
 from ..broker.core import backoff_delays
 from ..broker.settings import LIVE_PORTS, ConnectionSettings
 from ..core import OrderExecutionHandler, OrderLogger
@@ -151,7 +151,8 @@ class TradingSession:
             try:
                 await self.core.connect()
                 return
-            except LiveTradingRefused as exc:
+            except (LiveTradingRefused, ClientIdInUse) as exc:
+                # Retrying cannot help: the trader must choose another connection or client id.
                 self._publish(ConnectionPhase.DISCONNECTED, str(exc))
                 return
             except asyncio.CancelledError:

@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from .theme import BADGE_STYLE
@@ -32,8 +32,14 @@ class TradingStatusBar(QStatusBar):
         self.fills = QLabel("Fills today 0", objectName="statusFills")
         self.log = QLabel(objectName="statusLog")
         self.log.setVisible(False)
+        # Messages go to a label of their own: QStatusBar.showMessage would hide the badge meanwhile.
+        self.message = QLabel(objectName="statusMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self._message_timer = QTimer(self, singleShot=True)
+        self._message_timer.timeout.connect(self.message.clear)
         self.addWidget(self.badge)
-        self.addWidget(self.connection, 1)
+        self.addWidget(self.connection)
+        self.addWidget(self.message, 1)
         for label in (self.log, self.account, self.working, self.fills):
             self.addPermanentWidget(label)
         self._status: Any = None
@@ -43,6 +49,20 @@ class TradingStatusBar(QStatusBar):
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._render)
         self.set_badge("SIMULATED")
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        if timeout:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+
+    def currentMessage(self) -> str:
+        return self.message.text()
+
+    def clearMessage(self) -> None:
+        self.message.clear()
 
     def set_badge(self, badge: str) -> None:
         self.badge.setText(f" {badge} ")

@@ -58,3 +58,15 @@ def test_the_same_order_twice_asks_and_send_anyway_sends_once(make_app, qt_loop)
         assert len(app.gateway.orders()) == 2 and len(app.handler.get_all_orders()) == 2
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_a_limit_far_from_the_market_is_a_percent_breach_even_for_a_symbol_not_in_the_ticket(make_app, qt_loop):
+    async def scenario() -> None:
+        app = await make_app().start()
+        assert app.window.ticket.instrument is None or app.window.ticket.instrument.symbol != "MSFT"
+        app.type_line("sell 10 MSFT lmt 600.00")  # MSFT trades near 420 on the embedded gateway
+        box = await app.answer("precautionPrompt", None)
+        assert "from the market" in box.informativeText() and "5%" in box.informativeText()
+        assert app.gateway.orders() == []
+
+    qt_loop.run_until_complete(scenario())
