@@ -87,3 +87,32 @@ def test_a_burst_of_ten_thousand_fills_leaves_the_models_consistent(make_app, qt
         assert sum(flushes) == 10_000 and len(flushes) < 2_000
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_the_simulated_account_outlives_the_app(make_app, qt_loop, tmp_path) -> None:
+    """A restart in SIMULATED mode continues the same paper account: the resting order is still working."""
+
+    async def scenario() -> None:
+        from ibticket.gui.precautions import Precautions
+
+        first = await make_app().start()
+        first.settings.set_precautions(Precautions(enabled=False))
+        first.type_line("buy 20 AAPL mkt")
+        await until(lambda: first.orders() and first.orders()[0].status is OrderStatus.FILLED, what="the fill")
+        first.type_line("buy 7 MSFT lmt 1.00 gtc")
+        await until(lambda: len(first.orders()) == 2 and first.orders()[1].status is OrderStatus.SUBMITTED,
+                    what="the resting order")
+        await first.stop()
+
+        second = await make_app().start()
+        model = second.window.orders_model
+        await until(lambda: model.rowCount() == 2, what="today's orders")
+        resting = next(model.record(r) for r in range(2) if model.record(r).symbol == "MSFT")
+        assert resting.status is OrderStatus.SUBMITTED  # still working at the (restarted) gateway
+        await until(lambda: second.window.positions_model.quantity_of("AAPL") == 20, what="the position")
+        gw = second.gateway.orders()
+        assert [o.order_ref.split("/")[0] for o in gw if o.status == "Submitted"] == [resting.order_ref]
+        second.type_line(f"cancel {resting.order_id}")
+        await until(lambda: resting.status is OrderStatus.CANCELLED, what="cancel after restart")
+
+    qt_loop.run_until_complete(scenario())
