@@ -84,6 +84,7 @@ class BrokerCore:
         self.accounts: list[str] = []
         self.gateway: Any = None  # the embedded paper gateway, when no TWS is configured
         self.last_reconcile: str = ""
+        self.restore_report: str | None = None  # what the restore from the order log skipped, if anything
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -182,8 +183,9 @@ class BrokerCore:
         if logger is None:
             return
         day = logger.read_day()
-        if day.bad_lines:
-            log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
+        self.restore_report = day.report()  # bad lines are skipped, never fatal: say which
+        if self.restore_report:
+            log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
