@@ -95,6 +95,12 @@ class BrokerCore:
         self._ready: asyncio.Event | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        # While the order log is degraded, write what it owes every few seconds (see _retry_order_log).
+        self.log_retry_interval = 2.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._log_retrying = False
+        if handler.logger is not None:
+            handler.logger.register_health_callback(self._on_log_health)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -136,6 +142,9 @@ class BrokerCore:
         """Connect, restore today's orders from the log (first time only) and reconcile them with IB."""
         check_live_port(self.settings)
         self._closing = False
+        self._loop = asyncio.get_running_loop()
+        if self.handler.log_degraded:
+            self._on_log_health(True, "")
         if self.settings.embedded and self.gateway is None:
             await self._start_gateway()
         await self._connect_once(timeout or self.connect_timeout)
@@ -250,6 +259,28 @@ class BrokerCore:
             await asyncio.wait_for(self._ready_event().wait(), timeout)
         except TimeoutError:
             raise NotConnectedError(f"Not connected to IB (waited {timeout:.0f} s)") from None
+
+    # -- the order log -------------------------------------------------------------------------------
+
+    def _on_log_health(self, degraded: bool, message: str) -> None:
+        # Called in the thread that noticed (the loop's, for the handler's writes).
+        if degraded and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._start_log_retry)
+
+    def _start_log_retry(self) -> None:
+        if not self._log_retrying:
+            self._log_retrying = True
+            self._spawn(self._retry_order_log())
+
+    async def _retry_order_log(self) -> None:
+        """Write what the degraded log owes, in order, until it can (new orders also try, first)."""
+        logger = self.handler.logger
+        try:
+            while logger is not None and logger.degraded and not self._closing:
+                await asyncio.sleep(self.log_retry_interval)
+                logger.retry()
+        finally:
+            self._log_retrying = False
 
     # -- orders --------------------------------------------------------------------------------------
 

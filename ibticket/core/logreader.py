@@ -233,10 +233,16 @@ def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
 
 def parse_lines(raw: bytes, day: date, path: Path, first_line: int = 1) -> LogDay:
     result = LogDay(day=day, path=path)
-    for number, line in enumerate(raw.split(b"\n"), start=first_line):
+    lines = raw.split(b"\n")
+    for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue
-        event, problem = parse_line(line)
+        if number - first_line == len(lines) - 1:
+            # Every line is written with its newline in one write: a last line without one was cut short
+            # (a crash, a full disk), even if what is there happens to parse.
+            event, problem = None, "torn: the line has no end (its write was cut short)"
+        else:
+            event, problem = parse_line(line)
         if event is None:
             text = line[: _BAD_TEXT_CHARS * 4].decode("utf-8", "replace")[:_BAD_TEXT_CHARS]
             result.bad_lines.append(BadLine(number, text, problem or "unreadable"))

@@ -1,13 +1,19 @@
-"""The order log as IBKRBroker uses it: a corrupt log never stops connect()."""
+"""The order log as IBKRBroker uses it: a corrupt log never stops connect(), and a log that fills up
+mid-run never fails an order that went out, nor lets one go out that it could not log."""
 
 from __future__ import annotations
 
 import json
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
-from ibticket import OrderStatus
+import pytest
 
+from ibticket import OrderLogError, OrderStatus
+from ibticket.core import read_day
+
+from ..core.diskfull import FullDisk, install, small_tmpfs
 from .conftest import Watcher
 
 
@@ -42,3 +48,97 @@ def test_connect_survives_corrupt_lines_and_restores_the_good_ones(make_broker, 
     order = broker.execute_market_order("AAPL", 5, "buy")
     assert order.order_id == 2
     watch.wait_status(order.order_id, OrderStatus.FILLED)
+
+
+# -- a log that fills up mid-run ------------------------------------------------------------------
+
+
+class LogHealth:
+    """What the order log's health callback reported, to wait on instead of sleeping."""
+
+    def __init__(self, logger) -> None:
+        self.cond = threading.Condition()
+        self.calls: list[tuple[bool, str]] = []
+        logger.register_health_callback(self._on)
+
+    def _on(self, degraded: bool, message: str) -> None:
+        with self.cond:
+            self.calls.append((degraded, message))
+            self.cond.notify_all()
+
+    def wait(self, degraded: bool, timeout: float = 10.0) -> None:
+        with self.cond:
+            assert self.cond.wait_for(lambda: self.calls and self.calls[-1][0] is degraded, timeout), self.calls
+
+
+@pytest.fixture(params=["simulated", "tmpfs"])
+def filling_disk(request, tmp_path: Path):
+    """(log folder, make the disk full once the broker's logger exists, free it). "simulated" runs
+    everywhere (a full disk at the logger's os.write); "tmpfs" is a real 48 KiB filesystem (root only)."""
+    if request.param == "simulated":
+        folder = tmp_path / "orders"
+        disk = FullDisk(float("inf"))
+
+        def fill(logger) -> None:
+            install(logger, disk)
+            disk.free(20_000)  # a few orders' worth, then full
+
+        yield folder, fill, disk.free
+        return
+    with small_tmpfs(tmp_path / "small") as where:
+        filler = where / "filler"
+        filler.write_bytes(b"x" * 28 * 1024)  # 20 KiB left for the log; freed later
+        yield where / "orders", lambda logger: None, filler.unlink
+
+
+@pytest.mark.parametrize("gateway", [{"partial_fills": 3}], indirect=True)
+def test_a_log_that_fills_up_mid_run(make_broker, gateway, filling_disk) -> None:
+    folder, fill_disk, free_disk = filling_disk
+    broker = make_broker(log_dir=str(folder))
+    try:
+        assert broker.connect(timeout=5), broker.last_error
+        broker.core.log_retry_interval = 0.05
+        health = LogHealth(broker.logger)
+        watch = Watcher(broker)
+        fill_disk(broker.logger)
+
+        sent, refused = [], []
+        for i in range(150):
+            try:
+                sent.append(broker.execute_market_order("AAPL", 10 + i, "buy"))
+            except OrderLogError as exc:  # the only exception any call may raise
+                refused.append(str(exc))
+        assert sent and refused, (len(sent), len(refused))
+        assert all(r is not None for r in sent)
+        assert all(str(folder) in m and "not sent" in m and "No space left on device" in m for m in refused)
+        # Nothing refused reached the gateway; everything sent did, once.
+        at_gateway = sorted(o.order_ref for o in gateway.orders())
+        assert at_gateway == sorted(r.order_ref + "/1" for r in sent)
+
+        # Every order that went out fills, and every one of its fill callbacks runs.
+        for record in sent:
+            watch.wait_status(record.order_id, OrderStatus.FILLED)
+        watch.wait(lambda: len(watch.fills) == 3 * len(sent), what="every fill callback")
+        assert broker.log_degraded and "No space left on device" in broker.log_status
+        health.wait(True)
+        assert broker.get_todays_order_summary()["filled_orders"] == len(sent)  # owed lines count meanwhile
+
+        # Space again: the broker's periodic retry writes what is owed, in order, once each.
+        free_disk()
+        health.wait(False)
+        assert not broker.log_degraded
+        day = read_day(folder, date.today())
+        by_order: dict[str, list[str]] = {}
+        for event in day.events:
+            if event["event_type"] != "COMMISSION":  # one may follow its fill, or not: the gateway's timing
+                by_order.setdefault(event["order_ref"], []).append(event["event_type"])
+        assert sorted(by_order) == sorted(r.order_ref for r in sent)
+        assert {tuple(k) for k in by_order.values()} == {("SUBMISSION", "STATUS_CHANGE", "FILL", "FILL", "FILL")}
+        fill_ids = [e["fill_id"] for e in day.events if e["event_type"] == "FILL"]
+        assert len(fill_ids) == len(set(fill_ids)) == 3 * len(sent)
+        assert len(day.bad_lines) <= 1  # at most the piece of the first refused submission, marked as such
+        # And new orders go again.
+        after = broker.execute_market_order("MSFT", 5, "buy")
+        watch.wait_status(after.order_id, OrderStatus.FILLED)
+    finally:
+        broker.close()
