@@ -50,6 +50,45 @@ def test_connect_survives_corrupt_lines_and_restores_the_good_ones(make_broker, 
     watch.wait_status(order.order_id, OrderStatus.FILLED)
 
 
+# -- a crash on either side of the send ------------------------------------------------------------
+
+
+def test_a_crash_after_the_write_ahead_line_but_before_the_send(make_broker, gateway, log_dir: Path) -> None:
+    ref = f"ibt-11-{datetime.now():%Y%m%d-%H%M%S}-1"
+    ahead = {"timestamp": datetime.now().isoformat(), "event_type": "SUBMISSION", "order_id": 1, "symbol": "AAPL",
+             "action": "BUY", "quantity": 10, "order_type": "MARKET", "status": "Pending",
+             "filled_quantity": 0, "remaining_quantity": 10, "avg_fill_price": 0.0, "order_ref": ref,
+             "attempt": 1, "attempt_ref": ref + "/1"}
+    _today_file(log_dir).write_text(json.dumps(ahead) + "\n")
+    broker = make_broker()
+    assert broker.connect(timeout=5), broker.last_error
+    record = broker.get_order_status(1)
+    assert record.status is OrderStatus.ERROR and "not sent" in record.error_message
+    assert gateway.orders() == []  # and nothing was sent on restart either
+
+
+def test_a_crash_after_the_send_but_before_the_line_that_says_so(make_broker, gateway, log_dir: Path) -> None:
+    gateway.set_price("MSFT", 400.0)
+    first = make_broker()
+    assert first.connect(timeout=5)
+    order = first.execute_limit_order("MSFT", 30, 390.0, "buy")
+    first.close()
+    path = _today_file(log_dir)
+    lines = path.read_text().splitlines()
+    assert [json.loads(line)["event_type"] for line in lines][:2] == ["SUBMISSION", "STATUS_CHANGE"]
+    path.write_text(lines[0] + "\n")  # as if the app died right after placeOrder
+
+    second = make_broker()
+    assert second.connect(timeout=5)
+    watch = Watcher(second)
+    record = second.get_order_status(order.order_id)
+    assert record.status is OrderStatus.SUBMITTED  # found at IB by its order reference
+    assert record.attempts[0].order_id == order.attempts[0].order_id
+    assert len(gateway.orders()) == 1
+    second.cancel_order(order.order_id)
+    watch.wait_status(order.order_id, OrderStatus.CANCELLED)
+
+
 # -- a log that fills up mid-run ------------------------------------------------------------------
 
 
