@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .core import (
     Fill,
     OrderExecutionHandler,
+    OrderLogError,
     OrderLogger,
     OrderRecord,
     OrderStatus,
@@ -24,6 +25,7 @@ __all__ = [
     "Fill",
     "IBKRBroker",
     "OrderExecutionHandler",
+    "OrderLogError",
     "OrderLogger",
     "OrderRecord",
     "OrderStatus",

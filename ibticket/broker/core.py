@@ -101,6 +101,7 @@ class BrokerCore:
         # Unfinished orders of other client ids in today's log: client id -> order refs (see reconcile.py).
         self.foreign_orders: dict[int, list[str]] = {}
         self._id_lock: ClientIdLock | None = None
+        self.restore_report: str | None = None  # what the restore from the order log skipped, if anything
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -117,6 +118,12 @@ class BrokerCore:
         self.portfolio = Portfolio(self.ib)
         self.register_state_callback(self.market.connection_changed)
         self.register_state_callback(self.portfolio.connection_changed)
+        # While the order log is degraded, write what it owes every few seconds (see _retry_order_log).
+        self.log_retry_interval = 2.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._log_retrying = False
+        if handler.logger is not None:
+            handler.logger.register_health_callback(self._on_log_health)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -164,6 +171,9 @@ class BrokerCore:
         if self._id_lock is None:  # held from here to disconnect(): one process per client id and log
             self._id_lock = hold_client_id(self._log_folder(), self.settings.client_id)
         self._closing = False
+        self._loop = asyncio.get_running_loop()
+        if self.handler.log_degraded:
+            self._on_log_health(True, "")
         if self.settings.embedded and self.gateway is None:
             await self._start_gateway()
         await self._connect_once(timeout or self.connect_timeout)
@@ -214,8 +224,9 @@ class BrokerCore:
         if logger is None:
             return
         day = logger.read_day()
-        if day.bad_lines:
-            log.warning("order log %s: %d unreadable lines skipped", day.path, len(day.bad_lines))
+        self.restore_report = day.report()  # bad lines are skipped, never fatal: say which
+        if self.restore_report:
+            log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
         rebuilt = rebuild_orders(day.events)
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
@@ -293,6 +304,28 @@ class BrokerCore:
             await asyncio.wait_for(self._ready_event().wait(), timeout)
         except TimeoutError:
             raise NotConnectedError(f"Not connected to IB (waited {timeout:.0f} s)") from None
+
+    # -- the order log -------------------------------------------------------------------------------
+
+    def _on_log_health(self, degraded: bool, message: str) -> None:
+        # Called in the thread that noticed (the loop's, for the handler's writes).
+        if degraded and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._start_log_retry)
+
+    def _start_log_retry(self) -> None:
+        if not self._log_retrying:
+            self._log_retrying = True
+            self._spawn(self._retry_order_log())
+
+    async def _retry_order_log(self) -> None:
+        """Write what the degraded log owes, in order, until it can (new orders also try, first)."""
+        logger = self.handler.logger
+        try:
+            while logger is not None and logger.degraded and not self._closing:
+                await asyncio.sleep(self.log_retry_interval)
+                logger.retry()
+        finally:
+            self._log_retrying = False
 
     # -- orders --------------------------------------------------------------------------------------
 

@@ -171,6 +171,17 @@ class IBKRBroker:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def log_degraded(self) -> bool:
+        """The order log cannot be written: what sent orders owe it is kept in memory and written when it
+        can be; new orders raise ``OrderLogError`` until then. ``log_status`` says why."""
+        return self.order_handler.log_degraded
+
+    @property
+    def log_status(self) -> str:
+        logger = self.order_handler.logger
+        return logger.health_message() if logger is not None else "Order logging is off"
+
     def is_connected(self) -> bool:
         return self.core.state is ConnectionState.CONNECTED
 

@@ -3,7 +3,7 @@
 from .clock import AsyncioClock, Clock, ManualClock
 from .errors import ErrorClass, classify, is_retryable
 from .handler import OrderExecutionHandler
-from .logger import OrderLogger
+from .logger import OrderLogError, OrderLogger
 from .logreader import LogDay, available_days, read_day, summarize
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
 from .recovery import rebuild_orders
@@ -18,6 +18,7 @@ __all__ = [
     "LogDay",
     "ManualClock",
     "OrderExecutionHandler",
+    "OrderLogError",
     "OrderLogger",
     "OrderRecord",
     "OrderStatus",

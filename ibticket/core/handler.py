@@ -16,7 +16,7 @@ from typing import Any
 from .clock import AsyncioClock, Clock, TimerHandle
 from .dedup import DuplicateGuard, OrderKey
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
-from .logger import OrderLogger
+from .logger import OrderLogError, OrderLogger
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
 from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity, validate_request
 
@@ -131,8 +131,14 @@ class OrderExecutionHandler:
                 log.exception("order callback %r raised", callback)
 
     def _log(self, method: str, *args: Any, **kwargs: Any) -> None:
-        if self.logger is not None:
+        """Log an event about something that has already happened. The logger keeps what the disk refuses
+        and reports it; nothing here may stop the callbacks of an order that is already out."""
+        if self.logger is None:
+            return
+        try:
             getattr(self.logger, method)(*args, **kwargs)
+        except Exception:
+            log.exception("order log: %s failed", method)
 
     # -- queries -------------------------------------------------------------------------------------
 
@@ -230,13 +236,24 @@ class OrderExecutionHandler:
         return record
 
     async def place(self, record: OrderRecord) -> None:
-        """Send the record's remaining quantity to the broker as a new attempt."""
+        """Send the record's remaining quantity to the broker as a new attempt.
+
+        Write-ahead: the attempt is in the order log before the place function runs. If the log cannot
+        be written nothing is sent: a first attempt raises ``OrderLogError`` (and the order is dropped, as
+        if never entered), a retry fails the order with that message."""
         if self._place is None:
             self._fail(record, "No broker is attached to send the order", None)
             return
-        attempt = BrokerAttempt(
-            order_ref=f"{record.order_ref}/{len(record.attempts) + 1}", quantity=record.remaining_quantity
-        )
+        number = len(record.attempts) + 1
+        attempt = BrokerAttempt(order_ref=f"{record.order_ref}/{number}", quantity=record.remaining_quantity)
+        try:
+            self._write_ahead(record, attempt, number)
+        except OrderLogError as exc:
+            if number == 1 and record.status is OrderStatus.PENDING:
+                self._forget(record)
+                raise
+            self._fail(record, f"Retry not sent: {exc}", None)
+            return
         record.attempts.append(attempt)
         self._attempts_by_ref[attempt.order_ref] = (record, attempt)
         self._placing.add(record.order_id)
@@ -264,19 +281,37 @@ class OrderExecutionHandler:
             # A resubmitted remainder keeps the shares already filled in its status.
             working = OrderStatus.PARTIALLY_FILLED if record.filled_quantity else OrderStatus.SUBMITTED
             record.update_status(working, when=self._now())
-        if len(record.attempts) == 1:
-            self._log(
-                "log_submission", record, broker_order_id=attempt.order_id, attempt=1,
-                attempt_ref=attempt.order_ref,
-            )
-        else:
-            self._log(
-                "log_status_change", record, old, record.status,
-                f"resubmitted {attempt.quantity} as broker order {attempt.order_id}",
-                broker_order_id=attempt.order_id, attempt=len(record.attempts), attempt_ref=attempt.order_ref,
-            )
+        # The order is out: from here a log failure is the logger's to keep and report, never an exception.
+        verb = "sent" if number == 1 else f"resubmitted {attempt.quantity}"
+        self._log(
+            "log_status_change", record, old, record.status, f"{verb} as broker order {attempt.order_id}",
+            broker_order_id=attempt.order_id, attempt=number, attempt_ref=attempt.order_ref,
+        )
         if record.status is not old:
             self._notify(self._status_callbacks, record)
+
+    def _write_ahead(self, record: OrderRecord, attempt: BrokerAttempt, number: int) -> None:
+        """Put the attempt in the log before anything is sent (raises ``OrderLogError`` if it cannot be).
+        The broker's order id is not known yet: the line after the send carries it."""
+        if self.logger is None:
+            return
+        if number == 1:
+            self.logger.log_submission(record, write_ahead=True, attempt=1, attempt_ref=attempt.order_ref)
+        else:
+            self.logger.log_status_change(
+                record, record.status, record.status, f"resubmitting {attempt.quantity} (attempt {number})",
+                write_ahead=True, attempt=number, attempt_ref=attempt.order_ref,
+            )
+
+    def _forget(self, record: OrderRecord) -> None:
+        """Drop an order that was never sent nor logged, so entering it again is not a duplicate."""
+        self._orders.pop(record.order_id, None)
+        self._dedup.forget_order(record.order_id)
+
+    @property
+    def log_degraded(self) -> bool:
+        """The order log cannot be written: sent orders' lines are kept in memory, new orders refused."""
+        return self.logger is not None and self.logger.degraded
 
     # -- fills ---------------------------------------------------------------------------------------
 

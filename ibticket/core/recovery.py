@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
+from .logreader import event_problem
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+
+log = logging.getLogger(__name__)
+
+# More attempts than any retry policy makes: an attempt number above this in the log is corruption, and
+# filling the gap up to it would allocate without bound.
+MAX_ATTEMPTS = 1000
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -17,6 +25,10 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _price(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
 def order_key(event: dict[str, Any]) -> Any:
     """Which order an event is about. The order reference is unique per client and session; the order
     id alone is not when several clients (or a script and the app) share one day's log."""
@@ -24,20 +36,35 @@ def order_key(event: dict[str, Any]) -> Any:
 
 
 def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
-    """One record per order, as the log last saw it. Unreadable events are skipped."""
+    """One record per order, as the log last saw it. Events come from the tolerant reader
+    (``logreader``); any that still cannot be used (a fill for an order never submitted, a field
+    missing) are skipped, never fatal."""
     records: dict[Any, OrderRecord] = {}
-    for event in events:
+    for index, event in enumerate(events):
+        problem = event_problem(event, required=("event_type",))
+        if problem is not None:
+            log.warning("order log event %d skipped in recovery: %s", index + 1, problem)
+            continue
         try:
             _apply(records, event)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            log.warning("order log event %d skipped in recovery: %s %s", index + 1, type(exc).__name__, exc)
             continue
     return sorted(records.values(), key=lambda r: r.order_id)
+
+
+# What an event of a kind must carry to be applied at all; checked before anything changes, so a bad
+# event leaves the record as it was.
+_NEEDS = {"FILL": ("fill_id", "fill_quantity", "fill_price")}
 
 
 def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
     order_id = event.get("order_id")
     if not isinstance(order_id, int):
         return
+    for name in _NEEDS.get(event["event_type"], ()):
+        if name not in event:
+            raise KeyError(name)
     record = records.get(order_key(event))
     if record is None:
         record = OrderRecord(
@@ -46,33 +73,22 @@ def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
             action=str(event["action"]),
             total_quantity=int(event["quantity"]),
             order_type=str(event.get("order_type", "MARKET")),
-            limit_price=event.get("limit_price"),
-            stop_price=event.get("stop_price"),
+            limit_price=_price(event.get("limit_price")),
+            stop_price=_price(event.get("stop_price")),
             tif=str(event.get("tif", "DAY")),
             outside_rth=bool(event.get("outside_rth", False)),
             submission_time=_parse_time(event.get("submission_time")),
-            order_ref=str(event.get("order_ref", "")),
+            order_ref=event.get("order_ref") or "",
         )
         records[order_key(event)] = record
     elif "quantity" in event:
         # A modify can change the size and prices; every event carries them as they were at that moment.
         record.total_quantity = int(event["quantity"])
-        record.limit_price = event.get("limit_price")
-        record.stop_price = event.get("stop_price")
+        record.limit_price = _price(event.get("limit_price"))
+        record.stop_price = _price(event.get("stop_price"))
         record.remaining_quantity = record.total_quantity - record.filled_quantity
     kind = event.get("event_type")
-    ref = event.get("attempt_ref")
-    if ref and ref not in {a.order_ref for a in record.attempts}:
-        base, _, number = ref.rpartition("/")
-        if number.isdigit():
-            # An attempt that failed before reaching IB is never logged with its ref. Keep its number taken,
-            # so the next attempt after a restart cannot reuse the ref of one that did reach IB.
-            for missing in range(len(record.attempts) + 1, int(number)):
-                record.attempts.append(BrokerAttempt(order_ref=f"{base}/{missing}", quantity=record.remaining_quantity))
-        record.attempts.append(
-            BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity,
-                          order_id=int(event.get("broker_order_id") or 0))
-        )
+    _apply_attempt(record, event)
     if kind == "FILL":
         fill = Fill(
             fill_id=str(event["fill_id"]),
@@ -102,3 +118,25 @@ def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
     if status and kind != "NOTICE":
         record.status = OrderStatus(status)
     record.last_update_time = _parse_time(event.get("timestamp")) or record.last_update_time
+
+
+def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
+    """Attempts are written ahead (their ref, before anything is sent) and the broker's order id follows
+    in a later line, once the order went out."""
+    ref = event.get("attempt_ref")
+    if not ref:
+        return
+    base, _, number = ref.rpartition("/")
+    plausible = number.isascii() and number.isdigit() and len(number) <= 4 and 1 <= int(number) <= MAX_ATTEMPTS
+    if base != record.order_ref or not plausible:
+        return  # not an attempt of this order: a corrupt or foreign ref
+    broker_order_id = event.get("broker_order_id") or 0
+    for attempt in record.attempts:
+        if attempt.order_ref == ref:
+            attempt.order_id = broker_order_id or attempt.order_id
+            return
+    # An attempt whose line never made it (a log written by an older version, or lost) keeps its number
+    # taken, so the next attempt after a restart cannot reuse the ref of one that may have reached IB.
+    for missing in range(len(record.attempts) + 1, int(number)):
+        record.attempts.append(BrokerAttempt(order_ref=f"{base}/{missing}", quantity=record.remaining_quantity))
+    record.attempts.append(BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity, order_id=broker_order_id))

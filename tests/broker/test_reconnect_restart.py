@@ -135,7 +135,7 @@ def test_clients_sharing_a_log_keep_their_orders_apart(make_broker, gateway) -> 
     assert second.get_todays_order_summary()["total_orders"] == 2
     history = [json.loads(line) for line in second.get_order_history(filled.order_id)]
     assert {e["symbol"] for e in history} == {"AAPL"}  # nothing of client 31's order 1 mixed in
-    assert [e["event_type"] for e in history][:2] == ["SUBMISSION", "FILL"]
+    assert [e["event_type"] for e in history][:3] == ["SUBMISSION", "STATUS_CHANGE", "FILL"]
     first.close()
 
     again = make_broker(client_id=31)

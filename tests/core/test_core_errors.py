@@ -373,7 +373,10 @@ def test_retry_resubmits_only_the_remaining_quantity_as_a_new_attempt(harness):
         assert record.retry_count == 1
         # Thirty shares are filled: the resubmitted order is partially filled, not merely submitted.
         assert record.status is OrderStatus.PARTIALLY_FILLED
-        (resent,) = harness.events("STATUS_CHANGE")
+        # Written ahead without the broker's id, then the line after the send carries it.
+        *_, ahead, resent = harness.events("STATUS_CHANGE")
+        assert (ahead["attempt"], ahead["attempt_ref"], ahead.get("broker_order_id")) == (2, second.order_ref, None)
+        assert ahead["message"] == "resubmitting 70 (attempt 2)"
         assert (resent["attempt"], resent["attempt_ref"], resent["broker_order_id"]) == (
             2, second.order_ref, second.order_id,
         )
@@ -398,7 +401,11 @@ def test_connection_error_from_place_is_retryable(harness):
         assert harness.clock.pending_delays == [1.0]
         (error,) = harness.events("ERROR")
         assert error["error_code"] == 504 and error["retry_scheduled"] is True
-        assert harness.events("SUBMISSION") == []
+        # The attempt was written ahead, and never got a broker order id.
+        (ahead,) = harness.events("SUBMISSION")
+        assert (ahead["status"], ahead["attempt_ref"], ahead.get("broker_order_id")) == (
+            "Pending", record.order_ref + "/1", None,
+        )
         await harness.advance(1)
         assert len(harness.placed) == 2
         assert record.status is OrderStatus.SUBMITTED

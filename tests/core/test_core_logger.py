@@ -143,7 +143,7 @@ def test_file_and_folder_are_private_even_with_a_permissive_umask(tmp_path):
     assert stat.S_IMODE((folder / "orders-2026-02-18.jsonl").stat().st_mode) == 0o600
 
 
-def test_existing_loose_permissions_are_tightened(tmp_path):
+def test_an_existing_day_file_is_made_private_but_the_folder_is_left_as_it_is(tmp_path):
     folder = tmp_path / "orders"
     folder.mkdir(mode=0o755)
     os.chmod(folder, 0o755)
@@ -152,7 +152,7 @@ def test_existing_loose_permissions_are_tightened(tmp_path):
     os.chmod(path, 0o644)
     logger = _logger(folder)
     logger.log_submission(_record())
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755  # the user's folder: not ours to change
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

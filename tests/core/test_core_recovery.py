@@ -23,16 +23,19 @@ def test_partial_fill_lifecycle_logs_each_event_once(harness):
     counts = harness.counts(record.order_id)
     assert counts["SUBMISSION"] == 1
     assert counts["FILL"] == 2
-    assert counts["STATUS_CHANGE"] == 0  # the fills carry the status; no duplicate change events
+    assert counts["STATUS_CHANGE"] == 1  # Pending -> Submitted when sent; the fills carry the rest, once
     assert counts["ERROR"] == counts["CANCELLATION"] == counts["RETRY"] == 0
     fills = harness.events("FILL")
     assert [(e["status"], e["filled_quantity"], e["remaining_quantity"]) for e in fills] == [
         ("PartiallyFilled", 40, 60), ("Filled", 100, 0),
     ]
-    submission = harness.events("SUBMISSION")[0]
-    assert submission["status"] == "Submitted"
-    assert submission["broker_order_id"] == record.attempts[0].order_id
-    assert submission["attempt_ref"] == record.order_ref + "/1"
+    # Written ahead, before anything was sent: the broker's order id follows in the next line.
+    submission, sent = harness.events()[:2]
+    assert (submission["event_type"], submission["status"]) == ("SUBMISSION", "Pending")
+    assert submission["attempt_ref"] == record.order_ref + "/1" and "broker_order_id" not in submission
+    assert (sent["event_type"], sent["old_status"], sent["new_status"]) == ("STATUS_CHANGE", "Pending", "Submitted")
+    assert sent["broker_order_id"] == record.attempts[0].order_id
+    assert sent["attempt_ref"] == record.order_ref + "/1"
 
 
 def test_cancel_lifecycle_logs_each_event_once(harness):
@@ -42,7 +45,7 @@ def test_cancel_lifecycle_logs_each_event_once(harness):
     h.handle_status(record.order_id, "Cancelled")
     h.handle_error(record.order_id, 202, "Order Canceled - reason:")
     counts = harness.counts(record.order_id)
-    assert (counts["SUBMISSION"], counts["CANCELLATION"], counts["STATUS_CHANGE"]) == (1, 1, 0)
+    assert (counts["SUBMISSION"], counts["CANCELLATION"], counts["STATUS_CHANGE"]) == (1, 1, 1)
 
 
 def test_retry_lifecycle_logs_each_event_once(harness):
@@ -57,7 +60,8 @@ def test_retry_lifecycle_logs_each_event_once(harness):
 
     record = asyncio.run(scenario())
     counts = harness.counts(record.order_id)
-    assert counts == {"SUBMISSION": 1, "ERROR": 1, "RETRY": 1, "STATUS_CHANGE": 1, "FILL": 1}
+    # STATUS_CHANGE: sent; the retry written ahead; resent.
+    assert counts == {"SUBMISSION": 1, "ERROR": 1, "RETRY": 1, "STATUS_CHANGE": 3, "FILL": 1}
     (error,) = harness.events("ERROR")
     assert error["retry_scheduled"] is True and error["status"] == "Error"
 
