@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from .desk import TradingDesk
 from .faults import Faults
 from .market import Market
 from .messages import Fields
+from .netstats import NetworkStats
 from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
 from .universe import Universe
@@ -51,6 +53,7 @@ class PaperGateway:
         self.desk = TradingDesk(self.config, self.universe, self.market, self.account, self.book, self.faults, self)
         if self.config.tick_interval is None:
             self.market.frozen = True
+        self.stats = NetworkStats()
         self._sessions: set[ClientSession] = set()
         self._clients: dict[int, ClientSession] = {}
         self._server: asyncio.Server | None = None
@@ -154,6 +157,10 @@ class PaperGateway:
         self._sessions.discard(session)
         if session.client_id is not None and self._clients.get(session.client_id) is session:
             del self._clients[session.client_id]
+
+    def network_stats(self) -> NetworkStats:
+        """A copy of the network counters (connections, refusals, timeouts, cut clients, peak queued output)."""
+        return dataclasses.replace(self.stats)
 
     def connected_client_ids(self) -> list[int]:
         return sorted(cid for cid, s in self._clients.items() if not s.closed)

@@ -1,8 +1,4 @@
-"""One client connection: handshake, request dispatch and the ordered (optionally delayed) output.
-
-Output is batched: the frames a connection produces during one event-loop turn are written with a single
-``transport.write`` at the end of that turn (or earlier, when a fill waits for the client to drain).
-"""
+"""One client connection: handshake, request dispatch and replies (its output is output.ClientOutput)."""
 
 from __future__ import annotations
 
@@ -10,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,6 +13,7 @@ from typing import TYPE_CHECKING
 from . import messages as msg
 from .feeds import AccountFeed, QuoteFeed
 from .messages import Fields
+from .output import ClientOutput
 from .protocol import (
     HANDSHAKE_PREFIX,
     SERVER_VERSION,
@@ -48,8 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The transport's high-water mark: a fill waits for the client to drain below it (see wait_writable).
-HIGH_WATER = 256 << 10
 CLIENT_ID_IN_USE = "Unable to connect as the client id is already in use. Retry with a unique client id."
 FARM_NOTICES = (
     (2104, "Market data farm connection is OK:usfarm"),
@@ -69,20 +63,8 @@ class ClientSession:
         self.closed = False
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
-        self._loop = asyncio.get_running_loop()
-        # Frames of the current loop turn, written together by _flush_outbox.
-        self._outbox: list[bytes] = []
-        self._outbox_flush: asyncio.Handle | None = None
-        # delay_messages: (due time, frame), written in order by _flush_delayed.
-        self._pending: deque[tuple[float, bytes]] = deque()
-        self._flusher: asyncio.Task[None] | None = None
-        # Slow-reader detection: bytes handed to the transport, and since when the client has taken none.
-        self._written = 0
-        self._stall_mark = -1
-        self._stall_since = 0.0
-        transport = writer.transport
-        with contextlib.suppress(Exception):
-            transport.set_write_buffer_limits(high=min(HIGH_WATER, max(1, gateway.config.max_write_buffer // 4)))
+        self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
+                                   self._name, self.close)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -134,118 +116,27 @@ class ClientSession:
         if self.closed:
             return
         self.closed = True
-        if self._flusher is not None:
-            self._flusher.cancel()
-        if self._outbox_flush is not None:
-            self._outbox_flush.cancel()
-        self._pending.clear()
         self.account_feed.close()
-        out, self._outbox = self._outbox, []
-        with contextlib.suppress(Exception):
-            if out and not self._writer.transport.is_closing():
-                self._writer.write(b"".join(out))
-        with contextlib.suppress(Exception):
-            self._writer.close()
+        self.output.close()
+
+    def _name(self) -> str:
+        return f"client {self.client_id}" if self.client_id is not None else f"connection {self.peer}"
 
     # --- output ------------------------------------------------------------------------------------
     def send(self, fields: Fields) -> None:
-        if self.closed:
-            return
-        data = encode_fields(fields)
-        delay = self._gw.faults.message_delay
-        if delay <= 0 and not self._pending:
-            self._outbox.append(data)
-            if self._outbox_flush is None:
-                self._outbox_flush = self._loop.call_soon(self._flush_outbox)
-            return
-        self._pending.append((self._loop.time() + delay, data))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = self._loop.create_task(self._flush_delayed())
-
-    def _flush_outbox(self) -> None:
-        """Write the frames queued so far, in order, with one transport.write."""
-        if self._outbox_flush is not None:
-            self._outbox_flush.cancel()
-            self._outbox_flush = None
-        if self.closed or not self._outbox:
-            return
-        out, self._outbox = self._outbox, []
-        self._write(out[0] if len(out) == 1 else b"".join(out))
-
-    def _write(self, data: bytes) -> None:
-        transport = self._writer.transport
-        if transport.is_closing():
-            self.close()
-            return
-        buffered = transport.get_write_buffer_size()
-        if buffered > self._gw.config.max_write_buffer and self._drop_if_stalled(buffered):
-            return
-        self._writer.write(data)
-        self._written += len(data)
-
-    def _drop_if_stalled(self, buffered: int) -> bool:
-        """Disconnect a client that has taken none of its queued output for slow_reader_timeout seconds.
-
-        A client that reads, however slowly, is not cut: the clock restarts whenever the transport has
-        handed more bytes to the kernel (i.e. the client took some) since the last look.
-        """
-        now = self._loop.time()
-        delivered = self._written - buffered
-        if delivered != self._stall_mark:
-            self._stall_mark, self._stall_since = delivered, now
-            return False
-        stalled = now - self._stall_since
-        if stalled < self._gw.config.slow_reader_timeout:
-            return False
-        log.warning("client %s does not read its messages (%d bytes queued, none taken for %.1f s); disconnecting",
-                    self.client_id, buffered, stalled)
-        self._outbox.clear()
-        self._writer.transport.abort()
-        self.close()
-        return True
+        if not self.closed:
+            self.output.send(encode_fields(fields))
 
     async def wait_writable(self) -> None:
-        """Flush, then wait while the client's buffer is above the high-water mark (fills call this).
-
-        Always yields to the loop at least once, so the reads, other clients and timers get their turn.
-        A client that takes nothing for slow_reader_timeout seconds meanwhile is disconnected.
-        """
-        self._flush_outbox()
-        while not self.closed:
-            transport = self._writer.transport
-            buffered = transport.get_write_buffer_size()
-            if buffered <= transport.get_write_buffer_limits()[1]:
-                await asyncio.sleep(0)
-                return
-            if self._drop_if_stalled(buffered):
-                return
-            try:
-                await asyncio.wait_for(self._writer.drain(), self._gw.config.slow_reader_timeout / 4)
-            except TimeoutError:
-                continue
-            except (ConnectionError, RuntimeError):
-                return
-
-    async def _flush_delayed(self) -> None:
-        while self._pending and not self.closed:
-            wait = self._pending[0][0] - self._loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            # Frames queued before the delay was switched on go first.
-            self._flush_outbox()
-            now = self._loop.time()
-            due: list[bytes] = []
-            while self._pending and self._pending[0][0] <= now:
-                due.append(self._pending.popleft()[1])
-            if not self.closed:
-                self._write(b"".join(due))
+        """Flush, then wait while the client's output is above the high-water mark (fills call this)."""
+        await self.output.wait_writable()
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(msg.error(req_id, code, text))
 
     # --- dispatch ----------------------------------------------------------------------------------
     def _dispatch(self, fields: list[str]) -> None:
+        self._gw.stats.requests += 1
         if not fields:
             self.error(-1, 320, "Error reading request: empty message")
             return
