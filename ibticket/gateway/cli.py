@@ -13,6 +13,9 @@ from .config import GatewayConfig
 from .protocol import SERVER_VERSION
 from .server import PaperGateway, check_loopback
 
+# Seconds a stop (Ctrl-C, SIGTERM) may take before the process exits anyway.
+STOP_GRACE = 1.5
+
 
 def _tick_interval(text: str) -> float | None:
     if text.strip().lower() in ("none", "off", "0", "0.0"):
@@ -81,7 +84,9 @@ async def _serve(config: GatewayConfig, host: str, port: int) -> int:
     try:
         await stop.wait()
     finally:
-        await gateway.stop()
+        # The gateway never waits on its clients at shutdown; this bound is a last resort.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gateway.stop(), STOP_GRACE)
         print("ibticket-gateway stopped", flush=True)
     return 0
 

@@ -6,10 +6,11 @@ at the end of that turn (or earlier, when someone waits for the client to drain)
 What a client has not taken yet, its *queued* output, is the frames of the current turn, the frames held by
 ``delay_messages`` and the transport's buffer. It is bounded so that one client can never grow the gateway:
 
-* the session stops reading requests, and a long reply pauses, while queued > ``max_write_buffer``;
+* the session stops reading requests, and a long reply pauses, while the unsent part (everything but the
+  delayed frames) is over ``max_write_buffer``, the cap;
 * a client that takes none of its output for ``slow_reader_timeout`` while the gateway waits on it is cut;
-* queued output never goes above twice ``max_write_buffer``: a client that would get there is cut at once
-  (only pushes, e.g. quotes to a client that reads far slower than they come, can get that far).
+* queued output never goes above twice the cap: a client that would get there is cut at once (only
+  pushes, e.g. quotes to a client that reads far slower than they come, or delayed frames, get that far).
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class ClientOutput:
         if self.closed:
             return
         queued = self.queued + len(data)
+        if queued > self.hard_limit:
+            self.cut(f"is too far behind ({queued >> 10} KiB of messages queued, the limit is "
+                     f"{self.hard_limit >> 10} KiB)")
+            return
         if queued > self.peak_queued:
             self.peak_queued = queued
             self._stats.note_queued(queued)

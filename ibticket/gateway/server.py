@@ -90,9 +90,11 @@ class PaperGateway:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        # Sessions first: from Python 3.12 on, wait_closed() also waits for open connections.
+        # Sessions first: from Python 3.12 on, wait_closed() also waits for open connections. A connection
+        # whose client does not take its last messages would hold that up: it is aborted.
         for session in list(self._sessions):
             session.close()
+            session.output.abort_unsent()
         if server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 2.0)

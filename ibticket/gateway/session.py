@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import messages as msg
+from .book import WorkingOrder
 from .feeds import AccountFeed, QuoteFeed
 from .messages import Fields
 from .output import ClientOutput
@@ -44,6 +45,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Reply = Iterator[Fields]
+
+# Requests of one client handled per event-loop turn: a client that pipelines thousands of requests must not
+# keep the other clients, the timers or a SIGTERM from their turn.
+REQUESTS_PER_TURN = 16
+# A long reply (executions, open or completed orders) yields to the loop, and waits while the client's
+# output is over the cap, after every so many messages.
+MESSAGES_PER_TURN = 256
+# "v100..187 +PACEAPI" and the like: the version range is a few dozen bytes.
+MAX_HELLO_BYTES = 4096
+LINGER_SECONDS = 1.0
 CLIENT_ID_IN_USE = "Unable to connect as the client id is already in use. Retry with a unique client id."
 FARM_NOTICES = (
     (2104, "Market data farm connection is OK:usfarm"),
@@ -70,13 +82,13 @@ class ClientSession:
     async def run(self) -> None:
         try:
             if await self._handshake():
-                while not self.closed:
-                    self._dispatch(split_fields(await self._read_frame()))
-        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+                await self._serve()
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except ProtocolError as exc:
-            log.info("closing %s: %s", self.peer, exc)
+            log.info("closing %s: %s", self._name(), exc)
             self.send(msg.error(-1, 320, f"Error reading request: {exc}"))
+            await self.linger()
         except Exception:
             log.exception("session %s failed", self.peer)
         finally:
@@ -84,32 +96,74 @@ class ClientSession:
             self._gw.session_ended(self)
 
     async def _handshake(self) -> bool:
+        """API\\0, the version range, our reply, then startApi: all of it within handshake_timeout."""
         timeout = self._gw.config.handshake_timeout
-        prefix = await asyncio.wait_for(self._reader.readexactly(len(HANDSHAKE_PREFIX)), timeout)
-        if prefix != HANDSHAKE_PREFIX:
-            raise ProtocolError("connection does not start with API\\0")
-        low, high, _options = parse_hello(await asyncio.wait_for(self._read_frame(), timeout))
-        version = negotiate(low, high)
-        if version is None:
-            self.send(msg.error(-1, 503, f"The paper gateway speaks TWS API server version {SERVER_VERSION} only; "
-                                         f"the client offered v{low}..{high}. Please upgrade the client."))
+        try:
+            async with asyncio.timeout(timeout):
+                prefix = await self._reader.readexactly(len(HANDSHAKE_PREFIX))
+                if prefix != HANDSHAKE_PREFIX:
+                    raise ProtocolError("connection does not start with API\\0")
+                low, high, _options = parse_hello(await self._read_frame(MAX_HELLO_BYTES))
+                version = negotiate(low, high)
+                if version is None:
+                    self.error(-1, 503, f"The paper gateway speaks TWS API server version {SERVER_VERSION} only; "
+                                        f"the client offered v{low}..{high}. Please upgrade the client.")
+                    return False
+                self.version = version
+                self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
+                while self.client_id is None and not self.closed:
+                    await self._handle(await self._read_frame(self._gw.config.max_frame_bytes))
+        except TimeoutError:
+            # A peer that stalls here would hold a connection slot forever.
+            self._gw.stats.handshake_timeouts += 1
+            log.info("closing %s: no complete handshake within %g s", self._name(), timeout)
             return False
-        self.version = version
-        self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
-        # startApi must follow; a peer that stalls here would hold a connection slot forever.
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.client_id is None and not self.closed:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise TimeoutError
-            self._dispatch(split_fields(await asyncio.wait_for(self._read_frame(), remaining)))
         return not self.closed
 
-    async def _read_frame(self) -> bytes:
-        size = frame_length(await self._reader.readexactly(4))
-        if size > self._gw.config.max_frame_bytes:
-            raise ProtocolError(f"frame of {size} bytes exceeds the {self._gw.config.max_frame_bytes} byte limit")
-        return await self._reader.readexactly(size)
+    async def _serve(self) -> None:
+        """Read and handle requests, at most REQUESTS_PER_TURN per loop turn, none while output is over the cap."""
+        handled = 0
+        while not self.closed:
+            if self.output.over_cap:
+                # Backpressure: the client first takes what it was sent (or is cut, see ClientOutput).
+                await self.output.wait_writable(self.output.cap)
+                continue
+            await self._handle(await self._read_frame(self._gw.config.max_frame_bytes))
+            handled += 1
+            if handled == REQUESTS_PER_TURN:
+                handled = 0
+                await asyncio.sleep(0)
+
+    async def _read_frame(self, limit: int) -> bytes:
+        """One frame's payload. Waiting for its first byte is idle time, which is not limited after the
+        handshake; once it began, the frame must be complete within frame_timeout. A length prefix over
+        `limit` is refused at once, before any of the body is read."""
+        first = await self._reader.readexactly(1)
+        timeout = self._gw.config.frame_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                size = frame_length(first + await self._reader.readexactly(3))
+                if size > limit:
+                    self._gw.stats.oversized_frames += 1
+                    raise ProtocolError(f"a message of {size} bytes exceeds the {limit} byte limit")
+                return await self._reader.readexactly(size)
+        except TimeoutError:
+            self._gw.stats.frame_timeouts += 1
+            raise ProtocolError(f"incomplete message: its rest did not arrive within {timeout:g} s") from None
+
+    async def linger(self) -> None:
+        """Before closing on an error: send what is queued, half-close, and drop the peer's input for a moment.
+
+        Closing a socket with unread input makes the kernel reset the connection, and the peer could lose
+        the error that explains why. The input is discarded, never buffered.
+        """
+        self.output.flush()
+        with contextlib.suppress(Exception):
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                while await self._reader.read(1 << 16):
+                    pass
 
     def close(self) -> None:
         """Close after flushing what is already sent (the peer sees an orderly FIN); delayed frames are lost."""
@@ -135,8 +189,9 @@ class ClientSession:
         self.send(msg.error(req_id, code, text))
 
     # --- dispatch ----------------------------------------------------------------------------------
-    def _dispatch(self, fields: list[str]) -> None:
+    async def _handle(self, payload: bytes) -> None:
         self._gw.stats.requests += 1
+        fields = split_fields(payload)
         if not fields:
             self.error(-1, 320, "Error reading request: empty message")
             return
@@ -154,12 +209,23 @@ class ClientSession:
                                 "is not supported by the paper gateway")
             return
         try:
-            handler(self, fields)
+            reply = handler(self, fields)
+            if reply is not None:
+                await self._stream(reply)
         except MalformedRequest as exc:
             self.error(exc.req_id, 320, f"Error reading request. {exc}")
         except Exception:
             log.exception("request %s from client %s failed", msg_id, self.client_id)
             self.error(-1, 320, f"Error reading request: internal error handling message id {msg_id}")
+
+    async def _stream(self, reply: Reply) -> None:
+        """Send a reply of any length without hogging the loop or growing the output past the cap."""
+        for count, fields in enumerate(reply, 1):
+            if self.closed:
+                return
+            self.send(fields)
+            if count % MESSAGES_PER_TURN == 0:
+                await self.output.wait_writable(self.output.cap)
 
     def _resolve(self, spec: ContractSpec) -> Instrument | None:
         return self._gw.universe.resolve(
@@ -252,31 +318,26 @@ class ClientSession:
     def _global_cancel(self, fields: list[str]) -> None:
         self._gw.desk.global_cancel()
 
-    def _req_open_orders(self, fields: list[str]) -> None:
-        self._send_open_orders(self._gw.book.live_orders(client_id=self._cid))
+    # The replies that grow with the trading day are generators: _stream sends them with backpressure.
+    def _req_open_orders(self, fields: list[str]) -> Reply:
+        return _open_orders(self._gw.book.live_orders(client_id=self._cid))
 
-    def _req_all_open_orders(self, fields: list[str]) -> None:
-        self._send_open_orders(self._gw.book.live_orders())
+    def _req_all_open_orders(self, fields: list[str]) -> Reply:
+        return _open_orders(self._gw.book.live_orders())
 
-    def _send_open_orders(self, orders: list) -> None:
-        for order in orders:
-            self.send(msg.open_order(order))
-            self.send(msg.order_status(order))
-        self.send(msg.open_order_end())
-
-    def _req_completed_orders(self, fields: list[str]) -> None:
+    def _req_completed_orders(self, fields: list[str]) -> Reply:
         for order in self._gw.book.done_orders():
-            self.send(msg.completed_order(order))
-        self.send(msg.completed_orders_end())
+            yield msg.completed_order(order)
+        yield msg.completed_orders_end()
 
-    def _req_executions(self, fields: list[str]) -> None:
+    def _req_executions(self, fields: list[str]) -> Reply:
         flt = parse_req_executions(fields)
         for execution in self._gw.book.executions():
             if _exec_matches(execution, flt):
                 inst = self._gw.universe.get(execution.symbol)
-                self.send(msg.exec_details(flt.req_id, execution, inst))
-                self.send(msg.commission_report(execution))
-        self.send(msg.exec_details_end(flt.req_id))
+                yield msg.exec_details(flt.req_id, execution, inst)
+                yield msg.commission_report(execution)
+        yield msg.exec_details_end(flt.req_id)
 
     # --- account -----------------------------------------------------------------------------------
     def _req_positions(self, fields: list[str]) -> None:
@@ -339,6 +400,13 @@ class ClientSession:
         self.account_feed.prices_moved()
 
 
+def _open_orders(orders: list[WorkingOrder]) -> Reply:
+    for order in orders:
+        yield msg.open_order(order)
+        yield msg.order_status(order)
+    yield msg.open_order_end()
+
+
 def _exec_matches(e, flt: ExecFilter) -> bool:
     if flt.client_id and e.client_id != flt.client_id:
         return False
@@ -367,7 +435,7 @@ def _parse_filter_time(text: str) -> datetime | None:
     return None
 
 
-_HANDLERS: dict[int, Callable[[ClientSession, list[str]], None]] = {
+_HANDLERS: dict[int, Callable[[ClientSession, list[str]], Reply | None]] = {
     1: ClientSession._req_mkt_data,
     2: ClientSession._cancel_mkt_data,
     3: ClientSession._place_order,
