@@ -213,6 +213,11 @@ class ClientOutput:
         with contextlib.suppress(Exception):
             self._writer.close()
 
+    def cut_quietly(self) -> None:
+        """Drop a connection that was never served (it is not counted as a slow reader)."""
+        self._discard()
+        self._transport.abort()
+
     def abort_unsent(self) -> None:
         """At shutdown: drop a connection that still has output its client has not taken."""
         with contextlib.suppress(Exception):

@@ -25,6 +25,12 @@ from .universe import Universe
 
 log = logging.getLogger(__name__)
 
+# Connection number max_clients + 1 gets this error, then the connection closes. 502 is what the TWS API
+# clients report when they cannot connect.
+TOO_MANY_CLIENTS_CODE = 502
+TOO_MANY_CLIENTS = ("Couldn't connect: the paper gateway already has {n} API connections open, the most it "
+                    "allows (TWS allows 32). Disconnect another API client and try again.")
+
 
 def check_loopback(host: str) -> str:
     """The address to bind: only loopback is allowed, a paper gateway must never face a network."""
@@ -64,6 +70,8 @@ class PaperGateway:
         self._account_pusher: asyncio.Task[None] | None = None
         self._relisten: asyncio.Task[None] | None = None
         self._running = False
+        # Connections being refused (over max_clients) that still get their explanation.
+        self._refusing = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -117,12 +125,28 @@ class PaperGateway:
         return self._running
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats.connections += 1
         session = ClientSession(self, reader, writer)
-        self._sessions.add(session)
+        refuse = len(self._sessions) >= self.config.max_clients
+        if refuse and self._refusing >= self.config.max_clients:
+            # A storm of connections: no explanation for each, just the door.
+            self.stats.refused += 1
+            session.output.cut_quietly()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)  # type: ignore[arg-type]
         try:
+            if refuse:
+                self.stats.refused += 1
+                self._refusing += 1
+                try:
+                    await session.refuse(TOO_MANY_CLIENTS_CODE, TOO_MANY_CLIENTS.format(n=self.config.max_clients))
+                finally:
+                    self._refusing -= 1
+                return
+            self._sessions.add(session)
+            self.stats.peak_connections = max(self.stats.peak_connections, len(self._sessions))
             await session.run()
         except asyncio.CancelledError:
             # Swallowed on purpose: asyncio's stream callback calls task.exception(), which raises for a

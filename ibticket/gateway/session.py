@@ -151,6 +151,15 @@ class ClientSession:
             self._gw.stats.frame_timeouts += 1
             raise ProtocolError(f"incomplete message: its rest did not arrive within {timeout:g} s") from None
 
+    async def refuse(self, code: int, text: str) -> None:
+        """Tell a connection that is not served why, then close it (the server is full)."""
+        log.info("refusing %s: %s", self._name(), text)
+        try:
+            self.error(-1, code, text)
+            await self.linger()
+        finally:
+            self.close()
+
     async def linger(self) -> None:
         """Before closing on an error: send what is queued, half-close, and drop the peer's input for a moment.
 
