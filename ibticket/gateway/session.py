@@ -31,6 +31,7 @@ from .requests import (
     ExecFilter,
     MalformedRequest,
     parse_cancel_order,
+    parse_int,
     parse_place_order,
     parse_req_contract_details,
     parse_req_executions,
@@ -205,8 +206,8 @@ class ClientSession:
             self.error(-1, 320, "Error reading request: empty message")
             return
         try:
-            msg_id = int(fields[0])
-        except ValueError:
+            msg_id = parse_int(fields[0], "message id", default=-1)
+        except MalformedRequest:
             self.error(-1, 320, f"Error reading request: invalid message id {fields[0][:20]!r}")
             return
         if self.client_id is None and msg_id != 71:
