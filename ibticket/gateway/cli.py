@@ -27,6 +27,7 @@ def _tick_interval(text: str) -> float | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = GatewayConfig()
     parser = argparse.ArgumentParser(
         prog="ibticket-gateway",
         description="A simulated TWS / IB Gateway (TWS API server version 176) for paper trading without an "
@@ -41,8 +42,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds between random-walk steps, or 'none' for a still market (default 0.25)")
     parser.add_argument("--cash", type=float, default=1_000_000.0, help="starting cash in USD")
     parser.add_argument("--account", default="DU1234567", help="paper account id (default DU1234567)")
+    parser.add_argument("--max-clients", type=int, default=defaults.max_clients,
+                        help=f"API connections served at once; one more gets error 502 (default "
+                             f"{defaults.max_clients}, as TWS)")
+    parser.add_argument("--handshake-timeout", type=float, default=defaults.handshake_timeout,
+                        help=f"seconds a new connection has to complete the API handshake (default "
+                             f"{defaults.handshake_timeout:g})")
+    parser.add_argument("--frame-timeout", type=float, default=defaults.frame_timeout,
+                        help=f"seconds a request, once begun, has to arrive completely (default "
+                             f"{defaults.frame_timeout:g})")
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return parser
+
+
+def config_from_args(args: argparse.Namespace) -> GatewayConfig:
+    """The gateway's settings from the command line; ValueError names a setting that is out of range."""
+    return GatewayConfig(
+        seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
+        fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
+        max_clients=args.max_clients, handshake_timeout=args.handshake_timeout, frame_timeout=args.frame_timeout,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,10 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = GatewayConfig(
-            seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
-            fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
-        )
+        config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
     try:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from ib_insync import IB, MarketOrder, Stock
 
-from ibticket.gateway.cli import main
+from ibticket.gateway.cli import build_parser, config_from_args, main
 
 from .rawclient import RawPeer, frame, place_order_fields, req_executions
 
@@ -115,3 +115,21 @@ def test_sigterm_stops_the_command_promptly_while_a_client_floods_it():
     assert proc.returncode == 0, err
     assert "stopped" in out
     assert took < 2.0, f"took {took:.1f} s to stop"
+
+
+def test_limit_flags_reach_the_config():
+    args = build_parser().parse_args(["--max-clients", "4", "--handshake-timeout", "2.5", "--frame-timeout", "1"])
+    config = config_from_args(args)
+    assert (config.max_clients, config.handshake_timeout, config.frame_timeout) == (4, 2.5, 1.0)
+    defaults = config_from_args(build_parser().parse_args([]))
+    assert (defaults.max_clients, defaults.handshake_timeout, defaults.frame_timeout) == (32, 10.0, 5.0)
+
+
+@pytest.mark.parametrize(("flags", "words"), [(["--max-clients", "0"], "max_clients must be >= 1"),
+                                              (["--frame-timeout", "0"], "frame_timeout must be > 0"),
+                                              (["--handshake-timeout", "-1"], "handshake_timeout must be > 0")])
+def test_out_of_range_limit_flags_are_refused_clearly(flags, words, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([*flags, "--port", "0"])
+    assert exit_info.value.code == 2
+    assert words in capsys.readouterr().err
