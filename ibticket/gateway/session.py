@@ -74,6 +74,7 @@ class ClientSession:
         self.client_id: int | None = None
         self.version = 0
         self.closed = False
+        self._requests_this_turn = 0
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
         self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
@@ -113,7 +114,7 @@ class ClientSession:
                 self.version = version
                 self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
                 while self.client_id is None and not self.closed:
-                    await self._handle(await self._read_frame(self._gw.config.max_frame_bytes))
+                    await self._handle(await self._next_request())
         except TimeoutError:
             # A peer that stalls here would hold a connection slot forever.
             self._gw.stats.handshake_timeouts += 1
@@ -122,18 +123,21 @@ class ClientSession:
         return not self.closed
 
     async def _serve(self) -> None:
-        """Read and handle requests, at most REQUESTS_PER_TURN per loop turn, none while output is over the cap."""
-        handled = 0
         while not self.closed:
-            if self.output.over_cap:
-                # Backpressure: the client first takes what it was sent (or is cut, see ClientOutput).
-                await self.output.wait_writable(self.output.cap)
-                continue
-            await self._handle(await self._read_frame(self._gw.config.max_frame_bytes))
-            handled += 1
-            if handled == REQUESTS_PER_TURN:
-                handled = 0
-                await asyncio.sleep(0)
+            payload = await self._next_request()
+            if not self.closed:
+                await self._handle(payload)
+
+    async def _next_request(self) -> bytes:
+        """The next request, read once this client had its share of the loop turn and its output is not
+        over the cap: backpressure, the client first takes what it was sent (or is cut, see ClientOutput)."""
+        if self._requests_this_turn >= REQUESTS_PER_TURN:
+            self._requests_this_turn = 0
+            await asyncio.sleep(0)
+        while self.output.over_cap and not self.closed:
+            await self.output.wait_writable(self.output.cap)
+        self._requests_this_turn += 1
+        return await self._read_frame(self._gw.config.max_frame_bytes)
 
     async def _read_frame(self, limit: int) -> bytes:
         """One frame's payload. Waiting for its first byte is idle time, which is not limited after the
