@@ -15,6 +15,9 @@ from .protocol import SERVER_VERSION
 from .server import PaperGateway, check_loopback
 from .state import StateError
 
+# Seconds a stop (Ctrl-C, SIGTERM) may take before the process exits anyway.
+STOP_GRACE = 1.5
+
 
 def _tick_interval(text: str) -> float | None:
     if text.strip().lower() in ("none", "off", "0", "0.0"):
@@ -26,6 +29,7 @@ def _tick_interval(text: str) -> float | None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = GatewayConfig()
     parser = argparse.ArgumentParser(
         prog="ibticket-gateway",
         description="A simulated TWS / IB Gateway (TWS API server version 176) for paper trading without an "
@@ -40,6 +44,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="seconds between random-walk steps, or 'none' for a still market (default 0.25)")
     parser.add_argument("--cash", type=float, default=1_000_000.0, help="starting cash in USD")
     parser.add_argument("--account", default="DU1234567", help="paper account id (default DU1234567)")
+    parser.add_argument("--max-clients", type=int, default=defaults.max_clients,
+                        help=f"API connections served at once; one more gets error 502 (default "
+                             f"{defaults.max_clients}, as TWS)")
+    parser.add_argument("--handshake-timeout", type=float, default=defaults.handshake_timeout,
+                        help=f"seconds a new connection has to complete the API handshake (default "
+                             f"{defaults.handshake_timeout:g})")
+    parser.add_argument("--frame-timeout", type=float, default=defaults.frame_timeout,
+                        help=f"seconds a request, once begun, has to arrive completely (default "
+                             f"{defaults.frame_timeout:g})")
     parser.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     parser.add_argument("--state", type=Path, default=None, metavar="PATH",
                         help="file that keeps the paper account (cash, positions, the day's orders and executions) "
@@ -51,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def config_from_args(args: argparse.Namespace) -> GatewayConfig:
+    """The gateway's settings from the command line; ValueError names a setting that is out of range."""
+    return GatewayConfig(
+        seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
+        fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
+        max_clients=args.max_clients, handshake_timeout=args.handshake_timeout, frame_timeout=args.frame_timeout,
+        state_path=args.state, reset_state=args.reset, master_client_id=args.master_client_id,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -60,11 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        config = GatewayConfig(
-            seed=args.seed, tick_interval=args.tick_interval, partial_fills=args.partial_fills,
-            fill_interval=args.fill_interval, start_cash=args.cash, account=args.account,
-            state_path=args.state, reset_state=args.reset, master_client_id=args.master_client_id,
-        )
+        config = config_from_args(args)
     except ValueError as exc:
         parser.error(str(exc))
     if args.reset and args.state is None:
@@ -96,7 +115,9 @@ async def _serve(config: GatewayConfig, host: str, port: int) -> int:
     try:
         await stop.wait()
     finally:
-        await gateway.stop()
+        # The gateway never waits on its clients at shutdown; this bound is a last resort.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(gateway.stop(), STOP_GRACE)
         print("ibticket-gateway stopped", flush=True)
     return 0
 

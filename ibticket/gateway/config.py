@@ -38,11 +38,20 @@ class GatewayConfig:
     farm_status_messages: bool = True
     # None: look up resources/ the usual way (see universe.find_resources_dir).
     resources_dir: Path | None = None
+    # A request longer than this is refused from its length prefix alone, and the connection closed.
     max_frame_bytes: int = 1 << 20
-    # A peer that has not finished the handshake by then is disconnected.
+    # A peer that has not finished the handshake (API\0, versions, startApi) by then is disconnected.
     handshake_timeout: float = 10.0
-    # A client with more than max_write_buffer bytes queued that takes none of them for slow_reader_timeout
-    # seconds does not read its messages and is disconnected. One that reads, however slowly, is not.
+    # Once a request's first byte arrived, the rest of it must arrive within this many seconds. (An idle
+    # connected client, between requests, is never timed out.)
+    frame_timeout: float = 5.0
+    # Connections open at once, handshaking ones included; TWS serves at most 32 API clients. One more is
+    # refused with error 502 and closed.
+    max_clients: int = 32
+    # The cap on a client's unsent output: above it the gateway stops reading that client's requests, and
+    # twice it the client is disconnected. A client with output over the cap that takes none of it for
+    # slow_reader_timeout seconds does not read its messages and is disconnected; one that reads, however
+    # slowly, is not.
     max_write_buffer: int = 8 << 20
     slow_reader_timeout: float = 5.0
     # The paper account's file (see state.py): cash, positions, the day's orders and executions and the id
@@ -63,8 +72,12 @@ class GatewayConfig:
             raise ValueError("tick_interval must be > 0 or None")
         if self.account_update_interval is not None and self.account_update_interval <= 0:
             raise ValueError("account_update_interval must be > 0 or None")
-        if self.slow_reader_timeout <= 0:
-            raise ValueError("slow_reader_timeout must be > 0")
+        for name in ("slow_reader_timeout", "handshake_timeout", "frame_timeout"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0")
+        for name in ("max_clients", "max_frame_bytes", "max_write_buffer"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
         if not self.account:
             raise ValueError("account must not be empty")
         if self.state_path is not None:

@@ -28,11 +28,13 @@ from .config import GatewayConfig
 from .faults import Faults
 from .market import Market
 from .matching import (
+    MAX_PRICE,
     SUPPORTED_ORDER_TYPES,
     SUPPORTED_TIFS,
     commission_for,
     displayed_size,
     fill_price,
+    on_tick,
     reference_price,
     split_quantity,
     stop_triggered,
@@ -248,13 +250,17 @@ class TradingDesk:
         if qty != int(qty):
             raise OrderRejected(10318, "This order doesn't support fractional quantity trading")
         needs = {"LMT": ("lmt",), "STP": ("aux",), "STP LMT": ("lmt", "aux"), "MKT": ()}[req.order_type]
-        for which in needs:
-            price = req.lmt_price if which == "lmt" else req.aux_price
+        for which, price in (("lmt", req.lmt_price), ("aux", req.aux_price)):
             label = "limit" if which == "lmt" else "stop"
-            if price is None or not math.isfinite(price) or price <= 0:
+            if which in needs and (price is None or not price > 0):
                 raise OrderRejected(
                     321, f"Error validating request.-'bN' : cause - The {label} price must be a positive number")
-            if not _on_tick(price, inst.min_tick):
+            # Checked even where the order type ignores the price: it is echoed back and must stay a number.
+            if price is not None and not (math.isfinite(price) and abs(price) <= MAX_PRICE):
+                raise OrderRejected(
+                    321, f"Error validating request.-'bN' : cause - The {label} price {price:g} is out of range: "
+                         f"the paper gateway accepts prices up to {MAX_PRICE:,.0f}")
+            if which in needs and not on_tick(price, inst.min_tick):
                 raise OrderRejected(
                     110, "The price does not conform to the minimum price variation for this contract.")
         return inst
@@ -505,8 +511,3 @@ class TradingDesk:
         master = self._config.master_client_id
         if master is not None and master != owner:
             self._send(master, *messages)
-
-
-def _on_tick(price: float, tick: float) -> bool:
-    steps = price / tick
-    return abs(steps - round(steps)) < 1e-6

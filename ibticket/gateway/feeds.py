@@ -18,7 +18,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -315,18 +315,19 @@ def _changed_rows(
 
 
 # --- reqExecutions -----------------------------------------------------------------------------------
-def replay_executions(gateway: PaperGateway, client_id: int, flt: ExecFilter, send: Send) -> None:
+def replay_executions(gateway: PaperGateway, client_id: int, flt: ExecFilter) -> Iterator[Fields]:
     """The day's executions that `client_id` may see and the filter passes, each with its commission report.
 
     As in TWS, a client sees the executions of the orders it placed; the master client id sees everyone's.
+    A generator: the session sends it in slices, with backpressure, however many executions there are.
     """
     sees_all = client_id == gateway.config.master_client_id
     for execution in gateway.book.executions():
         if (sees_all or execution.client_id == client_id) and _exec_matches(execution, flt):
             inst = gateway.universe.get(execution.symbol)
-            send(msg.exec_details(flt.req_id, execution, inst))
-            send(msg.commission_report(execution))
-    send(msg.exec_details_end(flt.req_id))
+            yield msg.exec_details(flt.req_id, execution, inst)
+            yield msg.commission_report(execution)
+    yield msg.exec_details_end(flt.req_id)
 
 
 def _exec_matches(e: Execution, flt: ExecFilter) -> bool:

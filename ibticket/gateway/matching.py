@@ -7,6 +7,16 @@ from .market import Quote
 
 SUPPORTED_ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT")
 SUPPORTED_TIFS = ("DAY", "GTC", "IOC")
+# No US stock trades anywhere near this: a price above it is a typo or garbage, and is refused before it
+# reaches any arithmetic (1e308 / tick overflows).
+MAX_PRICE = 10_000_000.0
+
+
+def on_tick(price: float, tick: float) -> bool:
+    """Whether a finite price is a whole number of ticks, at least one: 1e-320 is zero ticks, not on tick."""
+    steps = price / tick
+    nearest = round(steps)
+    return nearest >= 1 and abs(steps - nearest) < 1e-6
 
 
 def stop_triggered(order: WorkingOrder, quote: Quote) -> bool:

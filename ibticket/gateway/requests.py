@@ -1,15 +1,23 @@
 """Incoming TWS requests (server version 176): parsers from text fields to typed records.
 
-Numbers are parsed leniently, like TWS: an empty field is "unset". Anything else that is not a number
+Numbers are read strictly as the TWS API clients write them: ASCII digits, an optional sign, point and
+exponent. An empty field is "unset". Anything else ('1_000', non-ASCII digits, 'nan', 'inf', padding)
 raises MalformedRequest, which the session answers with an error message instead of crashing.
 """
 
 from __future__ import annotations
 
-import math
+import re
 from dataclasses import dataclass
 
 from .protocol import UNSET_DOUBLE, UNSET_INTEGER
+
+# [0-9], not \d: Python's int() and float() also take '١٢٣', '1_000' and surrounding blanks.
+_INT = re.compile(r"[+-]?[0-9]{1,19}")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# ib_insync writes math.inf as 'Infinite'; it is read so that order validation can refuse it by name.
+_INFINITE = {"Infinite": float("inf"), "Infinity": float("inf"), "-Infinity": float("-inf")}
+_INT_RANGE = 2**63
 
 
 class MalformedRequest(Exception):
@@ -18,6 +26,34 @@ class MalformedRequest(Exception):
     def __init__(self, message: str, req_id: int = -1) -> None:
         super().__init__(message)
         self.req_id = req_id
+
+
+def parse_int(raw: str, what: str, default: int = 0) -> int:
+    """An integer field: ASCII digits (a whole decimal such as '3.0' too); empty is `default`."""
+    if raw == "":
+        return default
+    if _INT.fullmatch(raw):
+        number = int(raw)
+    elif _DECIMAL.fullmatch(raw) and float(raw).is_integer():
+        number = int(float(raw))
+    else:
+        raise MalformedRequest(f"{what} is not a whole number: {raw[:20]!r}")
+    if not -_INT_RANGE <= number < _INT_RANGE:
+        raise MalformedRequest(f"{what} is out of range: {raw[:20]!r}")
+    return number
+
+
+def parse_float(raw: str, what: str) -> float | None:
+    """A double field; None when empty or TWS's "unset". A value too large for a double is infinite."""
+    if raw == "":
+        return None
+    if _DECIMAL.fullmatch(raw):
+        number = float(raw)
+    elif raw in _INFINITE:
+        number = _INFINITE[raw]
+    else:
+        raise MalformedRequest(f"{what} is not a number: {raw[:20]!r}")
+    return None if number == UNSET_DOUBLE else number
 
 
 class Cursor:
@@ -38,47 +74,25 @@ class Cursor:
         return self._next(what)
 
     def int(self, what: str = "int", default: int = 0) -> int:
-        raw = self._next(what).strip()
-        if raw == "":
-            return default
-        try:
-            return int(raw)
-        except ValueError:
-            pass
-        try:
-            number = float(raw)
-        except ValueError:
-            raise MalformedRequest(f"{what} is not a number: {raw[:20]!r}") from None
-        if not math.isfinite(number) or not number.is_integer() or abs(number) > 2**63:
-            raise MalformedRequest(f"{what} is not an integer: {raw[:20]!r}")
-        return int(number)
+        return parse_int(self._next(what), what, default)
 
     def opt_float(self, what: str = "float") -> float | None:
-        """A double, None when empty or UNSET; "Infinite"/"nan" are kept so validation can refuse them."""
-        raw = self._next(what).strip()
-        if raw == "":
-            return None
-        if raw in ("Infinite", "Infinity"):
-            return math.inf
-        try:
-            number = float(raw)
-        except ValueError:
-            raise MalformedRequest(f"{what} is not a number: {raw[:20]!r}") from None
-        return None if number == UNSET_DOUBLE else number
+        """A double, None when empty or UNSET; infinity is kept so that validation can refuse it."""
+        return parse_float(self._next(what), what)
 
     def float(self, what: str = "float", default: float = 0.0) -> float:
         value = self.opt_float(what)
         return default if value is None else value
 
     def bool(self, what: str = "flag") -> bool:
-        raw = self._next(what).strip().lower()
-        if raw in ("", "0", "false"):
+        raw = self._next(what)
+        if raw.lower() in ("", "false"):
             return False
-        if raw in ("1", "true"):
+        if raw.lower() == "true":
             return True
         try:
-            return float(raw) != 0
-        except ValueError:
+            return parse_int(raw, what) != 0
+        except MalformedRequest:
             raise MalformedRequest(f"{what} is not a flag: {raw[:20]!r}") from None
 
     def skip(self, count: int) -> None:
@@ -297,6 +311,6 @@ def plain_ints(fields: list[str], *names: str) -> list[int]:
 
 __all__ = [
     "UNSET_INTEGER", "CancelOrder", "ContractSpec", "Cursor", "ExecFilter", "MalformedRequest", "PlaceOrder",
-    "ReqContractDetails", "ReqMktData", "parse_cancel_order", "parse_place_order", "parse_req_contract_details",
-    "parse_req_executions", "parse_req_mkt_data", "plain_ints", "versioned_ints",
+    "ReqContractDetails", "ReqMktData", "parse_cancel_order", "parse_float", "parse_int", "parse_place_order",
+    "parse_req_contract_details", "parse_req_executions", "parse_req_mkt_data", "plain_ints", "versioned_ints",
 ]

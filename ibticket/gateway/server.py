@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -17,11 +18,18 @@ from .desk import TradingDesk
 from .faults import Faults
 from .market import Market
 from .messages import Fields
+from .netstats import NetworkStats
 from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
 from .universe import Universe
 
 log = logging.getLogger(__name__)
+
+# Connection number max_clients + 1 gets this error, then the connection closes. 502 is what the TWS API
+# clients report when they cannot connect.
+TOO_MANY_CLIENTS_CODE = 502
+TOO_MANY_CLIENTS = ("Couldn't connect: the paper gateway already has {n} API connections open, the most it "
+                    "allows (TWS allows 32). Disconnect another API client and try again.")
 
 
 def check_loopback(host: str) -> str:
@@ -51,6 +59,7 @@ class PaperGateway:
         self.desk = TradingDesk(self.config, self.universe, self.market, self.account, self.book, self.faults, self)
         if self.config.tick_interval is None:
             self.market.frozen = True
+        self.stats = NetworkStats()
         self._sessions: set[ClientSession] = set()
         self._clients: dict[int, ClientSession] = {}
         self._server: asyncio.Server | None = None
@@ -61,6 +70,8 @@ class PaperGateway:
         self._account_pusher: asyncio.Task[None] | None = None
         self._relisten: asyncio.Task[None] | None = None
         self._running = False
+        # Connections being refused (over max_clients) that still get their explanation.
+        self._refusing = 0
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -87,9 +98,11 @@ class PaperGateway:
         server, self._server = self._server, None
         if server is not None:
             server.close()
-        # Sessions first: from Python 3.12 on, wait_closed() also waits for open connections.
+        # Sessions first: from Python 3.12 on, wait_closed() also waits for open connections. A connection
+        # whose client does not take its last messages would hold that up: it is aborted.
         for session in list(self._sessions):
             session.close()
+            session.output.abort_unsent()
         if server is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), 2.0)
@@ -112,12 +125,28 @@ class PaperGateway:
         return self._running
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stats.connections += 1
         session = ClientSession(self, reader, writer)
-        self._sessions.add(session)
+        refuse = len(self._sessions) >= self.config.max_clients
+        if refuse and self._refusing >= self.config.max_clients:
+            # A storm of connections: no explanation for each, just the door.
+            self.stats.refused += 1
+            session.output.cut_quietly()
+            return
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)  # type: ignore[arg-type]
         try:
+            if refuse:
+                self.stats.refused += 1
+                self._refusing += 1
+                try:
+                    await session.refuse(TOO_MANY_CLIENTS_CODE, TOO_MANY_CLIENTS.format(n=self.config.max_clients))
+                finally:
+                    self._refusing -= 1
+                return
+            self._sessions.add(session)
+            self.stats.peak_connections = max(self.stats.peak_connections, len(self._sessions))
             await session.run()
         except asyncio.CancelledError:
             # Swallowed on purpose: asyncio's stream callback calls task.exception(), which raises for a
@@ -154,6 +183,10 @@ class PaperGateway:
         self._sessions.discard(session)
         if session.client_id is not None and self._clients.get(session.client_id) is session:
             del self._clients[session.client_id]
+
+    def network_stats(self) -> NetworkStats:
+        """A copy of the network counters (connections, refusals, timeouts, cut clients, peak queued output)."""
+        return dataclasses.replace(self.stats)
 
     def connected_client_ids(self) -> list[int]:
         return sorted(cid for cid, s in self._clients.items() if not s.closed)

@@ -1,8 +1,4 @@
-"""One client connection: handshake, request dispatch and the ordered (optionally delayed) output.
-
-Output is batched: the frames a connection produces during one event-loop turn are written with a single
-``transport.write`` at the end of that turn (or earlier, when a fill waits for the client to drain).
-"""
+"""One client connection: handshake, request dispatch and replies (its output is output.ClientOutput)."""
 
 from __future__ import annotations
 
@@ -10,15 +6,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import messages as msg
+from .book import WorkingOrder
 from .feeds import AccountFeed, QuoteFeed, replay_executions
 from .mdtype import req_market_data_type
 from .messages import Fields
+from .output import ClientOutput
 from .protocol import (
     HANDSHAKE_PREFIX,
     SERVER_VERSION,
@@ -34,6 +31,7 @@ from .requests import (
     Cursor,
     MalformedRequest,
     parse_cancel_order,
+    parse_int,
     parse_place_order,
     parse_req_contract_details,
     parse_req_executions,
@@ -48,8 +46,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The transport's high-water mark: a fill waits for the client to drain below it (see wait_writable).
-HIGH_WATER = 256 << 10
+Reply = Iterator[Fields]
+
+# Requests of one client handled per event-loop turn: a client that pipelines thousands of requests must not
+# keep the other clients, the timers or a SIGTERM from their turn.
+REQUESTS_PER_TURN = 16
+# A long reply (executions, open or completed orders) yields to the loop, and waits while the client's
+# output is over the cap, after every so many messages.
+MESSAGES_PER_TURN = 256
+# "v100..187 +PACEAPI" and the like: the version range is a few dozen bytes.
+MAX_HELLO_BYTES = 4096
+LINGER_SECONDS = 1.0
 CLIENT_ID_IN_USE = "Unable to connect as the client id is already in use. Retry with a unique client id."
 FARM_NOTICES = (
     (2104, "Market data farm connection is OK:usfarm"),
@@ -67,34 +74,23 @@ class ClientSession:
         self.client_id: int | None = None
         self.version = 0
         self.closed = False
+        self._requests_this_turn = 0
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
-        self._loop = asyncio.get_running_loop()
-        # Frames of the current loop turn, written together by _flush_outbox.
-        self._outbox: list[bytes] = []
-        self._outbox_flush: asyncio.Handle | None = None
-        # delay_messages: (due time, frame), written in order by _flush_delayed.
-        self._pending: deque[tuple[float, bytes]] = deque()
-        self._flusher: asyncio.Task[None] | None = None
-        # Slow-reader detection: bytes handed to the transport, and since when the client has taken none.
-        self._written = 0
-        self._stall_mark = -1
-        self._stall_since = 0.0
-        transport = writer.transport
-        with contextlib.suppress(Exception):
-            transport.set_write_buffer_limits(high=min(HIGH_WATER, max(1, gateway.config.max_write_buffer // 4)))
+        self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
+                                   self._name, self.close)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def run(self) -> None:
         try:
             if await self._handshake():
-                while not self.closed:
-                    self._dispatch(split_fields(await self._read_frame()))
-        except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
+                await self._serve()
+        except (asyncio.IncompleteReadError, ConnectionError):
             pass
         except ProtocolError as exc:
-            log.info("closing %s: %s", self.peer, exc)
+            log.info("closing %s: %s", self._name(), exc)
             self.send(msg.error(-1, 320, f"Error reading request: {exc}"))
+            await self.linger()
         except Exception:
             log.exception("session %s failed", self.peer)
         finally:
@@ -102,156 +98,120 @@ class ClientSession:
             self._gw.session_ended(self)
 
     async def _handshake(self) -> bool:
+        """API\\0, the version range, our reply, then startApi: all of it within handshake_timeout."""
         timeout = self._gw.config.handshake_timeout
-        prefix = await asyncio.wait_for(self._reader.readexactly(len(HANDSHAKE_PREFIX)), timeout)
-        if prefix != HANDSHAKE_PREFIX:
-            raise ProtocolError("connection does not start with API\\0")
-        low, high, _options = parse_hello(await asyncio.wait_for(self._read_frame(), timeout))
-        version = negotiate(low, high)
-        if version is None:
-            self.send(msg.error(-1, 503, f"The paper gateway speaks TWS API server version {SERVER_VERSION} only; "
-                                         f"the client offered v{low}..{high}. Please upgrade the client."))
+        try:
+            async with asyncio.timeout(timeout):
+                prefix = await self._reader.readexactly(len(HANDSHAKE_PREFIX))
+                if prefix != HANDSHAKE_PREFIX:
+                    raise ProtocolError("connection does not start with API\\0")
+                low, high, _options = parse_hello(await self._read_frame(MAX_HELLO_BYTES))
+                version = negotiate(low, high)
+                if version is None:
+                    self.error(-1, 503, f"The paper gateway speaks TWS API server version {SERVER_VERSION} only; "
+                                        f"the client offered v{low}..{high}. Please upgrade the client.")
+                    return False
+                self.version = version
+                self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
+                while self.client_id is None and not self.closed:
+                    await self._handle(await self._next_request())
+        except TimeoutError:
+            # A peer that stalls here would hold a connection slot forever.
+            self._gw.stats.handshake_timeouts += 1
+            log.info("closing %s: no complete handshake within %g s", self._name(), timeout)
             return False
-        self.version = version
-        self.send(msg.handshake_reply(version, time.strftime("%Y%m%d %H:%M:%S %Z")))
-        # startApi must follow; a peer that stalls here would hold a connection slot forever.
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self.client_id is None and not self.closed:
-            remaining = deadline - asyncio.get_running_loop().time()
-            if remaining <= 0:
-                raise TimeoutError
-            self._dispatch(split_fields(await asyncio.wait_for(self._read_frame(), remaining)))
         return not self.closed
 
-    async def _read_frame(self) -> bytes:
-        size = frame_length(await self._reader.readexactly(4))
-        if size > self._gw.config.max_frame_bytes:
-            raise ProtocolError(f"frame of {size} bytes exceeds the {self._gw.config.max_frame_bytes} byte limit")
-        return await self._reader.readexactly(size)
+    async def _serve(self) -> None:
+        while not self.closed:
+            payload = await self._next_request()
+            if not self.closed:
+                await self._handle(payload)
+
+    async def _next_request(self) -> bytes:
+        """The next request, read once this client had its share of the loop turn and its output is not
+        over the cap: backpressure, the client first takes what it was sent (or is cut, see ClientOutput)."""
+        if self._requests_this_turn >= REQUESTS_PER_TURN:
+            self._requests_this_turn = 0
+            await asyncio.sleep(0)
+        while self.output.over_cap and not self.closed:
+            await self.output.wait_writable(self.output.cap)
+        self._requests_this_turn += 1
+        return await self._read_frame(self._gw.config.max_frame_bytes)
+
+    async def _read_frame(self, limit: int) -> bytes:
+        """One frame's payload. Waiting for its first byte is idle time, which is not limited after the
+        handshake; once it began, the frame must be complete within frame_timeout. A length prefix over
+        `limit` is refused at once, before any of the body is read."""
+        first = await self._reader.readexactly(1)
+        timeout = self._gw.config.frame_timeout
+        try:
+            async with asyncio.timeout(timeout):
+                size = frame_length(first + await self._reader.readexactly(3))
+                if size > limit:
+                    self._gw.stats.oversized_frames += 1
+                    raise ProtocolError(f"a message of {size} bytes exceeds the {limit} byte limit")
+                return await self._reader.readexactly(size)
+        except TimeoutError:
+            self._gw.stats.frame_timeouts += 1
+            raise ProtocolError(f"incomplete message: its rest did not arrive within {timeout:g} s") from None
+
+    async def refuse(self, code: int, text: str) -> None:
+        """Tell a connection that is not served why, then close it (the server is full)."""
+        log.info("refusing %s: %s", self._name(), text)
+        try:
+            self.error(-1, code, text)
+            await self.linger()
+        finally:
+            self.close()
+
+    async def linger(self) -> None:
+        """Before closing on an error: send what is queued, half-close, and drop the peer's input for a moment.
+
+        Closing a socket with unread input makes the kernel reset the connection, and the peer could lose
+        the error that explains why. The input is discarded, never buffered.
+        """
+        self.output.flush()
+        with contextlib.suppress(Exception):
+            if self._writer.can_write_eof():
+                self._writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):
+                while await self._reader.read(1 << 16):
+                    pass
 
     def close(self) -> None:
         """Close after flushing what is already sent (the peer sees an orderly FIN); delayed frames are lost."""
         if self.closed:
             return
         self.closed = True
-        if self._flusher is not None:
-            self._flusher.cancel()
-        if self._outbox_flush is not None:
-            self._outbox_flush.cancel()
-        self._pending.clear()
         self.account_feed.close()
-        out, self._outbox = self._outbox, []
-        with contextlib.suppress(Exception):
-            if out and not self._writer.transport.is_closing():
-                self._writer.write(b"".join(out))
-        with contextlib.suppress(Exception):
-            self._writer.close()
+        self.output.close()
+
+    def _name(self) -> str:
+        return f"client {self.client_id}" if self.client_id is not None else f"connection {self.peer}"
 
     # --- output ------------------------------------------------------------------------------------
     def send(self, fields: Fields) -> None:
-        if self.closed:
-            return
-        data = encode_fields(fields)
-        delay = self._gw.faults.message_delay
-        if delay <= 0 and not self._pending:
-            self._outbox.append(data)
-            if self._outbox_flush is None:
-                self._outbox_flush = self._loop.call_soon(self._flush_outbox)
-            return
-        self._pending.append((self._loop.time() + delay, data))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = self._loop.create_task(self._flush_delayed())
-
-    def _flush_outbox(self) -> None:
-        """Write the frames queued so far, in order, with one transport.write."""
-        if self._outbox_flush is not None:
-            self._outbox_flush.cancel()
-            self._outbox_flush = None
-        if self.closed or not self._outbox:
-            return
-        out, self._outbox = self._outbox, []
-        self._write(out[0] if len(out) == 1 else b"".join(out))
-
-    def _write(self, data: bytes) -> None:
-        transport = self._writer.transport
-        if transport.is_closing():
-            self.close()
-            return
-        buffered = transport.get_write_buffer_size()
-        if buffered > self._gw.config.max_write_buffer and self._drop_if_stalled(buffered):
-            return
-        self._writer.write(data)
-        self._written += len(data)
-
-    def _drop_if_stalled(self, buffered: int) -> bool:
-        """Disconnect a client that has taken none of its queued output for slow_reader_timeout seconds.
-
-        A client that reads, however slowly, is not cut: the clock restarts whenever the transport has
-        handed more bytes to the kernel (i.e. the client took some) since the last look.
-        """
-        now = self._loop.time()
-        delivered = self._written - buffered
-        if delivered != self._stall_mark:
-            self._stall_mark, self._stall_since = delivered, now
-            return False
-        stalled = now - self._stall_since
-        if stalled < self._gw.config.slow_reader_timeout:
-            return False
-        log.warning("client %s does not read its messages (%d bytes queued, none taken for %.1f s); disconnecting",
-                    self.client_id, buffered, stalled)
-        self._outbox.clear()
-        self._writer.transport.abort()
-        self.close()
-        return True
+        if not self.closed:
+            self.output.send(encode_fields(fields))
 
     async def wait_writable(self) -> None:
-        """Flush, then wait while the client's buffer is above the high-water mark (fills call this).
-
-        Always yields to the loop at least once, so the reads, other clients and timers get their turn.
-        A client that takes nothing for slow_reader_timeout seconds meanwhile is disconnected.
-        """
-        self._flush_outbox()
-        while not self.closed:
-            transport = self._writer.transport
-            buffered = transport.get_write_buffer_size()
-            if buffered <= transport.get_write_buffer_limits()[1]:
-                await asyncio.sleep(0)
-                return
-            if self._drop_if_stalled(buffered):
-                return
-            try:
-                await asyncio.wait_for(self._writer.drain(), self._gw.config.slow_reader_timeout / 4)
-            except TimeoutError:
-                continue
-            except (ConnectionError, RuntimeError):
-                return
-
-    async def _flush_delayed(self) -> None:
-        while self._pending and not self.closed:
-            wait = self._pending[0][0] - self._loop.time()
-            if wait > 0:
-                await asyncio.sleep(wait)
-                continue
-            # Frames queued before the delay was switched on go first.
-            self._flush_outbox()
-            now = self._loop.time()
-            due: list[bytes] = []
-            while self._pending and self._pending[0][0] <= now:
-                due.append(self._pending.popleft()[1])
-            if not self.closed:
-                self._write(b"".join(due))
+        """Flush, then wait while the client's output is above the high-water mark (fills call this)."""
+        await self.output.wait_writable()
 
     def error(self, req_id: int, code: int, text: str) -> None:
         self.send(msg.error(req_id, code, text))
 
     # --- dispatch ----------------------------------------------------------------------------------
-    def _dispatch(self, fields: list[str]) -> None:
+    async def _handle(self, payload: bytes) -> None:
+        self._gw.stats.requests += 1
+        fields = split_fields(payload)
         if not fields:
             self.error(-1, 320, "Error reading request: empty message")
             return
         try:
-            msg_id = int(fields[0])
-        except ValueError:
+            msg_id = parse_int(fields[0], "message id", default=-1)
+        except MalformedRequest:
             self.error(-1, 320, f"Error reading request: invalid message id {fields[0][:20]!r}")
             return
         if self.client_id is None and msg_id != 71:
@@ -263,12 +223,23 @@ class ClientSession:
                                 "is not supported by the paper gateway")
             return
         try:
-            handler(self, fields)
+            reply = handler(self, fields)
+            if reply is not None:
+                await self._stream(reply)
         except MalformedRequest as exc:
             self.error(exc.req_id, 320, f"Error reading request. {exc}")
         except Exception:
             log.exception("request %s from client %s failed", msg_id, self.client_id)
             self.error(-1, 320, f"Error reading request: internal error handling message id {msg_id}")
+
+    async def _stream(self, reply: Reply) -> None:
+        """Send a reply of any length without hogging the loop or growing the output past the cap."""
+        for count, fields in enumerate(reply, 1):
+            if self.closed:
+                return
+            self.send(fields)
+            if count % MESSAGES_PER_TURN == 0:
+                await self.output.wait_writable(self.output.cap)
 
     def _resolve(self, spec: ContractSpec) -> Instrument | None:
         return self._gw.universe.resolve(
@@ -361,25 +332,20 @@ class ClientSession:
     def _global_cancel(self, fields: list[str]) -> None:
         self._gw.desk.global_cancel()
 
-    def _req_open_orders(self, fields: list[str]) -> None:
-        self._send_open_orders(self._gw.book.live_orders(client_id=self._cid))
+    # The replies that grow with the trading day are generators: _stream sends them with backpressure.
+    def _req_open_orders(self, fields: list[str]) -> Reply:
+        return _open_orders(self._gw.book.live_orders(client_id=self._cid))
 
-    def _req_all_open_orders(self, fields: list[str]) -> None:
-        self._send_open_orders(self._gw.book.live_orders())
+    def _req_all_open_orders(self, fields: list[str]) -> Reply:
+        return _open_orders(self._gw.book.live_orders())
 
-    def _send_open_orders(self, orders: list) -> None:
-        for order in orders:
-            self.send(msg.open_order(order))
-            self.send(msg.order_status(order))
-        self.send(msg.open_order_end())
-
-    def _req_completed_orders(self, fields: list[str]) -> None:
+    def _req_completed_orders(self, fields: list[str]) -> Reply:
         for order in self._gw.book.done_orders():
-            self.send(msg.completed_order(order))
-        self.send(msg.completed_orders_end())
+            yield msg.completed_order(order)
+        yield msg.completed_orders_end()
 
-    def _req_executions(self, fields: list[str]) -> None:
-        replay_executions(self._gw, self._cid, parse_req_executions(fields), self.send)
+    def _req_executions(self, fields: list[str]) -> Reply:
+        return replay_executions(self._gw, self._cid, parse_req_executions(fields))
 
     # --- account -----------------------------------------------------------------------------------
     def _req_positions(self, fields: list[str]) -> None:
@@ -442,7 +408,14 @@ class ClientSession:
         self.account_feed.prices_moved()
 
 
-_HANDLERS: dict[int, Callable[[ClientSession, list[str]], None]] = {
+def _open_orders(orders: list[WorkingOrder]) -> Reply:
+    for order in orders:
+        yield msg.open_order(order)
+        yield msg.order_status(order)
+    yield msg.open_order_end()
+
+
+_HANDLERS: dict[int, Callable[[ClientSession, list[str]], Reply | None]] = {
     1: ClientSession._req_mkt_data,
     2: ClientSession._cancel_mkt_data,
     3: ClientSession._place_order,

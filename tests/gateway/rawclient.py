@@ -6,6 +6,9 @@ import socket
 import struct
 import time
 
+from ib_insync import Order, Stock
+from ib_insync.client import Client
+
 MAX_FRAME = 1 << 20
 
 
@@ -68,3 +71,35 @@ class RawPeer:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class _Encoder(Client):
+    """ib_insync's own request encoder, capturing the fields instead of sending them."""
+
+    def __init__(self) -> None:
+        super().__init__(wrapper=None)
+        self._serverVersion = 176
+        self.sent: list[list[str]] = []
+
+    def isConnected(self) -> bool:
+        return True
+
+    def sendMsg(self, msg: str) -> None:
+        self.sent.append(msg.split("\0")[:-1])
+
+
+# Where placeOrder carries the order's prices (server version 176).
+LMT_PRICE_FIELD = 19
+AUX_PRICE_FIELD = 20
+
+
+def place_order_fields(order_id: int, order: Order, symbol: str = "AAPL") -> list[str]:
+    """The fields of a placeOrder request exactly as ib_insync writes them, for raw-socket tests to edit."""
+    encoder = _Encoder()
+    encoder.placeOrder(order_id, Stock(symbol, "SMART", "USD"), order)
+    return encoder.sent[-1]
+
+
+def req_executions(req_id: int) -> bytes:
+    """reqExecutions with an empty filter: every execution the gateway will replay to this client."""
+    return frame(["7", "3", str(req_id), "0", "", "", "", "", "", ""])

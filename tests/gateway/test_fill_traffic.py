@@ -16,7 +16,7 @@ from ib_insync import IB, MarketOrder, Trade
 
 import ibticket.broker.ib  # noqa: F401  (replaces ib_insync's O(M^2) Trade repr, see docs/benchmarks.md)
 from ibticket.gateway import GatewayConfig, GatewayThread, PaperGateway
-from ibticket.gateway.session import ClientSession
+from ibticket.gateway.output import ClientOutput
 
 from .helpers import connect, qualified, run_gateway_test, wait_event, wait_for, wait_status
 from .rawclient import RawPeer, frame
@@ -106,9 +106,9 @@ def test_an_isolated_fill_is_pushed_at_once_and_values_change_only_when_they_cha
 def test_split_fill_output_is_written_in_batches(monkeypatch: pytest.MonkeyPatch):
     executions = 200
     writes: list[int] = []
-    original = ClientSession._write
+    original = ClientOutput._write
 
-    def counting_write(self: ClientSession, data: bytes) -> None:
+    def counting_write(self: ClientOutput, data: bytes) -> None:
         writes.append(len(data))
         original(self, data)
 
@@ -116,7 +116,7 @@ def test_split_fill_output_is_written_in_batches(monkeypatch: pytest.MonkeyPatch
         gw.set_price("AAPL", 150.0)
         ib = await connect(gw)
         contract = await qualified(ib, "AAPL")
-        monkeypatch.setattr(ClientSession, "_write", counting_write)
+        monkeypatch.setattr(ClientOutput, "_write", counting_write)
         received_before = ib.client.connectionStats().numMsgRecv
         trade = ib.placeOrder(contract, MarketOrder("BUY", executions))
         await _filled(ib, trade, executions)
