@@ -28,7 +28,7 @@ from ..core.validation import (
     validate_request,
 )
 from .contracts import ContractBook, check_tick
-from .ib import IB, UNSET_DOUBLE
+from .ib import IB, UNSET_DOUBLE, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
 from .orders import APP_ORDER_TYPES, build_order, map_status
@@ -365,9 +365,12 @@ class BrokerCore:
         if record.cancel_requested:
             # Cancelled while this placement waited (e.g. for a reconnect): nothing has been written.
             raise CancelledBeforeSend
-        trade = self.ib.placeOrder(info.contract, build_order(record, attempt))
-        attempt.order_id = trade.order.orderId
+        order = build_order(record, attempt)
+        order.orderId = self.ib.client.getReqId()
+        # Known before the write, so an answer that comes at once finds its record.
+        attempt.order_id = order.orderId
         self._by_order_id[attempt.order_id] = (record, attempt)
+        send_new_order(self.ib, info.contract, order)
 
     async def cancel(self, order_id: int) -> OrderRecord:
         record = self._record(order_id)

@@ -6,7 +6,9 @@ present. Everything else in ibticket imports IB names from here.
 
 from __future__ import annotations
 
+import datetime
 import importlib.util
+import logging
 
 if importlib.util.find_spec("ib_async") is not None:
     import ib_async as _lib
@@ -19,10 +21,12 @@ if importlib.util.find_spec("ib_async") is not None:
         MarketOrder,
         Order,
         OrderState,
+        OrderStatus,
         Stock,
         StopLimitOrder,
         StopOrder,
         Trade,
+        TradeLogEntry,
     )
 else:
     import ib_insync as _lib
@@ -35,10 +39,12 @@ else:
         MarketOrder,
         Order,
         OrderState,
+        OrderStatus,
         Stock,
         StopLimitOrder,
         StopOrder,
         Trade,
+        TradeLogEntry,
     )
 
 LIBRARY = _lib.__name__
@@ -78,3 +84,27 @@ def _short_trade_repr(self: Trade) -> str:
 # log level; the dataclass repr formats every Fill and log entry of the trade, so an order filled in M
 # executions costs O(M^2) (13 s for 1,000 executions, measured). A short repr removes the cause.
 Trade.__repr__ = _short_trade_repr  # type: ignore[method-assign]
+
+
+def send_new_order(ib: IB, contract: Contract, order: Order) -> int:
+    """Write a new order to IB, then register it with the library; returns its order id.
+
+    ``IB.placeOrder`` writes the bytes first and only then does its bookkeeping, which asserts when the
+    order id belongs to a finished trade of an earlier session (ids repeat after a gateway restart). The
+    order is at IB by then, so an exception there would wrongly report a sent order as failed. Here the
+    write is one step (an exception from it means nothing was sent) and the bookkeeping another, which
+    replaces a finished trade under the same id instead of asserting.
+    """
+    order_id = order.orderId or ib.client.getReqId()
+    order.orderId = order_id
+    order.clientId = ib.wrapper.clientId
+    ib.client.placeOrder(order_id, contract, order)
+    try:
+        now = datetime.datetime.now(datetime.UTC)
+        status = OrderStatus(orderId=order_id, status=OrderStatus.PendingSubmit)
+        trade = Trade(contract, order, status, [], [TradeLogEntry(now, status.status)])
+        ib.wrapper.trades[ib.wrapper.orderKey(ib.wrapper.clientId, order_id, order.permId)] = trade
+        ib.newOrderEvent.emit(trade)
+    except Exception:  # the order went out: the library's view of it is secondary to ours
+        logging.getLogger(__name__).exception("registering sent order %s with the library failed", order_id)
+    return order_id
