@@ -129,7 +129,7 @@ class WindowController(QObject):
         self.session = session
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)
-        self.bridge.fillsChanged.connect(self.window.fills_model.apply)
+        self.bridge.fillsChanged.connect(self._on_fills)
         self.bridge.errorsRaised.connect(self._on_errors)
         self.window.orders_model._retrying = session.handler.retry_pending
         self.window.fills_model._side_of = self._side_of
@@ -217,6 +217,11 @@ class WindowController(QObject):
     def _on_orders(self, records: list[OrderRecord]) -> None:
         w = self.window
         w.orders_model.apply(records)
+        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
+
+    def _on_fills(self, fills: list[Any]) -> None:
+        w = self.window
+        w.fills_model.apply(fills)
         w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
 
     def _on_errors(self, errors: list[tuple[OrderRecord, str]]) -> None:

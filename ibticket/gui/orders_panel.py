@@ -22,8 +22,8 @@ from .orders_model import COL, COLUMNS, OrdersModel, is_working
 
 FILTERS = ("working", "all", "errors")
 # Widths from a sample row, set once: resizing to contents on every update is what makes blotters lag.
-SAMPLE = ("99999", "23:59:59", "GOOGL", "SELL", "10,000,000", "STP LMT", "10,000.00", "10,000.00", "DAY ORTH",
-          "PartiallyFilled (restored)", "9,999,999/9,999,999", "10,000.0000", "99", "")
+SAMPLE = ("9999", "23:59:59", "GOOGL", "SELL", "100,000", "STP LMT", "1,000.00", "1,000.00", "DAY ORTH",
+          "Submitted (restored)", "10,000/10,000", "1,000.00", "99", "")
 
 
 class OrdersFilter(QSortFilterProxyModel):
