@@ -1,9 +1,9 @@
 """One table that says what an IB error code means for an order.
 
 The classes come from IB's message-code documentation and from how TWS behaves in the field (see
-``shared/reference/ib-order-reliability.md``). The rule that matters most: only a code that proves the
-order never reached IB, or was refused for a transient reason, is retryable. Anything unknown is treated
-as permanent, because retrying an order whose state is unknown can double it.
+"Reliability rules" in ``docs/order-execution-module.md``). The rule that matters most: only a code that
+proves the order never reached IB, or was refused for a transient reason, is retryable. Anything unknown
+is treated as permanent, because retrying an order whose state is unknown can double it.
 """
 
 from __future__ import annotations

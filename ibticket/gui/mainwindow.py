@@ -5,7 +5,7 @@ Layout only; what happens when the trader acts lives in ``controller.py``.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
@@ -31,6 +31,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings
+        self._shown_once = False
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
@@ -83,9 +84,14 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["fills"], d["positions"])
         d["fills"].raise_()
-        self.resizeDocks([d["ticket"], d["orders"]], [340, 900], Qt.Orientation.Horizontal)
-        self.resizeDocks([d["orders"], d["fills"]], [420, 260], Qt.Orientation.Vertical)
         self.resize(1320, 820)
+        self._size_docks()
+
+    def _size_docks(self) -> None:
+        # Dock sizes only take once the window has its size; before the first show they are re-balanced.
+        d = self.docks
+        self.resizeDocks([d["ticket"], d["orders"]], [360, max(600, self.width() - 360)], Qt.Orientation.Horizontal)
+        self.resizeDocks([d["orders"], d["fills"]], [440, 280], Qt.Orientation.Vertical)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -126,7 +132,7 @@ class MainWindow(QMainWindow):
         self.act_reset_layout = self._action(view, "&Reset layout", "resetLayout")
         self.act_reset_layout.triggered.connect(self.reset_layout)
 
-        settings = bar.addMenu("&Settings")
+        settings = bar.addMenu("Se&ttings")
         self.act_settings = self._action(settings, "&Preferences…", "preferences",
                                          QKeySequence(QKeySequence.StandardKey.Preferences) or QKeySequence("Ctrl+,"))
         if self.act_settings.shortcut().isEmpty():
@@ -169,6 +175,13 @@ class MainWindow(QMainWindow):
         acct = f" {account}" if account else ""
         prefix = "⚠ LIVE — " if badge == "LIVE" else ""
         self.setWindowTitle(f"{prefix}ibticket — {where}{acct} ({phase}) · {__version__}")
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)  # type: ignore[arg-type]
+        if not self._shown_once:
+            self._shown_once = True
+            if self.settings.window_state()[1] is None:
+                QTimer.singleShot(0, self._size_docks)
 
     def restore_layout(self) -> None:
         geometry, state = self.settings.window_state()

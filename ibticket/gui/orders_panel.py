@@ -23,7 +23,7 @@ from .orders_model import COL, COLUMNS, OrdersModel, is_working
 FILTERS = ("working", "all", "errors")
 # Widths from a sample row, set once: resizing to contents on every update is what makes blotters lag.
 SAMPLE = ("9999", "23:59:59", "GOOGL", "SELL", "100,000", "STP LMT", "1,000.00", "1,000.00", "DAY ORTH",
-          "Submitted (restored)", "10,000/10,000", "1,000.00", "99", "")
+          "PartiallyFilled", "10,000/10,000", "1,000.00", "Retries", "")
 
 
 class OrdersFilter(QSortFilterProxyModel):
@@ -103,7 +103,7 @@ class OrdersPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         metrics = self.table.fontMetrics()
         for col, sample in enumerate(SAMPLE):
-            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(COLUMNS[col].title)) + 18
+            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(COLUMNS[col].title)) + 12
             self.table.setColumnWidth(col, width)
 
         self.cancel_action = QAction("Cancel order", self, shortcut=QKeySequence(Qt.Key.Key_Delete))

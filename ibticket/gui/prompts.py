@@ -8,6 +8,7 @@ Escape (or closing the box) always means "send nothing".
 from __future__ import annotations
 
 import asyncio
+import html
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -65,14 +66,16 @@ class WindowPrompter:
         lines = "\n".join(f"• {b.message}" for b in breaches)
         return await ask(
             self.parent, "precautionPrompt", "Precautionary settings",
-            f"{order}\n\nThis order breaks {'a precaution' if len(breaches) == 1 else 'precautions'}:",
+            f"<b>{html.escape(order)}</b><br><br>This order breaks "
+            f"{'a precaution' if len(breaches) == 1 else 'precautions'}:",
             f"{lines}\n\nSend it anyway? The limits are in Settings → Precautions.",
             "Override and send", "overrideButton",
         )
 
     async def duplicate(self, order: str, reason: str) -> bool:
         return await ask(
-            self.parent, "duplicatePrompt", "Same order again?", f"{order}\n\n{reason}",
+            self.parent, "duplicatePrompt", "Same order again?",
+            f"<b>{html.escape(order)}</b><br><br>{html.escape(reason)}",
             "Send it again only if you mean a second order.", "Send anyway", "sendAnywayButton",
         )
 

@@ -141,8 +141,8 @@ class OrderTicket(QFrame):
         self.tif.addItems(TIFS)
         self.outside_rth = QCheckBox("Outside RTH", objectName="ticketOutsideRth")
         self.outside_rth.setToolTip("Allow the order to fill outside regular trading hours")
-        rows = (("&Quantity", self.quantity), ("&Type", self.order_type), ("&Limit", self.limit),
-                ("St&op", self.stop), ("T&IF", self.tif))
+        rows = (("&Quantity", self.quantity), ("T&ype", self.order_type), ("&Limit", self.limit),
+                ("Sto&p", self.stop), ("T&IF", self.tif))
         self._labels: dict[QWidget, QLabel] = {}
         for row, (title, widget) in enumerate(rows):
             label = QLabel(title)
