@@ -176,7 +176,7 @@ class MainWindow(QMainWindow):
         prefix = "⚠ LIVE — " if badge == "LIVE" else ""
         self.setWindowTitle(f"{prefix}ibticket — {where}{acct} ({phase}) · {__version__}")
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt's name
+    def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
         if not self._shown_once:
             self._shown_once = True
