@@ -201,7 +201,7 @@ class WindowController(QObject):
             elif w.ticket.symbol.text().strip():
                 self._spawn(self.load_symbol(w.ticket.symbol.text().strip().upper()))
             self._seen_connected = True
-            foreign = getattr(self.session.core, "foreign_orders", None)
+            foreign = getattr(self.session.core, "foreign_orders", None) if self.session else None
             if foreign:
                 from ..broker.reconcile import describe_foreign
 

@@ -166,8 +166,10 @@ class OrderDesk:
             return Outcome(False, f"There is no order #{order_id}")
         if record.status is not OrderStatus.ERROR:
             return Outcome(False, f"#{order_id} is {record.status.value}; only an order in error can be retried")
-        if record.acknowledged:
-            return Outcome(False, f"#{order_id} reached IB and may still be working there; cancel it first")
+        if self.handler.retry_pending(order_id):
+            return Outcome(False, f"#{order_id} is already being retried")
+        # Error is what IB's refusal (or a failure before sending) leaves; an order IB still works after an
+        # error keeps its working status (the handler never marks it Error), so sending the rest is no double.
         rest = record.total_quantity - record.filled_quantity
         cmd = OrderCommand(record.action, rest, record.symbol, record.order_type, record.limit_price,
                            record.stop_price, record.tif, record.outside_rth)

@@ -73,6 +73,8 @@ class WindowPrompter:
         )
 
     async def duplicate(self, order: str, reason: str) -> bool:
+        # The handler's reason ends with advice for scripts (force=True); the buttons here are the advice.
+        reason = reason.split(" Send it again with force=True")[0]
         return await ask(
             self.parent, "duplicatePrompt", "Same order again?",
             f"<b>{html.escape(order)}</b><br><br>{html.escape(reason)}",
