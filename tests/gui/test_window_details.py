@@ -7,7 +7,7 @@ import csv
 import subprocess
 import sys
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import Qt
 from windowkit import until
 
 from ibticket.core import OrderStatus
