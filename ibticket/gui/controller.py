@@ -64,6 +64,8 @@ class WindowController(QObject):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._symbol: str | None = None
         self._extra_quotes: list[str] = []
+        self._loading: str | None = None
+        self._symbol_note = ""
         self._phase = ""
         self._seen_connected = False
         self._last_sent: int | None = None
@@ -311,28 +313,35 @@ class WindowController(QObject):
 
     async def load_symbol(self, symbol: str, force: bool = False) -> None:
         w = self.window
-        if self.session is None:
-            return
+        if self.session is None or (symbol == self._loading and not force):
+            return  # Enter and leaving the field both ask for it: one load is enough
         market = getattr(self.session.core, "market", None)
         if not self.session.core.is_connected:
-            w.ticket.show_message(f"{symbol}: loads when connected", error=False)
+            self._symbol_note = f"{symbol}: loads when connected"
+            w.ticket.show_message(self._symbol_note, error=False)
             self._symbol = symbol
             return
+        self._loading = symbol
         try:
             if market is not None:
                 info = await market.subscribe(symbol)
             else:
                 info = await self.session.core.contracts.resolve(symbol)
         except Exception as exc:
-            w.ticket.show_message(str(exc), error=True)
+            self._symbol_note = str(exc)
+            w.ticket.show_message(self._symbol_note, error=True)
             return
+        finally:
+            self._loading = None
         previous, self._symbol = self._symbol, info.symbol
         if market is not None and previous and previous != info.symbol and not force:
             market.unsubscribe(previous)
         w.ticket.set_instrument(Instrument(info.symbol, info.long_name, info.min_tick,
                                            getattr(info, "size_increment", 1) or 1))
         w.ticket.set_position(w.positions_model.quantity_of(info.symbol))
-        w.ticket.show_message("")
+        if self._symbol_note and w.ticket.message.text() == self._symbol_note:
+            w.ticket.show_message("")  # only our own note about loading; an order's outcome stays
+        self._symbol_note = ""
         self.settings.add_recent_symbol(info.symbol)
         self._refresh_completion("")
         quote = market.quote(info.symbol) if market is not None else None
