@@ -6,19 +6,11 @@ import csv
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from . import format as fmt
 from .fills_model import HEADERS, FillsModel
+from .tables import blotter_table
 
 SAMPLE = ("23:59:59", "GOOGL", "SELL", "1,000,000", "10,000.00", "1,000.00", "99999", "0000e0d5.6554a1b2.01.01")
 
@@ -29,18 +21,7 @@ class FillsPanel(QWidget):
     def __init__(self, model: FillsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.table = QTableView(objectName="fillsTable")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        metrics = self.table.fontMetrics()
-        for col, sample in enumerate(SAMPLE):
-            self.table.setColumnWidth(col, max(metrics.horizontalAdvance(sample),
-                                               metrics.horizontalAdvance(HEADERS[col])) + 18)
+        self.table = blotter_table("fillsTable", model, HEADERS, SAMPLE)
         self.totals = QLabel(objectName="fillsTotals")
         self.totals.setTextFormat(Qt.TextFormat.PlainText)
         self.totals.setWordWrap(True)

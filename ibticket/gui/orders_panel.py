@@ -12,16 +12,15 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core import OrderStatus
 from .orders_model import COL, COLUMNS, OrdersModel, is_working
+from .tables import blotter_table
 
 FILTERS = ("working", "all", "errors")
-# Widths from a sample row, set once: resizing to contents on every update is what makes blotters lag.
 SAMPLE = ("9999", "23:59:59", "GOOGL", "SELL", "100,000", "STP LMT", "1,000.00", "1,000.00", "DAY ORTH",
           "PartiallyFilled", "10,000/10,000", "1,000.00", "Retries", "")
 
@@ -82,16 +81,10 @@ class OrdersPanel(QWidget):
         self.cancel_all_button.clicked.connect(self.cancelAllRequested.emit)
         bar.addWidget(self.cancel_all_button)
 
-        self.table = QTableView(objectName="ordersTable")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                                   | QAbstractItemView.EditTrigger.EditKeyPressed)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.setWordWrap(False)
+        self.table = blotter_table(
+            "ordersTable", self.proxy, [c.title for c in COLUMNS], SAMPLE,
+            edit_triggers=QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed,
+        )
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
         header = self.table.horizontalHeader()
@@ -99,12 +92,7 @@ class OrdersPanel(QWidget):
         header.setSortIndicatorShown(True)
         header.setSortIndicator(COL["id"], Qt.SortOrder.AscendingOrder)
         header.sortIndicatorChanged.connect(self._sort)
-        header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        metrics = self.table.fontMetrics()
-        for col, sample in enumerate(SAMPLE):
-            width = max(metrics.horizontalAdvance(sample), metrics.horizontalAdvance(COLUMNS[col].title)) + 12
-            self.table.setColumnWidth(col, width)
 
         self.cancel_action = QAction("Cancel order", self, shortcut=QKeySequence(Qt.Key.Key_Delete))
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)

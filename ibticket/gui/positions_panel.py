@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from . import format as fmt
 from .positions_model import HEADERS, PositionsModel
+from .tables import blotter_table
 
 
 class PositionsPanel(QWidget):
@@ -15,19 +16,8 @@ class PositionsPanel(QWidget):
     def __init__(self, model: PositionsModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.table = QTableView(objectName="positionsTable")
-        self.table.setModel(model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 8)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        metrics = self.table.fontMetrics()
-        for col, title in enumerate(HEADERS):
-            self.table.setColumnWidth(col, max(metrics.horizontalAdvance(title), metrics.horizontalAdvance(
-                "−1,000,000.00")) + 18)
+        self.table = blotter_table("positionsTable", model, HEADERS, ["−1,000,000.00"] * len(HEADERS),
+                                   selection=QAbstractItemView.SelectionMode.SingleSelection)
         self.table.activated.connect(self._activated)
         self.table.doubleClicked.connect(self._activated)
         self.account = QLabel(objectName="accountValues")
