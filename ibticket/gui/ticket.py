@@ -285,7 +285,11 @@ class OrderTicket(QFrame):
         self.bid.setText(_side_text(quote.bid, quote.bid_size, d))
         self.ask.setText(_side_text(quote.ask, quote.ask_size, d))
         self.last.setText(f"Last {fmt.price(quote.last, d) or '—'}")
-        self.quote_note.setText("Delayed quotes" if getattr(quote, "delayed", False) else "")
+        # The broker's own words ("delayed 15 min: no market data subscription", "no market data while
+        # disconnected"), so stale or delayed numbers are never shown as live.
+        note = getattr(quote, "notice", "") or ("Delayed quotes" if getattr(quote, "delayed", False) else "")
+        self.quote_note.setText(note)
+        self.quote_note.setStyleSheet(f"color: {self._colors.error};" if note else "")
         if first and not self._price_touched:
             self._price_from_touch()
         self.refresh()

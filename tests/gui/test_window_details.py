@@ -133,3 +133,15 @@ def test_the_window_imports_nothing_heavy_before_it_is_painted() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_delayed_quotes_are_labelled_in_the_ticket(make_app, qt_loop) -> None:
+    async def scenario() -> None:
+        app = await make_app(market_data_subscription=False, tick_interval=0.05).start()
+        app.type_line("b 1 aapl mkt", shift=True)  # loads AAPL into the ticket without sending
+        t = app.window.ticket
+        await until(lambda: t.instrument is not None and t.instrument.symbol == "AAPL", what="AAPL")
+        await until(lambda: "delayed" in t.quote_note.text(), what="the delayed note")
+        await until(lambda: t.bid.text() != "—", what="a (delayed) bid")
+
+    qt_loop.run_until_complete(scenario())
