@@ -21,7 +21,7 @@ from ibticket import OrderStatus
 from ibticket.broker import ClientIdInUse, resolve_settings, stable_client_id
 from ibticket.broker.identity import DEFAULT_CLIENT_ID, NEW_ID_RANGE, ClientIdLock, is_client_id_locked
 
-from .conftest import Watcher
+from .conftest import Watcher, eventually
 
 # -- the stable id ---------------------------------------------------------------------------------------
 
@@ -98,10 +98,12 @@ def test_restart_with_the_stable_id_recovers_fills_made_while_down(make_broker, 
     assert first.connect(timeout=5)
     order = first.execute_limit_order("MSFT", 30, 390.0, "buy")
     assert order.order_ref.startswith("ibt-345-")
+    eventually(lambda: any(o.order_ref.startswith(order.order_ref) for o in gateway.orders()),
+               what="the order at the gateway")
     first.close()
 
     gateway.set_price("MSFT", 389.0)  # fills while the app is down
-    assert sum(e.shares for e in gateway.executions()) == 30
+    eventually(lambda: sum(e.shares for e in gateway.executions()) == 30, what="the fill at the gateway")
 
     second = make_broker(client_id=None)
     assert second.settings.client_id == 345

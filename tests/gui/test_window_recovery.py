@@ -84,7 +84,8 @@ def test_a_burst_of_ten_thousand_fills_leaves_the_models_consistent(make_app, qt
         assert fills.rowCount() == len(shown) == len(held) == 10_000 and shown == held
         assert fills.totals["AAPL"].bought + fills.totals["MSFT"].bought == 10_000
         # Coalesced: far fewer deliveries than fills.
-        assert sum(flushes) == 10_000 and len(flushes) < 2_000
+        # (a commission that lands after its fill re-delivers that fill, so deliveries may exceed 10,000)
+        assert sum(flushes) >= 10_000 and len(flushes) < 2_000
 
     qt_loop.run_until_complete(scenario())
 
