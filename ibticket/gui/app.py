@@ -73,6 +73,8 @@ async def run(app: object, options: AppOptions) -> int:
     from .controller import WindowController
     from .mainwindow import MainWindow
 
+    # Closing the window ends run() (which disconnects cleanly first); Qt must not stop the loop under it.
+    QApplication.instance().setQuitOnLastWindowClosed(False)
     settings = AppSettings(options.settings)
     window = MainWindow(settings)
     window.show()
@@ -115,12 +117,13 @@ def _choice(options: AppOptions, remembered: ConnectionChoice) -> ConnectionChoi
 
 
 def _stop_on_signals(done: asyncio.Future[int]) -> None:
+    """SIGINT / SIGTERM close the app as the Quit menu does: disconnect, flush the log, exit 0."""
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, lambda: done.done() or done.set_result(130))
+            loop.add_signal_handler(sig, lambda: done.done() or done.set_result(0))
         except (NotImplementedError, RuntimeError):
-            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(lambda: done.done() or done.set_result(130)))
+            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(lambda: done.done() or done.set_result(0)))
 
 
 async def _smoke(controller: Any, options: AppOptions, first_window: float, timeout: float = 30.0) -> int:

@@ -1,0 +1,7 @@
+"""`python -m ibticket.gui`: the desktop app, as the `ibticket` command."""
+
+import sys
+
+from .app import main
+
+sys.exit(main())

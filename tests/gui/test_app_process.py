@@ -1,0 +1,97 @@
+"""The `ibticket` command as a trader runs it: a real process, offscreen."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ibticket import __version__
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IBTICKET_TWS")}
+    env.update(QT_QPA_PLATFORM="offscreen", IBTICKET_CONFIG_DIR=str(tmp_path / "config"))
+    return env
+
+
+def _args(tmp_path: Path) -> list[str]:
+    return [sys.executable, "-m", "ibticket.gui", "--settings", str(tmp_path / "s.ini"), "--log-dir",
+            str(tmp_path / "log"), "--data-dir", str(tmp_path / "data")]
+
+
+def test_version_needs_no_window(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "ibticket.gui", "--version"], capture_output=True, text=True,
+                         timeout=30, env=_env(tmp_path))
+    assert out.returncode == 0 and out.stdout.strip() == f"ibticket {__version__}"
+
+
+def test_smoke_connects_and_reports_its_start_up_times(tmp_path: Path) -> None:
+    out = subprocess.run([*_args(tmp_path), "--smoke"], capture_output=True, text=True, timeout=60,
+                         env=_env(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("first window: ") and lines[0].endswith(" s")
+    assert lines[1].startswith("connected: ") and lines[2].startswith("ready (first AAPL quote): ")
+    assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("bad, says", [(["--port", "70000"], "outside 1-65535"),
+                                       (["--client-id", "x"], "not a client id")])
+def test_bad_options_are_refused_with_the_reason(tmp_path: Path, bad: list[str], says: str) -> None:
+    out = subprocess.run([*_args(tmp_path), *bad], capture_output=True, text=True, timeout=30, env=_env(tmp_path))
+    assert out.returncode == 2 and says in out.stderr
+
+
+def test_sigterm_closes_the_app_cleanly(tmp_path: Path) -> None:
+    proc = subprocess.Popen(_args(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(tmp_path))
+    try:
+        deadline = time.monotonic() + 30
+        # Connected once the simulated account's state file exists and the client id lock is held.
+        while not list((tmp_path / "log").glob("client-*.lock")) or not (tmp_path / "data").exists():
+            assert proc.poll() is None, proc.stderr.read()
+            assert time.monotonic() < deadline, "the app did not connect"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
+
+
+def test_closing_the_window_disconnects_and_ends_the_app(qt_loop, tmp_path: Path, monkeypatch) -> None:
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication
+    from windowkit import until
+
+    from ibticket.gui.app import run
+    from ibticket.gui.options import parse_options
+
+    monkeypatch.setenv("IBTICKET_CONFIG_DIR", str(tmp_path / "config"))
+    options = parse_options(_args(tmp_path)[3:])
+
+    def window():
+        return next((w for w in QApplication.topLevelWidgets() if w.objectName() == "mainWindow" and w.isVisible()
+                     and "(connected)" in w.windowTitle()), None)
+
+    async def scenario() -> int:
+        task = asyncio.ensure_future(run(QApplication.instance(), options))
+        (await until(window, 20, "the connected window")).close()  # what File -> Quit and the title bar do
+        return await asyncio.wait_for(task, 20)
+
+    QApplication.instance().setQuitOnLastWindowClosed(True)  # as a fresh QApplication has it
+    assert qt_loop.run_until_complete(scenario()) == 0
+    from ibticket.broker.identity import is_client_id_locked
+
+    held = [p for p in (tmp_path / "log").glob("client-*.lock")
+            if is_client_id_locked(tmp_path / "log", int(p.stem.split("-")[1]))]
+    assert held == []
