@@ -7,7 +7,6 @@ thread, each with a snapshot of the record as it was when the event happened.
 
 from __future__ import annotations
 
-import copy
 import logging
 import queue
 import threading
@@ -28,10 +27,7 @@ def snapshot(record: OrderRecord) -> OrderRecord:
     path quadratic in one order's executions: every fill callback copied every fill before it. Attempts
     (one per placement, a handful) are copied.
     """
-    copied = copy.copy(record)
-    copied.fills = record.fills_view()  # type: ignore[assignment]  # a Sequence[Fill], read-only
-    copied.attempts = [copy.copy(a) for a in record.attempts]
-    return copied
+    return record.snapshot()
 
 
 class CallbackDispatcher:

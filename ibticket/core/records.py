@@ -163,6 +163,16 @@ class OrderRecord:
         self.fills[i] = new
         return new
 
+    def snapshot(self) -> OrderRecord:
+        """A copy that never changes, later fills, commissions and corrections included; O(1) in the fills.
+
+        Its ``fills`` is a read-only FillsView of this record's list; attempts (a handful) are copied."""
+        copied = copy.copy(self)
+        copied.fills = self.fills_view()  # type: ignore[assignment]  # a Sequence[Fill], read-only
+        copied.attempts = [copy.copy(a) for a in self.attempts]
+        copied._journal = None  # the live list's bookkeeping is not the snapshot's (nor to be pickled with it)
+        return copied
+
     def fills_view(self) -> FillsView:
         """The fills as they are now, for a snapshot: O(1) however many there are (see FillsView)."""
         if isinstance(self.fills, FillsView):

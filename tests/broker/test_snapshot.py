@@ -139,6 +139,13 @@ def test_a_snapshots_fills_behave_like_a_read_only_list(handler: OrderExecutionH
         assert other == seen and other.to_dict() == seen.to_dict()
         assert other.fills[0] is not live[0] and other.fills[0] == live[0]
     assert seen == copy.deepcopy(record)
+    # What a snapshot carries does not grow with the order's later fills (the record keeps bookkeeping for
+    # its views from the first snapshot on: a later snapshot must not take it along).
+    later = snapshot(record)
+    size = len(pickle.dumps(later))
+    for k in range(4, 40):
+        fill(handler, record, f"e{k}.01", qty=1)
+    assert len(pickle.dumps(later)) == size and len(copy.deepcopy(later).fills) == 4
 
 
 OPS = st.lists(
