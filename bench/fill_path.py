@@ -171,6 +171,9 @@ class E2EResult:
     final_fills: int
     states: list[str] = field(default_factory=list)  # connection states seen after connect
     notes: list[str] = field(default_factory=list)
+    # CPU seconds of the whole process (gateway, broker and callback threads) over the same span: less
+    # sensitive than wall time to other work on a shared machine.
+    cpu_seconds: float | None = None
 
 
 def run_end_to_end(m: int, variant: str, client_id: int) -> E2EResult:
@@ -189,16 +192,19 @@ def run_end_to_end(m: int, variant: str, client_id: int) -> E2EResult:
                 broker.core.register_state_callback(lambda state: states.append(str(state)))
                 done = threading.Event()
                 finished_at: list[float] = []
+                finished_cpu: list[float] = []
                 callbacks = [0]
 
                 def on_fill(record: Any) -> None:
                     callbacks[0] += 1
                     if record.filled_quantity == m and not done.is_set():
                         finished_at.append(time.perf_counter())
+                        finished_cpu.append(time.process_time())
                         done.set()
 
                 broker.register_order_fill_callback(on_fill)
                 start = time.perf_counter()
+                start_cpu = time.process_time()
                 record = broker.execute_market_order("AAPL", m, "buy")
                 if record is None:
                     raise RuntimeError(f"order refused: {broker.last_error}")
@@ -212,6 +218,7 @@ def run_end_to_end(m: int, variant: str, client_id: int) -> E2EResult:
                     final_fills=len(final.fills) if final else -1,
                     states=list(states),  # a copy: close() adds its own Disconnected
                     notes=collect.lines,
+                    cpu_seconds=finished_cpu[0] - start_cpu if finished_cpu else None,
                 )
             finally:
                 broker.close()
@@ -339,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="library-level runs per point, median reported (default 3, 1 with --quick)")
     parser.add_argument("--e2e-extra", type=int, nargs="+", default=[], metavar="M",
                         help="further end-to-end M values, fix only (e.g. 8000: see docs/benchmarks.md)")
+    parser.add_argument("--fix-only", action="store_true",
+                        help="skip the baseline (library repr) runs: for comparing trees with the fix")
     args = parser.parse_args(argv)
     if ORIGINAL_REPR is FIXED_REPR:
         print("Trade.__repr__ was already replaced before this script saved it: no baseline", file=sys.stderr)
@@ -350,16 +359,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--e2e-extra values must be >= 1")
     started = time.perf_counter()
     header()
-    if args.only in (None, "library"):
+    if args.only in (None, "library") and not args.fix_only:
         if args.quick:
             library_section(QUICK_LIB_BOTH, QUICK_LIB_FIX_ONLY, repeat, QUICK_MIN_TOTAL)
         else:
             library_section(FULL_LIB_BOTH, FULL_LIB_FIX_ONLY, repeat, MIN_TOTAL)
     if args.only in (None, "e2e"):
-        if args.quick:
-            e2e_section(QUICK_E2E_BOTH, [*QUICK_E2E_FIX_ONLY, *args.e2e_extra])
-        else:
-            e2e_section(FULL_E2E_BOTH, [*FULL_E2E_FIX_ONLY, *args.e2e_extra])
+        both, fix_only = (QUICK_E2E_BOTH, QUICK_E2E_FIX_ONLY) if args.quick else (FULL_E2E_BOTH, FULL_E2E_FIX_ONLY)
+        if args.fix_only:
+            both, fix_only = (), sorted({*both, *fix_only})
+        e2e_section(both, [*fix_only, *args.e2e_extra])
     print("growth = time(M)/time(previous M); (xK) = M ratio; p = log(time ratio)/log(M ratio): 1 linear, 2 quadratic")
     print(f"total wall time {time.perf_counter() - started:.1f} s")
     return 0

@@ -35,7 +35,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    # Importing the broker pulls in ib_insync (~0.4 s); scripts that only read logs should not pay it.
+    # Importing the broker pulls in ib_insync, 0.15-0.2 s on top of the core's 0.07 s (medians of
+    # bench/import_time.py, docs/benchmarks.md). Scripts that only read logs should not pay it.
     if name in ("IBKRBroker", "BrokerClosedError"):
         from . import broker
 

@@ -386,6 +386,13 @@ class OrderExecutionHandler:
             # The current version of each execution, by its id up to the last dot (corrections share it).
             self._fill_by_exec_base[split_exec_id(fill.fill_id)[0]] = fill
 
+    def _reindex_fill(self, old: Fill, new: Fill) -> None:
+        if self._fills_by_exec.get(old.fill_id) is old:
+            self._fills_by_exec[old.fill_id] = new
+        base = split_exec_id(old.fill_id)[0]
+        if self._fill_by_exec_base.get(base) is old:
+            self._fill_by_exec_base[base] = new
+
     def handle_commission(self, exec_id: str, commission: float) -> bool:
         """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
         if not isinstance(commission, int | float) or not math.isfinite(commission):
@@ -396,8 +403,14 @@ class OrderExecutionHandler:
             return False
         if fill.commission == commission:
             return False
-        fill.commission = float(commission)
         record = self._orders[fill.order_id]
+        # A new Fill in the record, not a change to this one: snapshots already handed out keep theirs.
+        updated = record.set_fill_commission(fill.fill_id, float(commission))
+        if updated is None:  # not among the record's fills (the caller changed them): change it in place
+            fill.commission = float(commission)
+        else:
+            self._reindex_fill(fill, updated)
+            fill = updated
         self._log("log_event", "COMMISSION", record, fill_id=exec_id, commission=fill.commission)
         self._notify(self._commission_callbacks, record, fill)
         return True
