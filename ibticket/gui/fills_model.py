@@ -45,7 +45,7 @@ class FillsModel(QAbstractTableModel):
         self._row_of_base: dict[tuple[int, str], int] = {}  # (order id, exec id up to the last dot) -> row
         self._side_of = side_of or (lambda order_id: "")
         self._sides: list[str] = []
-        # What each row added to its symbol's totals: a fill object's commission changes in place later.
+        # What each row added to its symbol's totals, so a replaced fill (correction, commission) is undone exactly.
         self._counted: list[tuple[str, int, float, float]] = []
         self._colors: Colors = LIGHT
         self.totals: dict[str, SymbolTotals] = {}
