@@ -117,3 +117,20 @@ def test_the_simulated_account_outlives_the_app(make_app, qt_loop, tmp_path) -> 
         await until(lambda: resting.status is OrderStatus.CANCELLED, what="cancel after restart")
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_a_second_window_on_the_same_client_id_and_log_is_refused_clearly(make_app, qt_loop, tmp_path) -> None:
+    async def scenario() -> None:
+        with GatewayThread(GatewayConfig(seed=5, tick_interval=None)) as gw:
+            choice = ConnectionChoice("custom", "127.0.0.1", gw.port, client_id=44)
+            await make_app().start(choice)
+            second = make_app()
+            await second.controller.start(choice)
+            await until(lambda: second.session.status.phase == "disconnected" and second.session.status.message,
+                        what="the refusal")
+            text = second.window.status.connection.text()
+            assert "Client id 44 is already in use" in text and "Disconnected" in text
+            await until(lambda: second.session._runner.done(), what="the connect loop to give up")
+            assert second.session.status.phase == "disconnected"  # no retrying: it cannot help
+
+    qt_loop.run_until_complete(scenario())
