@@ -67,7 +67,6 @@ class WindowController(QObject):
         self._loading: str | None = None
         self._symbol_note = ""
         self._phase = ""
-        self._seen_connected = False
         self._last_sent: int | None = None
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
@@ -133,8 +132,8 @@ class WindowController(QObject):
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
         self.bridge.errorsRaised.connect(self._on_errors)
-        self.window.orders_model._retrying = session.handler.retry_pending
-        self.window.fills_model._side_of = self._side_of
+        self.window.orders_model.set_retrying(session.handler.retry_pending)
+        self.window.fills_model.set_side_lookup(self._side_of)
         self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of,
                               self._fetch_quote)
         core = session.core
@@ -148,7 +147,6 @@ class WindowController(QObject):
         register_health = getattr(session.logger, "register_health_callback", None)
         if register_health is not None:
             register_health(self.window.status.set_log_health)
-        self._seen_connected = False
         session.add_listener(self.relay.connection)
         session.start()
 
@@ -202,7 +200,6 @@ class WindowController(QObject):
                 self._spawn(self.load_symbol(self._symbol, force=True))
             elif w.ticket.symbol.text().strip():
                 self._spawn(self.load_symbol(w.ticket.symbol.text().strip().upper()))
-            self._seen_connected = True
             foreign = getattr(self.session.core, "foreign_orders", None) if self.session else None
             if foreign:
                 from ..broker.reconcile import describe_foreign

@@ -93,6 +93,10 @@ class FillsModel(QAbstractTableModel):
             return str(f.order_id)
         return f.fill_id
 
+    def set_side_lookup(self, side_of: Any) -> None:
+        """Where the model finds an order's side (BUY/SELL) for its fills (the session's handler)."""
+        self._side_of = side_of
+
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
 

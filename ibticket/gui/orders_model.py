@@ -165,6 +165,10 @@ class OrdersModel(QAbstractTableModel):
     def working_count(self) -> int:
         return len(self._working)
 
+    def set_retrying(self, retrying: Callable[[int], bool]) -> None:
+        """Where the model asks whether an order in Error has a retry scheduled (the session's handler)."""
+        self._retrying = retrying
+
     def retrying(self, order_id: int) -> bool:
         return self._retrying(order_id)
 
