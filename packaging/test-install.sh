@@ -33,6 +33,7 @@ cleanup() {
   for mount in "$target/proc"; do
     if mountpoint -q "$mount"; then umount "$mount" || umount -l "$mount"; fi
   done
+  rm -f "$target.debootstrap.log"
   # Never remove a tree with anything still mounted in it.
   if grep -q " $target/" /proc/mounts; then
     echo "test-install: something is still mounted under $target; left in place" >&2
@@ -52,8 +53,7 @@ snapshot() {
 
 step "fresh Debian 12 (debootstrap --variant=minbase bookworm) in $target"
 debootstrap --variant=minbase bookworm "$target" > "$target.debootstrap.log" 2>&1 \
-  || { tail -20 "$target.debootstrap.log" >&2; rm -f "$target.debootstrap.log"; fail "debootstrap failed"; }
-rm -f "$target.debootstrap.log"
+  || { tail -20 "$target.debootstrap.log" >&2; fail "debootstrap failed"; }
 mount -t proc proc "$target/proc"
 cp /etc/resolv.conf "$target/etc/resolv.conf"
 in_root useradd --create-home --shell /bin/bash trader
