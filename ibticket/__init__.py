@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._version import read_version
 from .core import (
     Fill,
     OrderExecutionHandler,
@@ -31,7 +32,7 @@ __all__ = [
     "OrderStatus",
     "OrderValidationError",
 ]
-__version__ = "0.1.0"
+__version__ = read_version()
 
 
 def __getattr__(name: str) -> Any:

@@ -54,11 +54,16 @@ class Instrument:
 
 
 def find_resources_dir() -> Path:
-    """The resources folder: $IBTICKET_RESOURCES, else the source checkout, else the wheel's data-files."""
+    """The resources folder: $IBTICKET_RESOURCES, else the desktop bundle's, else the source checkout,
+    else the wheel's data-files."""
     candidates: list[Path] = []
     env = os.environ.get("IBTICKET_RESOURCES")
     if env:
         candidates.append(Path(env))
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        # PyInstaller's one-folder bundle: packaging/ibticket.spec puts resources/ in its data folder.
+        candidates.append(Path(bundle) / "resources")
     candidates.append(Path(__file__).resolve().parents[2] / "resources")
     candidates.append(Path(sys.prefix) / "share" / "ibticket" / "resources")
     for candidate in candidates:

@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("ibticket")
     app.setOrganizationName("ibticket")
     app.setDesktopFileName("ibticket")
+    from .appicon import app_icon
+
+    app.setWindowIcon(app_icon())
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     try:
