@@ -6,7 +6,7 @@ Layout only; what happens when the trader acts lives in ``controller.py``.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from .. import __version__
@@ -84,7 +84,10 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["fills"], d["positions"])
         d["fills"].raise_()
-        self.resize(1320, 820)
+        screen = QGuiApplication.primaryScreen()
+        room = screen.availableGeometry() if screen is not None else None
+        # Fit a laptop screen: never open wider or taller than the screen offers.
+        self.resize(min(1320, room.width()) if room else 1320, min(820, room.height()) if room else 820)
         self._size_docks()
 
     def _size_docks(self) -> None:
