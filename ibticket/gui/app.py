@@ -84,6 +84,8 @@ async def run(app: object, options: AppOptions) -> int:
     choice = _choice(options, settings.connection())
     settings.set_connection(choice)
     window.ticket.symbol.setText(options.smoke_symbol if options.smoke else settings.last_symbol())
+    if options.open_day is not None:
+        window.open_log_day(options.open_day)  # the viewer (and the status bar) say so if it has no log
 
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     window.closing.connect(lambda: done.done() or done.set_result(0))
