@@ -45,6 +45,8 @@ MAX_BAD_LISTED = 10_000
 BAD_TEXT_CHARS = 200  # of an unreadable line, in the list
 UNREADABLE = "UNREADABLE"  # the event-type filter for lines the reader cannot use
 REPORT_EVERY = 0.1  # seconds between progress reports of a job
+# The index reports less often: each report makes the window lay out and repaint its table.
+INDEX_REPORT_EVERY = 0.25
 
 IDLE = "idle"  # a job step that found nothing to do (until the file grows or something changes)
 GREW = "grew"  # an index step that added lines: jobs that follow the index have work again
@@ -218,6 +220,21 @@ class LineIndex:
                 self.odd.append((line, line + 1))
         self.indexed = self.scanned = ends[-1] + 1
         return len(ends)
+
+    def absorb(self, progress: IndexProgress) -> None:
+        """Grow this index from a report of the same file's index in another process (the window keeps
+        such a copy to read rows; the worker process does the reading through the file)."""
+        if progress.identity != self.identity:
+            raise FileChanged(f"{self.path} was replaced by another file")
+        if progress.first_line != len(self.ends):
+            raise ValueError(f"index report out of order: lines from {progress.first_line}, "
+                             f"have {len(self.ends)}")
+        first = len(self.ends)
+        self.ends.frombytes(progress.ends)
+        self._add_rows(first, len(self.ends) - first, progress.blank)
+        self.indexed = self.scanned = progress.indexed
+        self.size = progress.size
+        self.caught_up = progress.caught_up
 
     def _line_at(self, start: int, end: int) -> bytes:
         return os.pread(self.fd, end - start, start)
@@ -399,18 +416,29 @@ class IndexProgress:
     size: int
     caught_up: bool  # everything the file holds is indexed (but an unfinished last line)
     unfinished: int
+    # What is new since the last report, for a copy of the index in another process (``absorb``).
+    first_line: int = 0
+    ends: bytes = b""
+    blank: list[int] = field(default_factory=list)
+    identity: tuple[int, int] = (0, 0)
 
 
 def index_job(index: LineIndex, report: Callable[[IndexProgress], None], follow: bool = True,
               chunk: int = CHUNK) -> Iterator[str]:
     """Index the file; then (``follow``) keep indexing what is appended to it. Reports the first chunk at
-    once (the first rows can be shown), then now and then, and whenever it catches up."""
+    once (the first rows can be shown), then now and then, and whenever it catches up; each report
+    carries the lines indexed since the one before."""
     last_report = 0.0
     reported: tuple[int, int, bool] | None = None
+    sent_lines = sent_blank = 0
 
-    def progress() -> IndexProgress:
-        return IndexProgress(index.row_count, index.line_count, index.indexed, index.size, index.caught_up,
-                             index.unfinished)
+    def send() -> None:
+        nonlocal sent_lines, sent_blank
+        lines, blanks = index.line_count, len(index.blank)
+        report(IndexProgress(index.row_count, lines, index.indexed, index.size, index.caught_up, index.unfinished,
+                             sent_lines, index.ends[sent_lines:lines].tobytes(), index.blank[sent_blank:blanks],
+                             index.identity))
+        sent_lines, sent_blank = lines, blanks
 
     while True:
         added = index.step(chunk)
@@ -418,15 +446,15 @@ def index_job(index: LineIndex, report: Callable[[IndexProgress], None], follow:
         state = (index.row_count, index.unfinished, index.caught_up)
         now = time.monotonic()
         if added:
-            if reported is None or index.caught_up or now - last_report >= REPORT_EVERY:
-                report(progress())
+            if reported is None or index.caught_up or now - last_report >= INDEX_REPORT_EVERY:
+                send()
                 reported, last_report = state, now
             yield GREW
         elif not index.caught_up:
             yield WORKED  # the middle of a line longer than a chunk
         else:
             if state != reported:
-                report(progress())
+                send()
                 reported, last_report = state, now
             if not follow:
                 return

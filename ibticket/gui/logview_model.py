@@ -25,7 +25,15 @@ from .theme import LIGHT, Colors, status_color
 
 Index = QModelIndex | QPersistentModelIndex
 RIGHT = {2, 6, 7}
-EVENT, SIDE, STATUS = COLUMNS.index("Event"), COLUMNS.index("Side"), COLUMNS.index("Status")
+EVENT, SIDE, STATUS, MESSAGE = (COLUMNS.index(name) for name in ("Event", "Side", "Status", "Message"))
+DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, FONT, USER = (
+    Qt.ItemDataRole.DisplayRole.value, Qt.ItemDataRole.ToolTipRole.value, Qt.ItemDataRole.TextAlignmentRole.value,
+    Qt.ItemDataRole.ForegroundRole.value, Qt.ItemDataRole.FontRole.value, Qt.ItemDataRole.UserRole.value)
+_HANDLED = frozenset((DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, FONT, USER))
+_ALIGNMENTS = [
+    int((Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter)
+    for col in range(len(COLUMNS))
+]
 CACHE_ROWS = 2048
 
 
@@ -47,6 +55,9 @@ class LogTableModel(QAbstractTableModel):
         self._cache: OrderedDict[int, _Row] = OrderedDict()
         self._cache_rows = cache_rows
         self._colors: Colors = LIGHT
+        self._qcolors: dict[str, QColor] = {}
+        self._status_colors: dict[str, QColor] = {}
+        self._cache_colors()
         self._bold = QFont()
         self._bold.setBold(True)
 
@@ -107,14 +118,12 @@ class LogTableModel(QAbstractTableModel):
         at = bisect_left(rows, line, 0, self._count)
         return at if at < self._count and rows[at] == line else None
 
-    def lines(self) -> Sequence[int]:
-        """The lines shown, in order (for an export: a copy, or a range for every row)."""
+    def shown_lines(self) -> tuple[bytes | None, int]:
+        """What an export of the rows shown needs: the lines a filter matched (as bytes of an
+        ``array('Q')``), or None and how many of the index's rows are shown."""
         if self._lines is not None:
-            return array("Q", self._lines)
-        assert self.index_ is not None
-        if self.index_.rows is None:
-            return range(self._count)
-        return array("Q", self.index_.rows[: self._count])
+            return self._lines.tobytes(), self._count
+        return None, self._count
 
     def entry(self, row: int) -> _Row:
         """The row's line, read and parsed (kept for the next few thousand rows asked for)."""
@@ -145,8 +154,15 @@ class LogTableModel(QAbstractTableModel):
         text = entry.raw[:20_000].decode("utf-8", "replace")
         return f"Line {self.line_of(row) + 1} cannot be used: {entry.problem}\n\nAs written:\n{text}"
 
+    def _cache_colors(self) -> None:
+        c = self._colors
+        self._qcolors = {name: QColor(getattr(c, name)) for name in ("buy", "sell", "error", "muted")}
+        self._status_colors = {status: status_color(c, status) for status in
+                               ("Pending", "Submitted", "PartiallyFilled", "Filled", "Cancelled", "Error")}
+
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
+        self._cache_colors()
         if self._count:
             self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(COLUMNS) - 1),
                                   [Qt.ItemDataRole.ForegroundRole])
@@ -164,31 +180,32 @@ class LogTableModel(QAbstractTableModel):
             return COLUMNS[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= self._count:
+    def data(self, index: Index, role: int = DISPLAY) -> Any:
+        # Called for every role of every cell painted: unasked-for roles leave at once, the rest is cached.
+        if role not in _HANDLED:
             return None
-        row, col = index.row(), index.column()
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            if role == Qt.ItemDataRole.ToolTipRole and col != len(COLUMNS) - 1:
-                return None
+        row = index.row()
+        if row < 0 or row >= self._count:
+            return None
+        col = index.column()
+        if role == DISPLAY:
             return self.entry(row).cells[col]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == ALIGNMENT:
+            return _ALIGNMENTS[col]
+        if role == FOREGROUND:
             event = self.entry(row).event
             if event is None:
-                return QColor(self._colors.error)
+                return self._qcolors["error"]
             if col == SIDE:
-                return QColor(self._colors.buy if event.get("action") == "BUY" else self._colors.sell)
+                return self._qcolors["buy" if event.get("action") == "BUY" else "sell"]
             if col == STATUS:
-                return status_color(self._colors, str(event.get("status") or ""))
-            if col == EVENT and event.get("event_type") == "ERROR":
-                return QColor(self._colors.error)
-            return None
-        if role == Qt.ItemDataRole.FontRole and col == EVENT:
+                return self._status_colors.get(str(event.get("status") or ""), self._qcolors["muted"])
+            return self._qcolors["error"] if col == EVENT and event.get("event_type") == "ERROR" else None
+        if role == FONT:
+            if col != EVENT:
+                return None
             event = self.entry(row).event
             return self._bold if event is None or event.get("event_type") in ("FILL", "ERROR") else None
-        if role == Qt.ItemDataRole.UserRole:
-            return self.entry(row).event
-        return None
+        if role == TOOLTIP:
+            return self.entry(row).cells[col] if col == MESSAGE else None
+        return self.entry(row).event  # UserRole

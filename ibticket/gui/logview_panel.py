@@ -1,10 +1,11 @@
 """The log viewer dock: the folder's days, one day's events in a table, filters, an order's history, the
 day's summary, unreadable lines, export.
 
-All reading happens on one background thread (``logview_jobs.Worker``): indexing the day, filtering,
-checking every line for the summary and the unreadable-line count, following a file that grows, the day
-list's counts, exports. Their results come back to this thread through a queued signal, a small batch at
-a time, so typing in a filter or scrolling never waits for the file.
+All reading through the file happens in a worker process (``logview_worker``): indexing the day,
+filtering, checking every line for the summary and the unreadable-line count, following a file that
+grows, the day list's counts, exports. Their results come back to this thread through a queued signal, a
+small batch at a time, so typing in a filter or scrolling never waits for the file. This thread only reads
+the rows it shows (one ``pread`` and one parse each), from its copy of the day's line index.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -43,7 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.logreader import EVENT_TYPES, BadLine, log_path
+from ..core.logreader import EVENT_TYPES, LOG_NAME, BadLine, log_path
 from . import format as fmt
 from .logview_index import (
     MAX_BAD_LISTED,
@@ -56,15 +59,11 @@ from .logview_index import (
     FilterSpec,
     IndexProgress,
     LineIndex,
-    check_job,
-    filter_job,
-    index_job,
     list_days,
-    stats_job,
 )
-from .logview_jobs import CHECK, EXPORT, FILTER, INDEX, STATS, Job, Worker
 from .logview_model import LogTableModel
-from .logview_rows import COLUMNS, export_job
+from .logview_rows import COLUMNS
+from .logview_worker import RemoteWorker
 from .theme import LIGHT, Colors
 
 log = logging.getLogger(__name__)
@@ -191,7 +190,7 @@ class HistoryDialog(QDialog):
         self.resize(1000, 520)
         self.done_reading = False
         self._panel = panel
-        self._job = panel._submit("history", FILTER, filter_job(index, spec, panel._poster(self._on_matches)))
+        self._job = panel._run("filter", panel._key, spec, True, on_report=self._on_matches)
 
     def _on_matches(self, progress: FilterProgress) -> None:
         self.model.add_lines(progress.matches)
@@ -262,7 +261,7 @@ class LogViewPanel(QWidget):
         self.setObjectName("logViewPanel")
         self.folder: Path | None = None
         self.colors: Colors = LIGHT
-        self._worker: Worker | None = None
+        self._worker: RemoteWorker | None = None
         self._relay = _Relay(self)
         self._relay.call.connect(lambda call: call())
         # The open day and what runs on it; a token makes reports of an earlier day (or filter) stale.
@@ -270,10 +269,11 @@ class LogViewPanel(QWidget):
         self.index: LineIndex | None = None
         self._token = 0
         self._filter_token = 0
-        self._index_job: Job | None = None
-        self._filter_job: Job | None = None
-        self._check_job: Job | None = None
-        self._export_job: Job | None = None
+        self._key = 0  # the open day's index in the worker process
+        self._index_job: int | None = None
+        self._filter_job: int | None = None
+        self._check_job: int | None = None
+        self._export_job: int | None = None
         self._progress: IndexProgress | None = None
         self._filter_scanned = 0
         self._filter_done = True
@@ -282,7 +282,7 @@ class LogViewPanel(QWidget):
         self._stopped = False
         self._spec = FilterSpec()
         self._stats: dict[Path, DayStats] = {}
-        self._stats_jobs: dict[Path, Job] = {}
+        self._stats_jobs: dict[Path, int | None] = {}
         self._days: list[DayFile] = []
         self.active = False
 
@@ -321,8 +321,11 @@ class LogViewPanel(QWidget):
         left_layout.addWidget(self.folder_label)
         left_layout.addWidget(refresh)
 
+        # Labels whose text changes as the day is read do not ask for more room (Ignored width): a label
+        # that grows makes the panel lay itself out and repaint all of it, tens of milliseconds each time.
         self.title = QLabel("Choose a day.", objectName="logTitle")
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
@@ -343,6 +346,8 @@ class LogViewPanel(QWidget):
         clear = QPushButton("Clear", objectName="logClearFilters")
         clear.clicked.connect(self.clear_filters)
         self.count = QLabel(objectName="logCount")
+        self.count.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.count.setFixedWidth(self.count.fontMetrics().horizontalAdvance("9,999,999 matching so far") + 8)
         filters = QHBoxLayout()
         filters.addWidget(self.type_filter)
         filters.addWidget(self.symbol_filter)
@@ -352,7 +357,9 @@ class LogViewPanel(QWidget):
         filters.addWidget(self.count)
 
         self.summary = QLabel(objectName="logSummary")
-        self.summary.setWordWrap(True)
+        # One line, cut off when the dock is narrow (the whole of it is the tooltip): a wrap would change
+        # the label's height as the numbers grow, and move the table.
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.bad_button = QPushButton(objectName="logBadLines")
         self.bad_button.setFlat(True)
@@ -378,12 +385,19 @@ class LogViewPanel(QWidget):
         self.stop_button = QPushButton("Stop", objectName="logStop")
         self.stop_button.setToolTip("Stop reading this day (the rows read so far stay)")
         self.stop_button.clicked.connect(self.stop)
-        self.progress_row = QWidget()
-        progress_layout = QHBoxLayout(self.progress_row)
+        working = QWidget()
+        progress_layout = QHBoxLayout(working)
         progress_layout.setContentsMargins(0, 0, 0, 0)
         progress_layout.addWidget(self.progress, 1)
         progress_layout.addWidget(self.stop_button)
-        self.progress_row.hide()
+        self.state = QLabel(objectName="logState")
+        self.state.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # One row for both, of one height: switching between them never moves the table (a relayout
+        # repaints all of it).
+        self.progress_row = QStackedWidget(objectName="logProgressRow")
+        self.progress_row.addWidget(self.state)
+        self.progress_row.addWidget(working)
+        self.progress_row.setFixedHeight(max(working.sizeHint().height(), self.state.sizeHint().height()))
 
         self.view = EventsView(self.model, "log")
         self.view.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -424,23 +438,24 @@ class LogViewPanel(QWidget):
 
     # -- the worker ----------------------------------------------------------------------------------
 
-    def _poster(self, handler: Callable[..., None], *bound: Any) -> Callable[..., None]:
-        """A callback for a job: called on the worker's thread, runs ``handler`` on this one."""
-        emit = self._relay.call.emit
+    def _run(self, op: str, *args: Any, on_report: Callable[..., None],
+             on_error: Callable[[BaseException], None] | None = None) -> int | None:
+        """Start a job in the worker process (started on first use, and again if it stopped); its reports
+        and failure come to the handlers on this thread. None when it could not be started (said why)."""
+        if self._worker is not None and not self._worker.alive:
+            self._worker.stop()
+            self._worker = None
+        try:
+            if self._worker is None:
+                self._worker = RemoteWorker(self._relay.call.emit)
+            return self._worker.submit(op, *args, on_report=on_report,
+                                       on_error=on_error or partial(self._job_failed, op))
+        except OSError as exc:
+            self._job_failed(op, exc)
+            return None
 
-        def post(*args: Any) -> None:
-            emit(partial(handler, *bound, *args))
-
-        return post
-
-    def _submit(self, name: str, priority: int, steps: Any, on_error: Callable[[BaseException], None] | None = None
-                ) -> Job:
-        if self._worker is None:
-            self._worker = Worker()
-        return self._worker.submit(name, priority, steps, on_error or self._poster(self._job_failed, name))
-
-    def _cancel(self, *jobs: Job | None) -> None:
-        if self._worker is not None:
+    def _cancel(self, *jobs: int | None) -> None:
+        if self._worker is not None and self._worker.alive:
             self._worker.cancel(*jobs)
 
     def _job_failed(self, name: str, exc: BaseException) -> None:
@@ -456,6 +471,7 @@ class LogViewPanel(QWidget):
         if self._worker is not None:
             self._worker.stop()
             self._worker = None
+        self._stats_jobs.clear()
 
     @property
     def busy(self) -> bool:
@@ -541,8 +557,7 @@ class LogViewPanel(QWidget):
                 continue
             if self.index is not None and day.path == self.index.path:
                 continue  # the open day's check counts it
-            self._stats_jobs[day.path] = self._submit("day counts", STATS,
-                                                      stats_job(day, self._poster(self._on_stats)))
+            self._stats_jobs[day.path] = self._run("stats", day, on_report=self._on_stats)
 
     def _on_stats(self, day: DayFile, stats: DayStats | str) -> None:
         self._stats_jobs.pop(day.path, None)
@@ -583,17 +598,25 @@ class LogViewPanel(QWidget):
         """Open ``day`` of the folder; False (and a message saying why) when it cannot be opened."""
         if self.folder is None:
             return False
-        path = log_path(self.folder, day)
+        return self.open_file(log_path(self.folder, day))
+
+    def open_file(self, path: Path) -> bool:
+        """Open a day file (named ``orders-YYYY-MM-DD.jsonl`` for its day to be known)."""
+        match = LOG_NAME.match(path.name)
+        try:
+            day = date.fromisoformat(match.group(1)) if match else None
+        except ValueError:
+            day = None
         self._close_day()
         self.day = day
         for row in range(self.days.topLevelItemCount()):
             item = self.days.topLevelItem(row)
-            if item.data(0, Qt.ItemDataRole.UserRole) == day:
+            if day is not None and item.data(0, Qt.ItemDataRole.UserRole) == day:
                 self.days.setCurrentItem(item)
         try:
             index = LineIndex(path)
         except OSError as exc:
-            text = (f"No order log for {day_title(day)} in {self.folder}" if not path.exists()
+            text = (f"No order log for {day_title(day)} in {path.parent}" if day and not path.exists()
                     else str(exc.strerror or exc))
             self.title.setText(text)
             self.message.emit(text)
@@ -615,15 +638,19 @@ class LogViewPanel(QWidget):
         self.model.show_all(index, 0)
         stats = self._stats_jobs.pop(index.path, None)
         self._cancel(stats)
-        self._index_job = self._submit("index", INDEX, index_job(index, self._poster(self._on_index, token)),
-                                       self._poster(self._index_failed, token))
-        self._check_job = self._submit("check", CHECK, check_job(index, self._poster(self._on_check, token)))
+        self._key = token
+        self._index_job = self._run("index", token, str(index.path), on_report=partial(self._on_index, token),
+                                    on_error=partial(self._index_failed, token))
+        self._check_job = self._run("check", token, on_report=partial(self._on_check, token))
         self._spec = FilterSpec()
         self.apply_filter()
         self._update_labels()
 
     def _close_day(self) -> None:
         self._cancel(self._index_job, self._filter_job, self._check_job)
+        if self.index is not None and self._worker is not None and self._worker.alive:
+            with contextlib.suppress(OSError):
+                self._worker.close_index(self._key)
         self._index_job = self._filter_job = self._check_job = None
         self.index = None
         self._token += 1
@@ -638,7 +665,12 @@ class LogViewPanel(QWidget):
         self.message.emit("Stopped reading the order log; click the day to read it again")
 
     def _on_index(self, token: int, progress: IndexProgress) -> None:
-        if token != self._token:
+        if token != self._token or self.index is None:
+            return
+        try:
+            self.index.absorb(progress)
+        except FileChanged as exc:
+            self._index_failed(token, exc)
             return
         first = self._progress is None
         self._progress = progress
@@ -725,9 +757,8 @@ class LogViewPanel(QWidget):
             self._filter_scanned = 0
             self._filter_done = False
             self.model.show_lines(index)
-            self._filter_job = self._submit(
-                "filter", FILTER, filter_job(index, spec, self._poster(self._on_filter, self._token,
-                                                                       self._filter_token)))
+            self._filter_job = self._run("filter", self._key, spec, True,
+                                         on_report=partial(self._on_filter, self._token, self._filter_token))
         self._update_labels()
 
     def _on_filter(self, token: int, filter_token: int, progress: FilterProgress) -> None:
@@ -758,16 +789,17 @@ class LogViewPanel(QWidget):
             self.count.setText("")
             self.summary.setText("")
             self.bad_button.hide()
-            self.progress_row.hide()
+            self.progress_row.setCurrentWidget(self.state)
+            self.state.setText("")
             self.export_button.setEnabled(False)
             return
         lines = progress.rows if progress else 0
-        if self.day is not None:
-            live = " · live" if self.day == date.today() and not self._stopped else ""
-            stopped = " · stopped" if self._stopped else ""
-            self.title.setText(f"{day_title(self.day)} · {human_size(index.size)} · {lines:,} "
-                               f"line{'s' if lines != 1 else ''}{live}{stopped}")
-            self.title.setToolTip(str(index.path))
+        live = " · live" if self.day == date.today() and not self._stopped else ""
+        stopped = " · stopped" if self._stopped else ""
+        name = day_title(self.day) if self.day is not None else index.path.name
+        self.title.setText(f"{name} · {human_size(index.size)} · {lines:,} line{'s' if lines != 1 else ''}"
+                           f"{live}{stopped}")
+        self.title.setToolTip(str(index.path))
         shown = self.model.rowCount()
         if self.model.showing_all:
             self.count.setText(f"{shown:,} line{'s' if shown != 1 else ''}")
@@ -778,6 +810,7 @@ class LogViewPanel(QWidget):
             self.summary.setText(summary_text(check.summary) + ("" if check.caught_up else " (so far)"))
         else:
             self.summary.setText("Summing up the day…")
+        self.summary.setToolTip(self.summary.text())
         bad = (check.bad if check else 0) + (1 if index.unfinished and progress and progress.caught_up else 0)
         if bad:
             self.bad_button.setText(f"⚠ {bad:,} unreadable line{'s' if bad != 1 else ''}…")
@@ -791,7 +824,16 @@ class LogViewPanel(QWidget):
     def _update_progress(self, progress: IndexProgress | None, check: CheckProgress | None) -> None:
         working = [] if self._stopped else self._working_jobs()
         if not working:
-            self.progress_row.hide()
+            lines = progress.rows if progress else 0
+            if self._stopped:
+                read = f"{progress.indexed / progress.size:.0%} of the file" if progress and progress.size else "none"
+                text = f"Stopped: {read} read. Click the day to read it again."
+            elif self.day == date.today():
+                text = f"All {lines:,} lines read; new events show as they are logged."
+            else:
+                text = f"All {lines:,} lines read."
+            self.state.setText(text)
+            self.progress_row.setCurrentWidget(self.state)
             return
         if "index" in working:
             done = progress.indexed / progress.size if progress and progress.size else 0.0
@@ -804,9 +846,12 @@ class LogViewPanel(QWidget):
             total = progress.lines if progress else 0
             done = (check.checked / total) if check and total else 0.0
             text = "Summing up and checking every line"
+        # QProgressBar.setValue repaints at once (the whole window, offscreen): let the next paint do it.
+        self.progress.setUpdatesEnabled(False)
         self.progress.setValue(int(1000 * min(1.0, done)))
         self.progress.setFormat(f"{text}… {100 * min(1.0, done):.0f}%")
-        self.progress_row.show()
+        self.progress.setUpdatesEnabled(True)
+        self.progress_row.setCurrentIndex(1)
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         event = self.model.entry(current.row()).event if current.isValid() else None
@@ -863,15 +908,15 @@ class LogViewPanel(QWidget):
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    def export_to(self, path: Path, kind: str) -> Job | None:
+    def export_to(self, path: Path, kind: str) -> int | None:
         """Export the rows shown (after the filters) as "csv" or "jsonl" in the background; ``message``
         says when it is done."""
         if self.index is None:
             return None
-        lines = self.model.lines()
-        self._export_job = self._submit(
-            "export", EXPORT, export_job(self.index, lines, path, kind, self._poster(self._on_export, path)),
-            self._poster(self._export_failed, path))
+        lines, count = self.model.shown_lines()
+        self._export_job = self._run("export", self._key, lines, count, str(path), kind,
+                                     on_report=partial(self._on_export, path),
+                                     on_error=partial(self._export_failed, path))
         self._update_labels()
         return self._export_job
 
