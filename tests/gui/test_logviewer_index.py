@@ -407,3 +407,106 @@ def test_stats_job_reports_a_file_it_cannot_read(tmp_path: Path) -> None:
     for _ in stats_job(day, lambda d, s: results.append(s)):
         pass
     assert "There is no order log file" in results[0]
+
+
+# -- the worker process --------------------------------------------------------------------------------
+
+
+class Calls:
+    """Stands for the window's thread: the remote worker posts calls here and the test runs them."""
+
+    def __init__(self) -> None:
+        import queue
+
+        self.queue: queue.Queue[Any] = queue.Queue()
+
+    def post(self, call: Any) -> None:
+        self.queue.put(call)
+
+    def run_until(self, predicate: Any, timeout: float = 15.0) -> None:
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            left = deadline - time.monotonic()
+            assert left > 0, "timed out waiting for the worker process"
+            try:
+                self.queue.get(timeout=left)()
+            except queue.Empty:
+                continue
+
+
+def test_the_worker_process_indexes_filters_checks_and_exports(tmp_path: Path) -> None:
+    from ibticket.gui.logview_worker import RemoteWorker
+
+    path = _damaged_day(tmp_path)
+    calls = Calls()
+    remote = RemoteWorker(calls.post)
+    try:
+        mirror = LineIndex(path)  # the window's copy, grown from the reports
+        progress: list[Any] = []
+        remote.submit("index", 1, str(path), on_report=lambda p: (mirror.absorb(p), progress.append(p)))
+        calls.run_until(lambda: progress and progress[-1].caught_up)
+        expected = _index(path)
+        assert list(mirror.ends) == list(expected.ends) and mirror.blank == expected.blank
+        assert [mirror.row_line(r) for r in range(mirror.row_count)] == \
+            [expected.row_line(r) for r in range(expected.row_count)]
+
+        found: list[int] = []
+        done: list[bool] = []
+        remote.submit("filter", 1, FilterSpec(order="7"), True,
+                      on_report=lambda p: (found.extend(p.matches), done.append(p.caught_up)))
+        checked: list[Any] = []
+        remote.submit("check", 1, on_report=checked.append)
+        calls.run_until(lambda: done and done[-1] and checked and checked[-1].caught_up)
+        assert found == _filter(expected, FilterSpec(order="7"))
+        day = read_day(tmp_path, DAY)
+        assert checked[-1].summary == summarize(day.events)
+        assert [b.line_number for b in checked[-1].new_bad] == day.bad_line_numbers[:-1]
+
+        exported: list[Any] = []
+        remote.submit("export", 1, array("Q", found).tobytes(), len(found), str(tmp_path / "seven.jsonl"), "jsonl",
+                      on_report=lambda *r: exported.append(r))
+        calls.run_until(lambda: exported and exported[-1][3])
+        assert [json.loads(x) for x in (tmp_path / "seven.jsonl").read_text().splitlines()] == \
+            [e for e in day.events if e.get("order_id") == 7]
+
+        failures: list[BaseException] = []
+        remote.submit("index", 2, str(tmp_path / "orders-2001-01-01.jsonl"), on_report=print,
+                      on_error=failures.append)
+        calls.run_until(lambda: failures)
+        assert isinstance(failures[0], OSError) and "There is no order log file" in str(failures[0])
+
+        # A cancelled job's late reports never reach the window.
+        late: list[Any] = []
+        job = remote.submit("filter", 1, FilterSpec(event_type=UNREADABLE), True, on_report=late.append)
+        remote.cancel(job)
+        sentinel: list[Any] = []
+        remote.submit("stats", DayFile(DAY, path, 0, 0), on_report=lambda *r: sentinel.append(r))
+        calls.run_until(lambda: sentinel)
+        assert late == []
+    finally:
+        remote.stop()
+    assert not remote.alive
+
+
+def test_a_worker_process_that_dies_is_reported_to_every_job(tmp_path: Path) -> None:
+    import signal
+
+    from ibticket.gui.logview_worker import RemoteWorker
+
+    path = write_day(tmp_path, 5)
+    calls = Calls()
+    remote = RemoteWorker(calls.post)
+    failures: list[BaseException] = []
+    progress: list[Any] = []
+    remote.submit("index", 1, str(path), on_report=progress.append, on_error=failures.append)
+    calls.run_until(lambda: progress and progress[-1].caught_up)
+    os.kill(remote.pid, signal.SIGKILL)
+    calls.run_until(lambda: failures)
+    assert "the log viewer's reader stopped" in str(failures[0])
+    assert not remote.alive
+    with pytest.raises(OSError, match="reader stopped"):
+        remote.submit("check", 1, on_report=print)
+    remote.stop()

@@ -296,3 +296,23 @@ def test_export_round_trips(qtbot, panel: LogViewPanel, tmp_path: Path) -> None:
     panel.export_to(tmp_path / "missing" / "x.csv", "csv")
     qtbot.waitUntil(lambda: len(messages) == 3, timeout=WAIT_MS)
     assert messages[-1].startswith(f"Could not export to {tmp_path / 'missing' / 'x.csv'}: ")
+
+
+def test_a_reader_that_dies_is_said_and_the_day_opens_again(qtbot, panel: LogViewPanel, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    write_day(tmp_path, 10)
+    panel.set_folder(tmp_path)
+    assert panel.open_day(DAY)
+    _settle(qtbot, panel)
+    messages: list[str] = []
+    panel.message.connect(messages.append)
+    os.kill(panel._worker.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: bool(messages), timeout=WAIT_MS)
+    assert "the log viewer's reader stopped" in messages[0]
+    assert panel.model.rowCount() > 0  # what was read stays on screen
+    assert panel.open_day(DAY)  # a new reader
+    _settle(qtbot, panel)
+    panel.set_filter(symbol="AAPL")
+    qtbot.waitUntil(lambda: panel.settled and panel.model.rowCount() > 0, timeout=WAIT_MS)
