@@ -24,7 +24,7 @@ from .logview_rows import COLUMNS, row_cells
 from .theme import LIGHT, Colors, status_color
 
 Index = QModelIndex | QPersistentModelIndex
-RIGHT = {2, 6, 7}
+RIGHT = {COLUMNS.index(name) for name in ("Order", "Qty", "Price")}
 EVENT, SIDE, STATUS, MESSAGE = (COLUMNS.index(name) for name in ("Event", "Side", "Status", "Message"))
 DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, FONT, USER = (
     Qt.ItemDataRole.DisplayRole.value, Qt.ItemDataRole.ToolTipRole.value, Qt.ItemDataRole.TextAlignmentRole.value,

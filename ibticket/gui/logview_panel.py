@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -70,8 +70,8 @@ log = logging.getLogger(__name__)
 
 FILTER_DELAY_MS = 150  # typing pauses this long before a filter runs
 DAYS_REFRESH_MS = 5000  # the day list looks for new days and sizes while the viewer is shown
-SAMPLE = ("23:59:59.999", "CANCELLATION", "99999", "ibt-11-20260218-235959-99999", "GOOGL", "SELL",
-          "1,000,000", "10,000.00", "PartiallyFilled")
+SAMPLE = ("23:59:59.999", "STATUS_CHANGE", "99999", "GOOGL", "SELL", "1,000,000", "10,000.00", "PartiallyFilled",
+          "exec 0000e0d5.6554a1b2.01.01, commission 1.00, filled")
 
 
 def human_size(size: int) -> str:
@@ -122,10 +122,12 @@ class EventsView(QSplitter):
         vertical.setDefaultSectionSize(self.table.fontMetrics().height() + 6)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        metrics = self.table.fontMetrics()
+        bold = self.table.font()
+        bold.setBold(True)
+        metrics = QFontMetrics(bold)  # the event column shows fills and errors in bold
         for col, sample in enumerate(SAMPLE):
             self.table.setColumnWidth(col, max(metrics.horizontalAdvance(sample),
-                                               metrics.horizontalAdvance(COLUMNS[col])) + 16)
+                                               metrics.horizontalAdvance(COLUMNS[col])) + 14)
         self.json = QPlainTextEdit(objectName=f"{name}Json")
         self.json.setReadOnly(True)
         self.json.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
@@ -304,22 +306,32 @@ class LogViewPanel(QWidget):
         for col in (1, 2, 3):
             self.days.headerItem().setTextAlignment(col, Qt.AlignmentFlag.AlignRight)
         metrics = self.days.fontMetrics()
-        for col, sample in enumerate(("Wed 18 Feb 2026", "999.9 MB", "1,000,000", "999,999")):
-            self.days.setColumnWidth(col, metrics.horizontalAdvance(sample) + 18)
+        widths = [metrics.horizontalAdvance(sample) + 14 for sample in ("Wed 18 Feb 2026", "999.9 MB", "1,000,000 ⚠",
+                                                                        "999,999")]
+        for col, width in enumerate(widths):
+            self.days.setColumnWidth(col, width)
+        self.days.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._days_width = (sum(widths) + self.days.frameWidth() * 2 + 4
+                            + self.days.verticalScrollBar().sizeHint().width())
         self.days.itemActivated.connect(self._day_clicked)
         self.days.itemClicked.connect(self._day_clicked)
+        self.days.setFixedWidth(self._days_width)
         refresh = QPushButton("Refresh", objectName="logRefreshDays")
         refresh.setToolTip("Look again for day files in the order log folder")
         refresh.clicked.connect(self.refresh_days)
         self.folder_label = QLabel(objectName="logFolder")
-        self.folder_label.setWordWrap(True)
+        self.folder_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.folder_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         left = QWidget()
+        left.setFixedWidth(self._days_width)
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.setSpacing(2)
         left_layout.addWidget(self.days, 1)
-        left_layout.addWidget(self.folder_label)
-        left_layout.addWidget(refresh)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder_label, 1)
+        folder_row.addWidget(refresh)
+        left_layout.addLayout(folder_row)
 
         # Labels whose text changes as the day is read do not ask for more room (Ignored width): a label
         # that grows makes the panel lay itself out and repaint all of it, tens of milliseconds each time.
@@ -336,11 +348,11 @@ class LogViewPanel(QWidget):
             self.type_filter.addItem(kind.replace("_", " ").capitalize(), kind)
         self.type_filter.addItem("Unreadable lines", UNREADABLE)
         self.type_filter.currentIndexChanged.connect(lambda _i: self.apply_filter())
-        self.symbol_filter = self._filter_edit("logSymbolFilter", "Symbol", 90,
+        self.symbol_filter = self._filter_edit("logSymbolFilter", "Symbol", 70,
                                                "Only this symbol (exactly; upper or lower case)")
-        self.order_filter = self._filter_edit("logOrderFilter", "Order id or ref", 150,
+        self.order_filter = self._filter_edit("logOrderFilter", "Order id or ref", 110,
                                               "An order id (42 or #42), or part of an order reference")
-        self.text_filter = self._filter_edit("logTextFilter", "Search text", 180,
+        self.text_filter = self._filter_edit("logTextFilter", "Search text", 100,
                                              "Text anywhere in the line as logged, names and values alike "
                                              "(upper or lower case); finds unreadable lines too")
         clear = QPushButton("Clear", objectName="logClearFilters")
@@ -354,12 +366,13 @@ class LogViewPanel(QWidget):
         filters.addWidget(self.order_filter)
         filters.addWidget(self.text_filter, 1)
         filters.addWidget(clear)
-        filters.addWidget(self.count)
 
         self.summary = QLabel(objectName="logSummary")
-        # One line, cut off when the dock is narrow (the whole of it is the tooltip): a wrap would change
-        # the label's height as the numbers grow, and move the table.
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Two lines at most, of a fixed height (the whole text is also the tooltip): a label that grew as
+        # the numbers do would move the table, and a relayout repaints all of it.
+        self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.summary.setFixedHeight(2 * self.summary.fontMetrics().lineSpacing() + 2)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.bad_button = QPushButton(objectName="logBadLines")
         self.bad_button.setFlat(True)
@@ -373,11 +386,6 @@ class LogViewPanel(QWidget):
         self.export_button.setToolTip("Save the rows shown (with the filters) as CSV or JSON lines")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self._export_dialog)
-        info = QHBoxLayout()
-        info.addWidget(self.summary, 1)
-        info.addWidget(self.bad_button)
-        info.addWidget(self.history_button)
-        info.addWidget(self.export_button)
 
         self.progress = QProgressBar(objectName="logProgress")
         self.progress.setRange(0, 1000)
@@ -406,17 +414,36 @@ class LogViewPanel(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.title)
+        heading = QHBoxLayout()
+        heading.addWidget(self.title, 1)
+        heading.addWidget(self.count)
+        actions = QHBoxLayout()
+        actions.addWidget(self.progress_row, 1)
+        actions.addWidget(self.bad_button)
+        actions.addWidget(self.history_button)
+        actions.addWidget(self.export_button)
+        right_layout.addLayout(heading)
         right_layout.addLayout(filters)
-        right_layout.addLayout(info)
-        right_layout.addWidget(self.progress_row)
-        right_layout.addWidget(self.view, 1)
+        right_layout.addWidget(self.summary)
+        right_layout.addLayout(actions)
+        right_layout.addStretch(1)
 
-        split = QSplitter(Qt.Orientation.Horizontal, objectName="logSplit")
-        split.addWidget(left)
-        split.addWidget(right)
+        # The days beside the day's heading, filters and summary; the table below them has all the width
+        # (a dock shares the window with the ticket and the orders: its columns need the room).
+        top = QWidget(objectName="logTop")
+        top_layout = QHBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(left)
+        top_layout.addWidget(right, 1)
+        split = QSplitter(Qt.Orientation.Vertical, objectName="logSplit")
+        split.addWidget(top)
+        split.addWidget(self.view)
+        split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([330, 900])
+        split.setCollapsible(1, False)
+        row = self.days.fontMetrics().height() + 4
+        split.setSizes([max(right.sizeHint().height(), 7 * row + 2 * self.days.frameWidth() + 8), 10_000])
+        self.split = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
@@ -497,7 +524,9 @@ class LogViewPanel(QWidget):
 
     def set_folder(self, folder: Path) -> None:
         self.folder = Path(folder)
-        self.folder_label.setText(str(self.folder))
+        room = self._days_width - self.findChild(QPushButton, "logRefreshDays").sizeHint().width() - 8
+        self.folder_label.setText(self.folder_label.fontMetrics().elidedText(
+            str(self.folder), Qt.TextElideMode.ElideMiddle, max(40, room)))
         self.folder_label.setToolTip(f"The order log folder: {self.folder}")
         self.refresh_days()
 

@@ -12,7 +12,8 @@ from ..core.logreader import parse_line
 from . import format as fmt
 from .logview_index import LineIndex, lines_job
 
-COLUMNS = ("Time", "Event", "Order", "Ref", "Symbol", "Side", "Qty", "Price", "Status", "Message")
+# The order reference comes last: it is long, and the message matters more in a narrow dock.
+COLUMNS = ("Time", "Event", "Order", "Symbol", "Side", "Qty", "Price", "Status", "Message", "Ref")
 UNREADABLE_TEXT = "unreadable"
 EXPORT_KINDS = ("csv", "jsonl")
 
@@ -25,12 +26,12 @@ def _message(event: dict[str, Any]) -> str:
     kind = event.get("event_type")
     code = event.get("error_code")
     if kind == "FILL":
-        parts = [f"exec {event.get('fill_id', '?')}"]
+        parts = [f"filled {fmt.qty(event.get('filled_quantity'))} of {fmt.qty(event.get('quantity'))}"]
         if event.get("commission"):
             parts.append(f"commission {fmt.money(event['commission'])}")
         if event.get("corrects"):
-            parts.append(f"corrects {event['corrects']}")
-        parts.append(f"filled {fmt.qty(event.get('filled_quantity'))} of {fmt.qty(event.get('quantity'))}")
+            parts.append(f"corrects exec {event['corrects']}")
+        parts.append(f"exec {event.get('fill_id', '?')}")
         return ", ".join(parts)
     if kind == "COMMISSION":
         return f"commission {fmt.money(event.get('commission'))} for exec {event.get('fill_id', '?')}"
@@ -46,9 +47,14 @@ def _message(event: dict[str, Any]) -> str:
     if kind == "STATUS_CHANGE" and not text and event.get("new_status"):
         text = f"{event.get('old_status') or '—'} → {event['new_status']}"
     if kind == "SUBMISSION":
-        extras = ["adopted (placed by another session)"] if event.get("adopted") else []
-        if event.get("attempt_ref"):
-            extras.append(f"attempt {event['attempt_ref']}")
+        kind_text = fmt.TYPE_SHORT.get(str(event.get("order_type")), str(event.get("order_type") or ""))
+        extras = [f"{kind_text} {event.get('tif') or 'DAY'}".strip()]
+        if event.get("outside_rth"):
+            extras.append("outside RTH")
+        if event.get("adopted"):
+            extras.append("adopted (placed by another session)")
+        if isinstance(event.get("attempt"), int) and event["attempt"] > 1:
+            extras.append(f"attempt {event['attempt']}")
         text = ", ".join([text, *extras] if text else extras)
     return f"{code}: {text}" if code is not None else text
 
@@ -56,7 +62,7 @@ def _message(event: dict[str, Any]) -> str:
 def row_cells(event: dict[str, Any] | None, problem: str | None, line_number: int) -> list[str]:
     """What a row shows, column by column (Qt-free: the CSV export uses it on the worker's thread)."""
     if event is None:
-        return ["", UNREADABLE_TEXT, "", "", "", "", "", "", "", f"line {line_number}: {problem or 'unreadable'}"]
+        return ["", UNREADABLE_TEXT, "", "", "", "", "", "", f"line {line_number}: {problem or 'unreadable'}", ""]
     stamp = str(event.get("timestamp", ""))
     clock = stamp[11:23] if len(stamp) >= 23 else stamp[11:19]
     kind = event.get("event_type", "")
@@ -70,13 +76,13 @@ def row_cells(event: dict[str, Any] | None, problem: str | None, line_number: in
         clock,
         str(kind),
         "" if order_id is None else str(order_id),
-        str(event.get("order_ref") or ""),
         str(event.get("symbol") or ""),
         str(event.get("action") or ""),
         _number(qty, fmt.qty),
         _number(price),
         str(event.get("status") or ""),
         _message(event),
+        str(event.get("order_ref") or ""),
     ]
 
 

@@ -206,7 +206,7 @@ def test_survives_torn_and_corrupt_lines(qtbot, panel: LogViewPanel, tmp_path: P
     assert panel.summary.text() == summary_text(summarize(day.events))
     unreadable = [r for r, row in enumerate(_shown(panel)) if row[1] == "unreadable"]
     assert [panel.model.line_of(r) + 1 for r in unreadable] == day.bad_line_numbers[:3]
-    assert "not JSON" in panel.model.data(panel.model.index(unreadable[0], 9))
+    assert "not JSON" in panel.model.data(panel.model.index(unreadable[0], COLUMNS.index("Message")))
     panel.view.select_row(unreadable[1])
     assert panel.view.json.toPlainText().startswith(f"Line {day.bad_line_numbers[1]} cannot be used: not UTF-8")
     assert not panel.history_button.isEnabled()
