@@ -635,21 +635,30 @@ def list_days(folder: Path) -> list[DayFile]:
     return sorted(days, key=lambda d: d.day, reverse=True)
 
 
-def stats_job(day: DayFile, report: Callable[[DayFile, DayStats | str], None]) -> Iterator[str]:
-    """Read a whole day file once for the day list: its events, unreadable lines and summary."""
+def stats_job(day: DayFile, report: Callable[[DayFile, DayStats | str], None],
+              follow: bool = False) -> Iterator[str]:
+    """Read a whole day file for the day list: its events, unreadable lines and summary. ``follow``: then
+    keep reading what is appended (today's file), reporting again each time it has caught up."""
     try:
         index = LineIndex(day.path)
+        state = CheckState()
+        reported: tuple[int, int] | None = None
         while True:
             index.step()
-            yield WORKED
-            if index.scanned >= index.size:
-                break
-        state = CheckState()
-        while state.checked < index.line_count:
-            state.check(index, index.chunk_end(state.checked))
-            yield WORKED
+            if index.scanned < index.size:
+                yield WORKED  # more of the file to index
+            elif state.checked < index.line_count:
+                state.check(index, index.chunk_end(state.checked))
+                yield WORKED
+            else:
+                if (index.size, state.checked) != reported:
+                    reported = (index.size, state.checked)
+                    bad = state.bad + (1 if index.unfinished else 0)  # no end: torn (as read_day says)
+                    report(day, DayStats(index.size, os.fstat(index.fd).st_mtime_ns, state.events, bad,
+                                         state.summary.result()))
+                if not follow:
+                    return
+                index.check_same_file()
+                yield IDLE
     except (OSError, FileChanged) as exc:
         report(day, str(getattr(exc, "strerror", None) or exc))
-        return
-    bad = state.bad + (1 if index.unfinished else 0)  # a last line without its end is torn (as read_day says)
-    report(day, DayStats(index.size, os.fstat(index.fd).st_mtime_ns, state.events, bad, state.summary.result()))

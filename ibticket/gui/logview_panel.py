@@ -534,23 +534,30 @@ class LogViewPanel(QWidget):
         """List the folder's days again (new days, new sizes); counts come as each day is read."""
         if self.folder is None:
             return
-        self._days = list_days(self.folder)
-        selected = self.day
-        self.days.clear()
-        for day in self._days:
-            item = QTreeWidgetItem([day_title(day.day), human_size(day.size), "…", "…"])
-            item.setData(0, Qt.ItemDataRole.UserRole, day.day)
-            item.setToolTip(0, str(day.path))
-            for col in (1, 2, 3):
-                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            self.days.addTopLevelItem(item)
-            self._show_stats(item, day)
-            if day.day == selected:
-                self.days.setCurrentItem(item)
-        if not self._days:
-            placeholder = QTreeWidgetItem(["No day files yet"])
-            placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.days.addTopLevelItem(placeholder)
+        days = list_days(self.folder)
+        if [d.path for d in days] == [d.path for d in self._days] and self.days.topLevelItemCount() == len(days):
+            # The same days: only sizes and counts change; the list keeps its selection and scroll.
+            self._days = days
+            for row, day in enumerate(days):
+                item = self.days.topLevelItem(row)
+                item.setText(1, human_size(day.size))
+                self._show_stats(item, day)
+        else:
+            self._days = days
+            self.days.clear()
+            for day in days:
+                item = QTreeWidgetItem([day_title(day.day), human_size(day.size), "…", "…"])
+                item.setData(0, Qt.ItemDataRole.UserRole, day.day)
+                for col in (1, 2, 3):
+                    item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.days.addTopLevelItem(item)
+                self._show_stats(item, day)
+                if day.day == self.day:
+                    self.days.setCurrentItem(item)
+            if not days:
+                placeholder = QTreeWidgetItem(["No day files yet"])
+                placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+                self.days.addTopLevelItem(placeholder)
         if self.active:
             self._count_days()
 
@@ -568,6 +575,7 @@ class LogViewPanel(QWidget):
         return stats if stats is not None and (stats.size, stats.mtime_ns) == (day.size, day.mtime_ns) else None
 
     def _show_stats(self, item: QTreeWidgetItem, day: DayFile) -> None:
+        item.setToolTip(0, str(day.path))
         stats = self._stats.get(day.path)
         if stats is None:
             return
@@ -580,17 +588,24 @@ class LogViewPanel(QWidget):
             item.setToolTip(col, f"{day.path}\n{tip}".strip())
 
     def _count_days(self) -> None:
-        """Read the days whose counts are not known yet, newest first, behind everything else."""
+        """Read the days whose counts are not known yet, newest first, behind everything else. Today's
+        file is followed (it grows while the window trades); another day is read again if it changed."""
+        today = date.today()
         for day in self._days:
-            if self._valid_stats(day) is not None or day.path in self._stats_jobs:
+            if day.path in self._stats_jobs:
                 continue
             if self.index is not None and day.path == self.index.path:
                 continue  # the open day's check counts it
-            self._stats_jobs[day.path] = self._run("stats", day, on_report=self._on_stats)
+            follow = day.day == today
+            if not follow and self._valid_stats(day) is not None:
+                continue
+            self._stats_jobs[day.path] = self._run("stats", day, follow, on_report=self._on_stats)
 
     def _on_stats(self, day: DayFile, stats: DayStats | str) -> None:
-        self._stats_jobs.pop(day.path, None)
+        if day.day != date.today():
+            self._stats_jobs.pop(day.path, None)  # done (today's job goes on following the file)
         if isinstance(stats, str):
+            self._stats_jobs.pop(day.path, None)
             log.info("order log viewer: cannot count %s: %s", day.path, stats)
             return
         self._stats[day.path] = stats

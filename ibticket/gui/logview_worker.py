@@ -105,8 +105,8 @@ class _Server:
             (key,) = args
             return CHECK, check_job(self.indexes[key], report)
         if op == "stats":
-            (day,) = args
-            return STATS, stats_job(day, report)
+            day, follow = args
+            return STATS, stats_job(day, report, follow)
         if op == "export":
             key, lines, count, path, kind = args
             index = self.indexes[key]

@@ -483,7 +483,7 @@ def test_the_worker_process_indexes_filters_checks_and_exports(tmp_path: Path) -
         job = remote.submit("filter", 1, FilterSpec(event_type=UNREADABLE), True, on_report=late.append)
         remote.cancel(job)
         sentinel: list[Any] = []
-        remote.submit("stats", DayFile(DAY, path, 0, 0), on_report=lambda *r: sentinel.append(r))
+        remote.submit("stats", DayFile(DAY, path, 0, 0), False, on_report=lambda *r: sentinel.append(r))
         calls.run_until(lambda: sentinel)
         assert late == []
     finally:

@@ -72,6 +72,27 @@ def test_lists_the_days_newest_first_with_their_counts(qtbot, panel: LogViewPane
         assert item.text(1).endswith(("KB", "bytes"))
 
 
+def test_todays_counts_in_the_day_list_follow_the_file(qtbot, panel: LogViewPanel, tmp_path: Path) -> None:
+    today = date.today()
+    writer = DayWriter(tmp_path, today)
+    writer.trade(4)
+    write_day(tmp_path, 3, date(2026, 2, 13))
+    panel.set_folder(tmp_path)
+    panel.set_active(True)
+    item = panel.days.topLevelItem(0)
+    assert item.data(0, Qt.ItemDataRole.UserRole) == today
+
+    def counts() -> tuple[str, str]:
+        expected = read_day(tmp_path, today)
+        return f"{len(expected.events):,}", f"{summarize(expected.events)['total_orders']:,}"
+
+    qtbot.waitUntil(lambda: (item.text(2), item.text(3)) == counts(), timeout=WAIT_MS)
+    writer.trade(3)  # the window trades on: today's counts follow the file
+    qtbot.waitUntil(lambda: (item.text(2), item.text(3)) == counts(), timeout=WAIT_MS)
+    assert item.text(3) == "7"
+    writer.close()
+
+
 def test_opens_a_day_in_the_table_with_its_json_and_summary(qtbot, panel: LogViewPanel, tmp_path: Path) -> None:
     path = write_day(tmp_path, 30)
     panel.set_folder(tmp_path)
