@@ -45,6 +45,12 @@ def default_data_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["--logview-worker"]:
+        # A frozen bundle has no ``python -m``: the log viewer starts its worker process through the app.
+        from .logview_worker import main as logview_worker
+
+        logview_worker()
+        return 0
     options = parse_options(argv)
     if options.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

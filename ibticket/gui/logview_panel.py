@@ -276,6 +276,7 @@ class LogViewPanel(QWidget):
         self._filter_job: int | None = None
         self._check_job: int | None = None
         self._export_job: int | None = None
+        self._export_total = self._export_done = 0
         self._progress: IndexProgress | None = None
         self._filter_scanned = 0
         self._filter_done = True
@@ -485,14 +486,16 @@ class LogViewPanel(QWidget):
         if self._worker is not None and self._worker.alive:
             self._worker.cancel(*jobs)
 
-    def _job_failed(self, name: str, exc: BaseException) -> None:
-        text = f"Order log viewer: {name} failed: {getattr(exc, 'strerror', None) or exc}"
+    def _job_failed(self, op: str, exc: BaseException) -> None:
+        doing = {"index": "reading the day", "check": "summing up the day", "filter": "filtering",
+                 "export": "exporting"}.get(op, op)
+        text = f"Order log viewer: {doing} stopped: {getattr(exc, 'strerror', None) or exc}"
         log.warning(text)
         self.message.emit(text)
         self._update_labels()
 
     def shutdown(self) -> None:
-        """Stop every job and the worker's thread (the window is closing)."""
+        """Stop every job and the worker process (the window is closing)."""
         self._filter_timer.stop()
         self._days_timer.stop()
         if self._worker is not None:
@@ -511,6 +514,8 @@ class LogViewPanel(QWidget):
             working.append("index")
         if self._filter_job is not None and not self._filter_done:
             working.append("filter")
+        if self._export_job is not None:
+            working.append("export")
         if self._check_job is not None and not (self._check and self._check.caught_up):
             working.append("check")
         return working
@@ -599,7 +604,8 @@ class LogViewPanel(QWidget):
             follow = day.day == today
             if not follow and self._valid_stats(day) is not None:
                 continue
-            self._stats_jobs[day.path] = self._run("stats", day, follow, on_report=self._on_stats)
+            self._stats_jobs[day.path] = self._run("stats", day, follow, on_report=self._on_stats,
+                                                   on_error=partial(self._stats_failed, day))
 
     def _on_stats(self, day: DayFile, stats: DayStats | str) -> None:
         if day.day != date.today():
@@ -610,6 +616,11 @@ class LogViewPanel(QWidget):
             return
         self._stats[day.path] = stats
         self._update_day_item(day.day)
+
+    def _stats_failed(self, day: DayFile, exc: BaseException) -> None:
+        # The day list's counts are a convenience: say nothing in the status bar, count again later.
+        self._stats_jobs.pop(day.path, None)
+        log.info("order log viewer: could not count %s: %s", day.path, exc)
 
     def _update_day_item(self, day: date) -> None:
         for row in range(self.days.topLevelItemCount()):
@@ -701,8 +712,9 @@ class LogViewPanel(QWidget):
         self.model.show_all(None, 0)
 
     def stop(self) -> None:
-        """Stop reading the day (and following it); what was read stays on screen."""
-        self._cancel(self._index_job, self._filter_job, self._check_job)
+        """Stop reading the day (and following it) and any export; what was read stays on screen."""
+        self._cancel(self._index_job, self._filter_job, self._check_job, self._export_job)
+        self._index_job = self._filter_job = self._check_job = self._export_job = None
         self._stopped = True
         self._filter_done = True
         self._update_labels()
@@ -729,11 +741,11 @@ class LogViewPanel(QWidget):
     def _index_failed(self, token: int, exc: BaseException) -> None:
         if token != self._token:
             return
-        if isinstance(exc, FileChanged) and self.day is not None:
+        if isinstance(exc, FileChanged) and self.index is not None:
             self.message.emit(f"{exc}; reading it again")
-            self.open_day(self.day)
+            self.open_file(self.index.path)
             return
-        self._job_failed("reading the day", exc)
+        self._job_failed("index", exc)
 
     def _on_check(self, token: int, progress: CheckProgress) -> None:
         if token != self._token or self.index is None:
@@ -886,6 +898,9 @@ class LogViewPanel(QWidget):
             total = progress.lines if progress else 0
             done = self._filter_scanned / total if total else 0.0
             text = "Filtering"
+        elif "export" in working:
+            done = self._export_done / self._export_total if self._export_total else 0.0
+            text = "Exporting"
         else:
             total = progress.lines if progress else 0
             done = (check.checked / total) if check and total else 0.0
@@ -938,17 +953,27 @@ class LogViewPanel(QWidget):
             self.select_line(line)
 
     def _export_dialog(self) -> None:
-        stem = f"orders-{self.day.isoformat()}" if self.day else "orders"
-        dialog = QFileDialog(self, "Export the rows shown", f"{stem}-export.csv",
-                             "CSV files (*.csv);;JSON lines (*.jsonl)")
+        stem = f"orders-{self.day.isoformat()}-export" if self.day else "orders-export"
+        csv_filter, jsonl_filter = "CSV files (*.csv)", "JSON lines (*.jsonl)"
+        dialog = QFileDialog(self, "Export the rows shown", f"{stem}.csv", f"{csv_filter};;{jsonl_filter}")
         dialog.setObjectName("logExportDialog")
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.filterSelected.connect(
-            lambda f: dialog.setDefaultSuffix("jsonl" if "jsonl" in f else "csv"))
         dialog.setDefaultSuffix("csv")
-        dialog.fileSelected.connect(lambda name: self.export_to(
-            Path(name), "jsonl" if name.lower().endswith(".jsonl") or "jsonl" in dialog.selectedNameFilter()
-            else "csv"))
+
+        def chosen_filter(name_filter: str) -> None:
+            suffix = "jsonl" if name_filter == jsonl_filter else "csv"
+            dialog.setDefaultSuffix(suffix)
+            dialog.selectFile(f"{stem}.{suffix}")
+
+        def chosen_file(name: str) -> None:
+            # The name's extension decides; a name without one goes by the type chosen in the dialog.
+            lowered = name.lower()
+            kind = ("jsonl" if lowered.endswith(".jsonl") else "csv" if lowered.endswith(".csv")
+                    else "jsonl" if dialog.selectedNameFilter() == jsonl_filter else "csv")
+            self.export_to(Path(name), kind)
+
+        dialog.filterSelected.connect(chosen_filter)
+        dialog.fileSelected.connect(chosen_file)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
@@ -958,14 +983,17 @@ class LogViewPanel(QWidget):
         if self.index is None:
             return None
         lines, count = self.model.shown_lines()
+        self._export_total, self._export_done = count, 0
         self._export_job = self._run("export", self._key, lines, count, str(path), kind,
                                      on_report=partial(self._on_export, path),
                                      on_error=partial(self._export_failed, path))
         self._update_labels()
         return self._export_job
 
-    def _on_export(self, path: Path, written: int, left_out: int, _done: int, finished: bool) -> None:
+    def _on_export(self, path: Path, written: int, left_out: int, done: int, finished: bool) -> None:
         if not finished:
+            self._export_done = done
+            self._update_labels()
             return
         self._export_job = None
         note = f" ({left_out:,} unreadable line{'s' if left_out != 1 else ''} left out)" if left_out else ""

@@ -34,6 +34,8 @@ from .logview_rows import export_job
 
 FRAME = struct.Struct("!I")
 NICE = 10
+# How a frozen bundle (no ``python -m``) starts this process: the app's own executable with this flag.
+WORKER_FLAG = "--logview-worker"
 MAX_FRAME = 1 << 30
 
 
@@ -163,8 +165,10 @@ class RemoteWorker:
         package_root = str(Path(__file__).resolve().parents[2])
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
+        command = ([sys.executable, WORKER_FLAG] if getattr(sys, "frozen", False)
+                   else [sys.executable, "-m", "ibticket.gui.logview_worker"])
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "ibticket.gui.logview_worker"],
+            command,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True,
         )
         self._write_lock = threading.Lock()

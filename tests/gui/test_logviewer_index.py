@@ -510,3 +510,25 @@ def test_a_worker_process_that_dies_is_reported_to_every_job(tmp_path: Path) -> 
     with pytest.raises(OSError, match="reader stopped"):
         remote.submit("check", 1, on_report=print)
     remote.stop()
+
+
+def test_the_app_itself_starts_the_worker_for_a_frozen_bundle(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from ibticket.gui.logview_worker import WORKER_FLAG, read_frame, send_frame
+
+    path = write_day(tmp_path, 3)
+    process = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; from ibticket.gui.app import main; sys.exit(main([{WORKER_FLAG!r}]))"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        send_frame(process.stdin, ("stats", 1, DayFile(DAY, path, 0, 0), False))
+        kind, job, (day, stats) = read_frame(process.stdout)
+        assert (kind, job, day.path) == ("report", 1, path)
+        assert stats.summary == summarize(read_day(tmp_path, DAY).events)
+        assert read_frame(process.stdout) == ("finished", 1)
+        process.stdin.close()  # the window went away: the worker ends
+        assert process.wait(10) == 0
+    finally:
+        process.kill()
