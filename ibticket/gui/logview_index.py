@@ -3,8 +3,8 @@
 A busy day is a file of a million lines and half a gigabyte, so nothing here holds the events: the index
 keeps only where each line ends (8 bytes a line, ``array('Q')``), rows are read back with ``pread`` and
 parsed when shown, and scans go through the file in chunks of about a megabyte. Each chunk is one short
-step of a background job (``logview_jobs``): a step holds the GIL for a few milliseconds at most, so the
-window's thread never waits long.
+step of a job (``logview_jobs``), run in the log viewer's worker process (``logview_worker``): a job can be
+cancelled between any two steps, and the most urgent job always takes the next step.
 
 Only complete lines are indexed: a last line without its newline is still being written, or was torn by a
 crash; it is indexed once its newline arrives. Every line is judged by the order log's one tolerant reader
@@ -75,7 +75,8 @@ def open_day_file(path: Path) -> int:
 
 
 class LineIndex:
-    """Where each complete line of one day file ends. Grown by one thread (the worker); read by any.
+    """Where each complete line of one day file ends. The worker process grows it by reading the file
+    (``step``); the window keeps a copy grown from the worker's reports (``absorb``) to read its rows.
 
     Lines are numbered from 0 (the file's line number is ``line + 1``). Rows are the lines that are not
     blank: ``rows`` maps rows to lines once a blank line has been seen, else a row is its line.
@@ -149,12 +150,6 @@ class LineIndex:
     def is_odd(self, first: int, stop: int) -> list[tuple[int, int]]:
         """The parts of [first, stop) that are odd (see ``ODD_ORDER_ID``)."""
         return [(max(a, first), min(b, stop)) for a, b in self.odd if a < stop and b > first]
-
-    def is_blank(self, line: int) -> bool:
-        if not self.blank:
-            return False
-        at = bisect_left(self.blank, line)
-        return at < len(self.blank) and self.blank[at] == line
 
     @property
     def unfinished(self) -> int:

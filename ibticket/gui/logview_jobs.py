@@ -1,4 +1,4 @@
-"""One background thread for the log viewer's jobs; Qt-free.
+"""The log viewer's jobs, a step at a time on one thread of the worker process (``logview_worker``); Qt-free.
 
 A job is a generator that does one short step per ``next()`` (a chunk of the file) and yields whether it
 did something (``WORKED``, or ``GREW`` when the index gained lines) or had nothing to do (``IDLE``). The
@@ -7,8 +7,8 @@ of a big day, and any job can be cancelled between two steps. When every job is 
 it looks again every ``POLL`` seconds (that is how a day file that grows is noticed) or as soon as a job
 is added or cancelled.
 
-Results go back to the window through the callbacks the jobs were given; the window wraps them so they
-run on its own thread.
+Results go back through the callbacks the jobs were given; in the worker process they write the
+reports down the pipe to the window.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QFontMetrics
+from PySide6.QtGui import QFontDatabase, QFontMetrics, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -449,6 +449,12 @@ class LogViewPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
         self._update_labels()
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self, self._focus_text_filter)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+
+    def _focus_text_filter(self) -> None:
+        self.text_filter.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.text_filter.selectAll()
 
     def _filter_edit(self, name: str, placeholder: str, width: int, tip: str) -> QLineEdit:
         edit = QLineEdit(objectName=name)
@@ -463,6 +469,7 @@ class LogViewPanel(QWidget):
     def set_colors(self, colors: Colors) -> None:
         self.colors = colors
         self.model.set_colors(colors)
+        self._update_labels()
 
     # -- the worker ----------------------------------------------------------------------------------
 
