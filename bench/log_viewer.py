@@ -18,8 +18,8 @@ the event loop (a step of the worker holding the GIL too long, a model update, a
 - peak memory: the peak resident sets of the window's process (Qt included; also given just before the
   day is opened) and of the viewer's worker process (``logview_worker``), added up.
 
-    .venv/bin/python bench/log_viewer.py --make 1000000 /tmp/big/orders-2026-02-18.jsonl
-    .venv/bin/python bench/log_viewer.py --file /tmp/big/orders-2026-02-18.jsonl
+    .venv/bin/python bench/log_viewer.py --make 1000000 DIR/orders-2026-02-18.jsonl
+    .venv/bin/python bench/log_viewer.py --file DIR/orders-2026-02-18.jsonl
 
 This is a script to run by hand; no test asserts its timings.
 """
