@@ -297,7 +297,7 @@ class IBKRBroker:
             events = [e for e in events if e.get("order_ref", record.order_ref) == record.order_ref]
         return [json.dumps(event) for event in events]
 
-    def get_todays_order_summary(self) -> dict[str, int]:
+    def get_todays_order_summary(self) -> dict[str, int | float]:
         self._check_open()
         if self.logger is None:
             return self._run(self.order_handler.summary)

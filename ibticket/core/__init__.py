@@ -4,7 +4,7 @@ from .clock import AsyncioClock, Clock, ManualClock
 from .errors import ErrorClass, classify, is_retryable
 from .handler import OrderExecutionHandler
 from .logger import OrderLogError, OrderLogger
-from .logreader import LogDay, available_days, read_day, summarize
+from .logreader import DaySummary, LogDay, available_days, read_day, summarize
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
 from .recovery import rebuild_orders
 from .validation import OrderValidationError, validate_request
@@ -13,6 +13,7 @@ __all__ = [
     "AsyncioClock",
     "BrokerAttempt",
     "Clock",
+    "DaySummary",
     "ErrorClass",
     "Fill",
     "LogDay",

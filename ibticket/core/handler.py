@@ -155,7 +155,7 @@ class OrderExecutionHandler:
             if r.status in _RANK or (r.status is OrderStatus.ERROR and self.retry_pending(r.order_id))
         ]
 
-    def summary(self) -> dict[str, int]:
+    def summary(self) -> dict[str, int | float]:
         """Today's counts from the records themselves (the order log's summary, without a log)."""
         records = list(self._orders.values())
         total_fills = sum(len(r.fills) for r in records)
@@ -168,6 +168,8 @@ class OrderExecutionHandler:
             "partial_fills": total_fills - complete,
             "complete_fills": complete,
             "total_fills": total_fills,
+            "traded_value": round(sum(f.quantity * f.price for r in records for f in r.fills), 4) + 0.0,
+            "commission": round(sum(f.commission for r in records for f in r.fills), 4) + 0.0,
         }
 
     def retry_pending(self, order_id: int) -> bool:

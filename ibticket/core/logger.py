@@ -498,7 +498,7 @@ class OrderLogger:
     def get_order_history(self, order_id: int, day: date | None = None) -> list[dict[str, Any]]:
         return self.read_day(day).for_order(order_id)
 
-    def get_todays_summary(self) -> dict[str, int]:
+    def get_todays_summary(self) -> dict[str, int | float]:
         return summarize(self.read_day().events)
 
 

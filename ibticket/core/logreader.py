@@ -300,32 +300,83 @@ def available_days(log_dir: Path | str) -> list[date]:
     return sorted(days, reverse=True)
 
 
-def summarize(events: list[dict[str, Any]]) -> dict[str, int]:
-    """Counts for a day, from each order's last known status and from its fill events. Orders are told
-    apart by their order reference; a correction replaces a fill and is not counted as another.
-    ``events`` are checked events (from this module's reader)."""
-    last_status: dict[Any, str] = {}
-    partial = complete = 0
-    for event in events:
+class DaySummary:
+    """``summarize`` one event at a time, for a day too big to hold in memory (the log viewer feeds it
+    line by line, and again as a live file grows). ``summarize(events)`` is this fed with ``events``.
+
+    Orders are told apart by their order reference; a correction replaces the fill it corrects (in the
+    fill counts, the traded value and the commission), and a late commission report replaces its fill's
+    commission. ``events`` are checked events (from this module's reader)."""
+
+    __slots__ = ("_commission", "_complete", "_fills", "_last_status", "_partial", "_value")
+
+    def __init__(self) -> None:
+        self._last_status: dict[Any, str] = {}
+        self._partial = self._complete = 0
+        # fill id -> (quantity x price, commission): what a correction or a late commission replaces.
+        self._fills: dict[str, tuple[float, float]] = {}
+        self._value = 0.0
+        self._commission = 0.0
+
+    def add(self, event: dict[str, Any]) -> None:
         if event.get("order_id") is None:
-            continue
+            return
         key = event.get("order_ref") or event["order_id"]
-        if event.get("status"):
-            last_status[key] = event["status"]
+        status = event.get("status")
+        if status:
+            self._last_status[key] = _STATUS_NAMES.get(status, status)  # one string per status, not per line
         else:
-            last_status.setdefault(key, "")
-        if event.get("event_type") == "FILL" and not event.get("corrects"):
-            if event.get("remaining_quantity", 1) == 0:
-                complete += 1
+            self._last_status.setdefault(key, "")
+        kind = event.get("event_type")
+        if kind == "FILL":
+            corrects = event.get("corrects")
+            if corrects:
+                self._set_fill(corrects, None)
+            elif event.get("remaining_quantity", 1) == 0:
+                self._complete += 1
             else:
-                partial += 1
-    statuses = list(last_status.values())
-    return {
-        "total_orders": len(last_status),
-        "filled_orders": statuses.count("Filled"),
-        "cancelled_orders": statuses.count("Cancelled"),
-        "error_orders": statuses.count("Error"),
-        "partial_fills": partial,
-        "complete_fills": complete,
-        "total_fills": partial + complete,
-    }
+                self._partial += 1
+            value = event.get("fill_quantity", 0) * event.get("fill_price", 0.0)
+            self._set_fill(event.get("fill_id"), (value, event.get("commission") or 0.0))
+        elif kind == "COMMISSION" and event.get("fill_id") is not None:
+            value = self._fills.get(event["fill_id"], (0.0, 0.0))[0]
+            self._set_fill(event["fill_id"], (value, event.get("commission") or 0.0))
+
+    def _set_fill(self, fill_id: str | None, fill: tuple[float, float] | None) -> None:
+        """Put ``fill`` in place of whatever ``fill_id`` held (None: remove it), keeping the sums."""
+        old = self._fills.pop(fill_id, None) if fill_id is not None else None
+        if old is not None:
+            self._value -= old[0]
+            self._commission -= old[1]
+        if fill is not None:
+            if fill_id is not None:
+                self._fills[fill_id] = fill
+            self._value += fill[0]
+            self._commission += fill[1]
+
+    def result(self) -> dict[str, int | float]:
+        statuses = list(self._last_status.values())
+        return {
+            "total_orders": len(self._last_status),
+            "filled_orders": statuses.count("Filled"),
+            "cancelled_orders": statuses.count("Cancelled"),
+            "error_orders": statuses.count("Error"),
+            "partial_fills": self._partial,
+            "complete_fills": self._complete,
+            "total_fills": self._partial + self._complete,
+            # Rounded to a hundredth of a cent: running sums of many fills carry float noise beyond that.
+            "traded_value": round(self._value, 4) + 0.0,
+            "commission": round(self._commission, 4) + 0.0,
+        }
+
+
+_STATUS_NAMES = {name: name for name in _STATUSES}
+
+
+def summarize(events: Iterable[dict[str, Any]]) -> dict[str, int | float]:
+    """Counts for a day, from each order's last known status and from its fill events, plus the traded
+    value (quantity x price of every fill) and the commission paid. See ``DaySummary``."""
+    summary = DaySummary()
+    for event in events:
+        summary.add(event)
+    return summary.result()

@@ -45,6 +45,12 @@ def default_data_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if (sys.argv[1:] if argv is None else argv)[:1] == ["--logview-worker"]:
+        # A frozen bundle has no ``python -m``: the log viewer starts its worker process through the app.
+        from .logview_worker import main as logview_worker
+
+        logview_worker()
+        return 0
     options = parse_options(argv)
     if options.smoke:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -89,6 +95,8 @@ async def run(app: object, options: AppOptions) -> int:
     choice = _choice(options, settings.connection())
     settings.set_connection(choice)
     window.ticket.symbol.setText(options.smoke_symbol if options.smoke else settings.last_symbol())
+    if options.open_day is not None:
+        window.open_log_day(options.open_day)  # the viewer (and the status bar) say so if it has no log
 
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     window.closing.connect(lambda: done.done() or done.set_result(0))

@@ -78,6 +78,14 @@ class WindowController(QObject):
         for line in settings.line_history():
             window.order_line.edit.history.add(line)
         self._refresh_completion("")
+        self._wire_log_viewer(log_dir)
+
+    def _wire_log_viewer(self, log_dir: Path | None) -> None:
+        from ..core.logger import default_log_dir
+
+        viewer = self.window.logview
+        viewer.message.connect(lambda text: self.window.status.showMessage(text, 10000))
+        viewer.set_folder(log_dir if log_dir is not None else default_log_dir())
 
     # -- wiring ----------------------------------------------------------------------------------------
 
@@ -438,7 +446,7 @@ class WindowController(QObject):
 
     def _apply_colors(self) -> None:
         w = self.window
-        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model):
+        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview):
             target.set_colors(self.colors)
 
     def _info(self, title: str, text: str, name: str) -> None:

@@ -5,6 +5,8 @@ Layout only; what happens when the trader acts lives in ``controller.py``.
 
 from __future__ import annotations
 
+from datetime import date
+
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
@@ -13,6 +15,7 @@ from .. import __version__
 from .appsettings import AppSettings
 from .fills_model import FillsModel
 from .fills_panel import FillsPanel
+from .logview_panel import LogViewPanel
 from .orderline_edit import OrderLineBar
 from .orders_model import OrdersModel
 from .orders_panel import OrdersPanel
@@ -21,7 +24,7 @@ from .positions_panel import PositionsPanel
 from .statusbar import TradingStatusBar
 from .ticket import OrderTicket
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # bumped when docks are added: an older saved layout falls back to the default
 
 
 class MainWindow(QMainWindow):
@@ -44,6 +47,7 @@ class MainWindow(QMainWindow):
         self.orders = OrdersPanel(self.orders_model)
         self.fills = FillsPanel(self.fills_model)
         self.positions = PositionsPanel(self.positions_model)
+        self.logview = LogViewPanel()
         self.order_line = OrderLineBar()
 
         self.line_bar = QToolBar("Order line", objectName="orderLineBar")
@@ -56,6 +60,8 @@ class MainWindow(QMainWindow):
         self._dock("orders", "Orders", self.orders, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("fills", "Fills", self.fills, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._dock("logview", "Log viewer", self.logview, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.docks["logview"].visibilityChanged.connect(self.logview.set_active)  # its tab in front or not
         self.status = TradingStatusBar(self)
         self.setStatusBar(self.status)
         self._default_layout()
@@ -84,6 +90,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["fills"], d["positions"])
         d["fills"].raise_()
+        self.tabifyDockWidget(d["orders"], d["logview"])  # the log viewer is a tab behind the orders
+        d["orders"].raise_()
         screen = QGuiApplication.primaryScreen()
         room = screen.availableGeometry() if screen is not None else None
         # Fit a laptop screen: never open wider or taller than the screen offers.
@@ -104,6 +112,8 @@ class MainWindow(QMainWindow):
         self.act_sim_reset = self._action(self.file_menu, "Reset the &simulated account…", "simReset")
         self.file_menu.addSeparator()
         self.act_export = self._action(self.file_menu, "&Export fills…", "exportFills", QKeySequence("Ctrl+E"))
+        self.act_open_log = self._action(self.file_menu, "Open order &log…", "openOrderLog")
+        self.act_open_log.triggered.connect(self.show_log_viewer)
         self.file_menu.addSeparator()
         self.act_quit = self._action(self.file_menu, "&Quit", "quit", QKeySequence(QKeySequence.StandardKey.Quit))
         self.act_quit.triggered.connect(self.close)
@@ -171,6 +181,16 @@ class MainWindow(QMainWindow):
         dock.raise_()
         widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
+    # -- the order log viewer ----------------------------------------------------------------------------
+
+    def show_log_viewer(self) -> None:
+        self._focus_dock("logview", self.logview.days)
+
+    def open_log_day(self, day: date) -> bool:
+        """Show the log viewer with ``day`` open; False (the viewer says why) when the day has no log."""
+        self.show_log_viewer()
+        return self.logview.open_day(day)
+
     # -- title and layout ------------------------------------------------------------------------------
 
     def set_title(self, badge: str, phase: str, account: str = "") -> None:
@@ -207,5 +227,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()
+        self.logview.shutdown()
         self.closing.emit()
         event.accept()

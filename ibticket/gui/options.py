@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from .. import __version__
@@ -22,7 +23,7 @@ class AppOptions:
     smoke: bool
     smoke_symbol: str
     allow_live: bool
-    open_day: str | None
+    open_day: date | None
 
 
 def _port(text: str) -> int:
@@ -45,6 +46,14 @@ def _client_id(text: str) -> int:
     return value
 
 
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a day; write it as YYYY-MM-DD, e.g. {date.today().isoformat()}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ibticket",
@@ -65,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path,
                         help="folder for the simulated account (default: your user data folder)")
     parser.add_argument("--settings", type=Path, help="an isolated settings file (INI) instead of your own")
-    parser.add_argument("--open-day", metavar="YYYY-MM-DD", help="open that day of the order log in the viewer")
+    parser.add_argument("--open-day", metavar="YYYY-MM-DD", type=_day,
+                        help="open that day of the order log in the viewer")
     parser.add_argument("--smoke", action="store_true",
                         help="open the window offscreen, connect, wait for the first quote, print the "
                         "start-up times and exit (0 on success)")

@@ -229,11 +229,12 @@ def test_get_order_history(tmp_path):
 def _scripted_day(harness):
     h = harness.handler
     filled = harness.submit("AAPL", "BUY", 100)
-    h.handle_fill(filled.order_id, 100, 150.0, exec_id="a.01")
+    h.handle_fill(filled.order_id, 100, 150.0, commission=1.0, exec_id="a.01")
     h.handle_status(filled.order_id, "Filled")  # a notice: changes no count
     partial = harness.submit("MSFT", "SELL", 100)
     h.handle_fill(partial.order_id, 99, 400.0, exec_id="b.01")  # one share left: still a partial fill
     h.handle_fill(partial.order_id, 1, 401.0, exec_id="c.01")
+    h.handle_commission("b.01", 0.5)  # a late commission report: a COMMISSION line
     cancelled = harness.submit("IBM", "BUY", 10, "LIMIT", 100.0)
     h.request_cancel(cancelled.order_id)
     h.handle_error(cancelled.order_id, 202, "Order Canceled - reason:")
@@ -245,6 +246,7 @@ def _scripted_day(harness):
 EXPECTED_SUMMARY = {
     "total_orders": 4, "filled_orders": 2, "cancelled_orders": 1, "error_orders": 1,
     "partial_fills": 1, "complete_fills": 2, "total_fills": 3,
+    "traded_value": 100 * 150.0 + 99 * 400.0 + 1 * 401.0, "commission": 1.5,
 }
 
 
@@ -331,3 +333,32 @@ def test_summary_counts_a_corrected_execution_once(tmp_path):
     handler.handle_fill(record.order_id, 100, 149.5, exec_id="e1.02")  # a correction of the same execution
     summary = logger.get_todays_summary()
     assert (summary["total_fills"], summary["complete_fills"], summary["partial_fills"]) == (1, 1, 0)
+    assert summary["traded_value"] == 100 * 149.5  # the correction replaces the first price, not adds to it
+
+
+def test_summary_traded_value_and_commission_follow_corrections_and_late_reports(tmp_path):
+    from ibticket.core import DaySummary, ManualClock, OrderExecutionHandler, OrderLogger, summarize
+
+    logger = OrderLogger(log_dir=tmp_path, log_to_console=False)
+    handler = OrderExecutionHandler(logger=logger, clock=ManualClock())
+    one = handler.create_order("AAPL", "BUY", 100)
+    two = handler.create_order("MSFT", "SELL", 10)
+    handler.handle_fill(one.order_id, 60, 150.0, commission=0.3, exec_id="e1.01")
+    handler.handle_fill(one.order_id, 40, 151.0, exec_id="e2.01")  # commission comes later
+    handler.handle_commission("e2.01", 0.2)
+    handler.handle_fill(one.order_id, 60, 149.0, commission=0.35, exec_id="e1.02")  # corrects e1.01
+    handler.handle_fill(two.order_id, 10, 400.0, commission=1.0, exec_id="e3.01")
+    handler.handle_commission("e3.01", 1.25)  # a corrected commission report replaces the first
+    events = logger.read_day().events
+    assert [e["event_type"] for e in events if e["event_type"] in ("FILL", "COMMISSION")] == [
+        "FILL", "FILL", "COMMISSION", "FILL", "FILL", "COMMISSION"]
+    summary = logger.get_todays_summary()
+    assert summary["traded_value"] == 60 * 149.0 + 40 * 151.0 + 10 * 400.0
+    assert summary["commission"] == 0.35 + 0.2 + 1.25
+    assert (summary["total_fills"], summary["complete_fills"]) == (3, 2)
+    # The handler's own summary (no log) and the incremental one agree with the log's.
+    assert handler.summary() == summary
+    incremental = DaySummary()
+    for event in events:
+        incremental.add(event)
+    assert incremental.result() == summarize(events) == summary
