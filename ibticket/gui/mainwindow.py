@@ -1,4 +1,4 @@
-"""The main window: docks (ticket, orders, fills, positions), the order line, menus, status bar.
+"""The main window: docks (ticket, orders, fills, positions, chart), the order line, menus, status bar.
 
 Layout only; what happens when the trader acts lives in ``controller.py``.
 """
@@ -6,11 +6,12 @@ Layout only; what happens when the trader acts lives in ``controller.py``.
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from .. import __version__
 from .appsettings import AppSettings
+from .chart_dock import ChartHolder
 from .fills_model import FillsModel
 from .fills_panel import FillsPanel
 from .orderline_edit import OrderLineBar
@@ -19,6 +20,7 @@ from .orders_panel import OrdersPanel
 from .positions_model import PositionsModel
 from .positions_panel import PositionsPanel
 from .statusbar import TradingStatusBar
+from .theme import THEMES
 from .ticket import OrderTicket
 
 LAYOUT_VERSION = 1
@@ -55,6 +57,9 @@ class MainWindow(QMainWindow):
         self._dock("orders", "Orders", self.orders, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("fills", "Fills", self.fills, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
+        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: chart_dock.py).
+        self.chart_holder = ChartHolder()
+        self.chart_holder.watch(self._dock("chart", "Chart", self.chart_holder, Qt.DockWidgetArea.RightDockWidgetArea))
         self.status = TradingStatusBar(self)
         self.setStatusBar(self.status)
         self._default_layout()
@@ -82,7 +87,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d["orders"])
         self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["fills"], d["positions"])
+        self.tabifyDockWidget(d["orders"], d["chart"])
         d["fills"].raise_()
+        d["orders"].raise_()
         self.resizeDocks([d["ticket"], d["orders"]], [340, 900], Qt.Orientation.Horizontal)
         self.resizeDocks([d["orders"], d["fills"]], [420, 260], Qt.Orientation.Vertical)
         self.resize(1320, 820)
@@ -122,6 +129,15 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addAction(self.line_bar.toggleViewAction())
+        view.addSeparator()
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name, text in zip(THEMES, ("Follow the &system", "&Light", "&Dark"), strict=True):
+            act = self._action(themes, text, f"theme{name.capitalize()}")
+            act.setCheckable(True)
+            group.addAction(act)
+            self.theme_actions[name] = act
         view.addSeparator()
         self.act_reset_layout = self._action(view, "&Reset layout", "resetLayout")
         self.act_reset_layout.triggered.connect(self.reset_layout)
