@@ -24,7 +24,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPicture
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core import OrderRecord
 from .chart_data import (
@@ -170,6 +170,7 @@ class ChartView(QWidget):
         self._lines: dict[tuple[int, str], OrderLine] = {}
         self._marks: dict[int, list[FillMark]] = {}
         self._drawn_total = -1
+        self._marks_dirty = False
         self._candles: CandleSeries | None = None
         self.redraws = 0  # how often the timer redrew (the pacing is tested)
 
@@ -182,11 +183,13 @@ class ChartView(QWidget):
         self.mode_box.currentIndexChanged.connect(lambda _i: self.set_mode(self.mode_box.currentData()))
         self.hint = QLabel("Drag an order's line to change its price · Esc while dragging puts it back",
                            objectName="chartHint")
+        # The hint gives way when the dock is narrow (a label's text would otherwise set the dock's minimum).
+        self.hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         header = QHBoxLayout()
         header.setContentsMargins(6, 2, 6, 0)
         header.addWidget(self.title)
-        header.addStretch(1)
-        header.addWidget(self.hint)
+        header.addWidget(self.hint, 1)
         header.addWidget(self.mode_box)
 
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
@@ -279,7 +282,8 @@ class ChartView(QWidget):
                 touched = True
         if touched:
             self._refresh_lines()
-            self._draw_marks()
+            self._marks_dirty = True
+            self._schedule()
 
     def modify_done(self, order_id: int, kind: str, ok: bool) -> None:
         """The order desk's answer to a drop: not sent (declined, refused) puts the line back."""
@@ -388,6 +392,8 @@ class ChartView(QWidget):
     def redraw(self) -> None:
         self._timer.stop()
         self.redraws += 1
+        if self._marks_dirty:
+            self._draw_marks()
         if self.symbol is None:
             self.curve.setData([], [])
             return
@@ -433,6 +439,7 @@ class ChartView(QWidget):
         self.history_curve.setData(np.maximum.accumulate(x), np.array([b.close for b in bars], dtype=float))
 
     def _draw_marks(self) -> None:
+        self._marks_dirty = False
         c = self.colors
         spots = []
         for m in self.marks():

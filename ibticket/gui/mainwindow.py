@@ -23,7 +23,7 @@ from .statusbar import TradingStatusBar
 from .theme import THEMES
 from .ticket import OrderTicket
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2  # 2: the chart dock
 
 
 class MainWindow(QMainWindow):
@@ -191,7 +191,13 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None and not self.restoreState(state, LAYOUT_VERSION):
-            self.restoreState(self._default_state, LAYOUT_VERSION)
+            if self.restoreState(state, 1):
+                # A layout from before the chart: keep it, and give the chart its default place (Qt would
+                # squeeze a dock the saved state does not know into a strip at the bottom).
+                self.tabifyDockWidget(self.docks["orders"], self.docks["chart"])
+                self.docks["orders"].raise_()
+            else:
+                self.restoreState(self._default_state, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         self.settings.set_window_state(self.saveGeometry(), self.saveState(LAYOUT_VERSION))

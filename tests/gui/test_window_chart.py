@@ -155,6 +155,7 @@ def test_fills_appear_as_buy_and_sell_markers(make_app, qt_loop) -> None:
         fills = {f.fill_id: f for f in app.window.fills_model.fills()}
         assert (buy.side, buy.quantity, buy.price) == ("BUY", 30, fills[buy.fill_id].price)
         assert (sell.side, sell.quantity) == ("SELL", 10)
+        await until(lambda: len(view.fills.points()) == 2, what="two markers drawn")
         spots = view.fills.points()
         assert [s.symbol() for s in spots] == ["t1", "t"]  # ▲ bought, ▼ sold
         assert spots[0].brush().color().name() == LIGHT.buy and spots[1].brush().color().name() == LIGHT.sell
@@ -248,5 +249,43 @@ def test_view_theme_menu_recolours_the_chart_and_is_remembered(make_app, qt_loop
         assert view.plot.backgroundBrush().color().name() == LIGHT.chart_background
         assert not app.window.theme_actions["dark"].isChecked()
         assert app.settings.theme() == "light"
+
+    qt_loop.run_until_complete(scenario())
+
+
+def test_a_layout_saved_before_the_chart_is_kept_and_the_chart_joins_the_orders_tab(qapp, tmp_path) -> None:
+    from ibticket.gui.appsettings import AppSettings
+    from ibticket.gui.mainwindow import MainWindow
+
+    settings = AppSettings(tmp_path / "settings.ini")
+    old = MainWindow(settings)
+    old.show()
+    old.docks["positions"].raise_()
+    old.removeDockWidget(old.docks["chart"])  # what a window without the chart saved
+    settings.set_window_state(old.saveGeometry(), old.saveState(1))
+    old.hide()
+    window = MainWindow(settings)
+    window.show()
+    qapp.processEvents()
+    assert window.tabifiedDockWidgets(window.docks["chart"]) == [window.docks["orders"]]
+    assert not window.docks["positions"].visibleRegion().isEmpty()  # the trader's choice survived
+    assert window.docks["chart"].visibleRegion().isEmpty()
+    window.hide()
+
+
+def test_a_chart_left_showing_is_created_after_start_not_with_the_window(make_app, qt_loop, tmp_path) -> None:
+    async def scenario() -> None:
+        first = make_app(tmp_path / "a")
+        first.window.docks["chart"].raise_()
+        await until(lambda: not first.window.docks["chart"].visibleRegion().isEmpty(), what="the chart tab shown")
+        first.window.save_layout()
+        first.window.hide()
+        app = make_app(tmp_path / "a")  # the same settings file: the chart tab is up from the start
+        await asyncio.sleep(0.1)
+        assert not app.window.docks["chart"].visibleRegion().isEmpty()
+        assert app.window.chart_holder.view is None  # not before the session starts (the broker import)
+        await app.start()
+        view = await until(lambda: app.window.chart_holder.view, what="the chart, once started")
+        assert view.isVisible()
 
     qt_loop.run_until_complete(scenario())
