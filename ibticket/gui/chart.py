@@ -58,6 +58,7 @@ class CandlesItem(pg.GraphicsObject):
         super().__init__()
         self.period = period
         self._candles: list[Candle] = []
+        self._origin = (0.0, 0.0)  # the item's position: where the first candle starts, at its low
         self._picture = QPicture()
         self._rect = QRectF()
         self._up = QColor(LIGHT.gain)
@@ -79,7 +80,7 @@ class CandlesItem(pg.GraphicsObject):
         picture = QPicture()
         candles = self._candles
         if candles:
-            x0, y0 = candles[0].start, candles[0].low
+            x0, y0 = self._origin = candles[0].start, candles[0].low
             self.setPos(x0, y0)
             painter = QPainter(picture)
             width = self.period * 0.7
@@ -107,13 +108,16 @@ class CandlesItem(pg.GraphicsObject):
 
     def dataBounds(self, axis: int, frac: float = 1.0, orthoRange: Any = None) -> tuple[float, float] | None:
         candles = self._candles
-        if axis == 1 and orthoRange is not None:
+        if axis == 1 and orthoRange is not None:  # the candles within the visible time range (view coordinates)
             candles = [c for c in candles if c.start + self.period >= orthoRange[0] and c.start <= orthoRange[1]]
         if not candles:
             return None
+        # Answered in the item's coordinates (the ViewBox maps them through the item's position).
         if axis == 0:
-            return candles[0].start, candles[-1].start + self.period
-        return min(c.low for c in candles), max(c.high for c in candles)
+            x0 = self._origin[0]
+            return candles[0].start - x0, candles[-1].start + self.period - x0
+        y0 = self._origin[1]
+        return min(c.low for c in candles) - y0, max(c.high for c in candles) - y0
 
 
 class _LabelText:

@@ -50,6 +50,11 @@ async def working_limit(app: Any, line: str) -> Any:
     return record
 
 
+def in_view(view: Any, x: float, y: float) -> bool:
+    (x0, x1), (y0, y1) = view.vb.viewRange()
+    return x0 <= x <= x1 + 2 and y0 <= y <= y1
+
+
 def viewport_point(view: Any, x: float, y: float) -> QPoint:
     return view.plot.mapFromScene(view.vb.mapViewToScene(QPointF(x, y)))
 
@@ -104,6 +109,7 @@ def test_the_chart_draws_the_sessions_trades_from_before_it_was_shown(make_app, 
         app.gateway.set_price("AAPL", 101.0)
         await until(lambda: view.points()[1][-1] == 101.0, what="a new trade on the chart")
         assert view.title.text() == "AAPL  101.00"
+        await until(lambda: in_view(view, time.time() - 1, 100.5), what="the line in view")
         assert abs(view.points()[0][-1] - time.time()) < 30
 
     qt_loop.run_until_complete(scenario())
@@ -119,6 +125,9 @@ def test_candles_build_from_the_ticks_and_the_mode_is_remembered(make_app, qt_lo
             await until(lambda p=p: view.candles() and view.candles()[-1].close == p, what=f"the candle at {p}")
         last = view.candles()[-1]
         assert last.high >= 101.0 and last.low <= 99.0
+        await until(lambda: in_view(view, time.time() - 1, 100.0), what="the candles in view")
+        (x0, x1), (y0, y1) = view.vb.viewRange()
+        assert x1 - x0 < 600 and 90 < y0 < y1 < 110, view.vb.viewRange()
         assert not view.curve.isVisible() and view.last_candle.isVisible()
         assert app.settings.chart_mode() == "candles"
 
@@ -186,6 +195,9 @@ def test_a_working_order_has_a_line_marked_until_ib_acknowledges_it_and_gone_whe
         stop = await working_limit(app, "sell 5 aapl stp lmt 98.00 97.90")
         assert {(ln.spec.kind, ln.value()) for ln in view.order_lines() if ln.spec.order_id == stop.order_id} == {
             ("stop", 98.00), ("limit", 97.90)}
+        # Every working order's price is in view, the farthest too.
+        await until(lambda: view.vb.viewRange()[1][0] <= 97.90 and view.vb.viewRange()[1][1] >= MARKET,
+                    what="the orders in view")
         app.type_line(f"cancel {record.order_id}")
         await until(lambda: view.order_line(record.order_id) is None, what="the line to go with the order")
         assert record.status is OrderStatus.CANCELLED
