@@ -449,7 +449,7 @@ class ChartView(QWidget):
         for m in self.marks():
             color = c.buy if m.side == "BUY" else c.sell
             spots.append({"pos": (m.t, m.price), "symbol": "t1" if m.side == "BUY" else "t", "data": m,
-                          "brush": pg.mkBrush(color), "pen": pg.mkPen(c.chart_background, width=1)})
+                          "brush": pg.mkBrush(color), "pen": pg.mkPen(c.chart_foreground, width=1)})
         self.fills.setData(spots=spots)
 
     def _tip(self, x: float, y: float, data: Any) -> str:

@@ -2,8 +2,8 @@
 chart's data from the start of the session whether or not the chart exists yet.
 
 Nothing here imports pyqtgraph: ``ChartHolder.create`` does, the first time the dock is visible after
-``arm()`` (the window arms it once the broker is imported, so start-up and the first paint never pay for
-pyqtgraph and numpy).
+``arm()``. The window arms it after the first quote (or a moment after the session started, if none comes),
+so neither the first paint nor connecting nor the first quote waits for pyqtgraph.
 """
 
 from __future__ import annotations
@@ -49,8 +49,9 @@ class ChartHolder(QWidget):
 
     def arm(self) -> None:
         """From now on the chart is created when shown (now, if it is on screen already)."""
-        self._armed = True
-        self._later()
+        if not self._armed:
+            self._armed = True
+            self._later()
 
     def _later(self) -> None:
         if self._armed and self.view is None:

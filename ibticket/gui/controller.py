@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
 MAX_EXTRA_QUOTES = 8
+CHART_ARM_MS = 1500
 
 
 class WindowController(QObject):
@@ -155,7 +156,8 @@ class WindowController(QObject):
         self._seen_connected = False
         session.add_listener(self.relay.connection)
         session.start()
-        self.window.chart_holder.arm()  # the broker is imported: the chart may load pyqtgraph when shown
+        # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
+        QTimer.singleShot(CHART_ARM_MS, self.window.chart_holder.arm)
 
     async def stop(self) -> None:
         session, self.session = self.session, None
@@ -369,6 +371,7 @@ class WindowController(QObject):
     def _on_quote(self, quote: Any) -> None:
         self.window.ticket.set_quote(quote)
         self.firstQuote.emit(quote.symbol)
+        self.window.chart_holder.arm()
 
     def _on_positions(self, positions: list[Any]) -> None:
         w = self.window
