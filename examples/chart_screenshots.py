@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import qasync
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -74,6 +74,8 @@ async def shoot(theme: str, seconds: float, mode: str, out: Path, root: Path) ->
     await asyncio.sleep(0.6)
     (x0, x1), (y0, y1) = view.vb.viewRange()
     spot = view.plot.mapFromScene(view.vb.mapViewToScene(QPointF(x0 + (x1 - x0) * 0.55, y0 + (y1 - y0) * 0.7)))
+    QTest.mouseMove(view.plot.viewport(), spot + QPoint(40, 40))  # a move, so the crosshair shows
+    await asyncio.sleep(0.05)
     QTest.mouseMove(view.plot.viewport(), spot)
     await asyncio.sleep(0.2)
     out.mkdir(parents=True, exist_ok=True)

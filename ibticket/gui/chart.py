@@ -48,6 +48,9 @@ ACK_POLL_MS = 100
 PENDING_SECONDS = 15.0  # a dragged price waits this long for IB's acknowledgement before the line goes back
 MODES = (("line", "Last price"), ("candles", "1-minute candles"))
 MARK_SIZE = 13
+# An order line's label sits above its line, below it when the line is in the upper half of the view (so
+# a line at the top edge keeps its label on screen).
+LABEL_ANCHORS = [(0, 0), (0, 1)]
 
 
 class CandlesItem(pg.GraphicsObject):
@@ -135,10 +138,11 @@ class OrderLine(pg.InfiniteLine):
 
     def __init__(self, spec: OrderLineSpec, tick: float) -> None:
         super().__init__(pos=spec.price, angle=0, movable=spec.movable,
-                         label=_LabelText(spec, tick), labelOpts={"position": 0.03, "anchors": [(0, 1), (0, 1)]})
+                         label=_LabelText(spec, tick), labelOpts={"position": 0.03, "anchors": LABEL_ANCHORS})
         self.spec = spec
         self.tick = tick
         self.pending: float | None = None  # a dropped price the order has not taken yet
+        self.asking = False  # dropped: the order desk is checking and confirming, the line stays put
         self.setZValue(20)
 
     def dataBounds(self, axis: int, frac: float = 1.0, orthoRange: Any = None) -> tuple[float, float] | None:
@@ -294,6 +298,7 @@ class ChartView(QWidget):
         line = self._lines.get((order_id, kind))
         if line is None:
             return
+        line.asking = False
         line.setMovable(line.spec.movable)
         if not ok:
             self._set_pending(line, None)
@@ -483,7 +488,7 @@ class ChartView(QWidget):
             if line.pending is not None and abs(line.pending - spec.price) < self.tick / 2:
                 line.pending = None  # IB took the new price
             if not line.moving:
-                line.setMovable(spec.movable)
+                line.setMovable(spec.movable and not line.asking)
                 line.setValue(line.pending if line.pending is not None else spec.price)
             self._style(line)
         waiting = any(not spec.acknowledged for spec in specs.values())
@@ -526,6 +531,7 @@ class ChartView(QWidget):
             line.setValue(current)
             return
         self._set_pending(line, new)
+        line.asking = True
         line.setMovable(False)  # until the desk has answered
         self.modifyRequested.emit(spec.order_id, spec.kind, new)
 

@@ -213,6 +213,10 @@ def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_l
         record = await working_limit(app, "buy 25 aapl lmt 99.50")
         line = await until(lambda: view.order_line(record.order_id), what="the order's line")
         await drag(view, line, 100.013)
+        await until(lambda: app.prompt("modifyPrompt"), what="the confirmation")
+        # Meanwhile the line waits at the new price (on the tick), dotted, and cannot be dragged again.
+        assert line.pending == 100.01 and line.value() == 100.01 and not line.movable
+        assert line.pen.style() == Qt.PenStyle.DotLine and line.label.toPlainText().endswith("→ change sent")
         box = await app.answer("modifyPrompt", "modifyButton")
         assert f"Change #{record.order_id} to BUY 25 AAPL LMT 100.01" in box.text()  # on the tick
         await until(lambda: gateway_order(app, record).lmt_price == 100.01, what="the new price at the gateway")
@@ -265,24 +269,27 @@ def test_view_theme_menu_recolours_the_chart_and_is_remembered(make_app, qt_loop
     qt_loop.run_until_complete(scenario())
 
 
-def test_a_layout_saved_before_the_chart_is_kept_and_the_chart_joins_the_orders_tab(qapp, tmp_path) -> None:
+def test_a_layout_saved_before_the_chart_is_kept_and_the_chart_joins_the_orders_tab(qt_loop, tmp_path) -> None:
     from ibticket.gui.appsettings import AppSettings
     from ibticket.gui.mainwindow import MainWindow
 
-    settings = AppSettings(tmp_path / "settings.ini")
-    old = MainWindow(settings)
-    old.show()
-    old.docks["positions"].raise_()
-    old.removeDockWidget(old.docks["chart"])  # what a window without the chart saved
-    settings.set_window_state(old.saveGeometry(), old.saveState(1))
-    old.hide()
-    window = MainWindow(settings)
-    window.show()
-    qapp.processEvents()
-    assert window.tabifiedDockWidgets(window.docks["chart"]) == [window.docks["orders"]]
-    assert not window.docks["positions"].visibleRegion().isEmpty()  # the trader's choice survived
-    assert window.docks["chart"].visibleRegion().isEmpty()
-    window.hide()
+    async def scenario() -> None:
+        settings = AppSettings(tmp_path / "settings.ini")
+        old = MainWindow(settings)
+        old.show()
+        old.docks["positions"].raise_()
+        old.removeDockWidget(old.docks["chart"])  # what a window without the chart saved
+        settings.set_window_state(old.saveGeometry(), old.saveState(1))
+        old.hide()
+        window = MainWindow(settings)
+        window.show()
+        # The trader's layout survived (positions on top), and the chart is a tab behind Orders.
+        await until(lambda: not window.docks["positions"].visibleRegion().isEmpty(), what="the saved layout")
+        assert window.tabifiedDockWidgets(window.docks["chart"]) == [window.docks["orders"]]
+        assert window.docks["chart"].visibleRegion().isEmpty()
+        window.hide()
+
+    qt_loop.run_until_complete(scenario())
 
 
 def test_a_chart_left_showing_is_created_after_start_not_with_the_window(make_app, qt_loop, tmp_path) -> None:
