@@ -208,14 +208,14 @@ class ChartView(QWidget):
         item.hideAxis("left")
         item.showAxis("right")
         item.showGrid(x=True, y=True, alpha=0.12)
+        # On the plot, not the curves: PlotItem.addItem gives every curve the plot's own setting.
+        item.setClipToView(True)
+        item.setDownsampling(auto=True, mode="peak")
         self.vb = item.getViewBox()
         self.vb.setAutoVisible(y=True)
 
         self.curve = pg.PlotDataItem()
-        self.curve.setClipToView(True)
-        self.curve.setDownsampling(auto=True, method="peak")
         self.history_curve = pg.PlotDataItem()
-        self.history_curve.setClipToView(True)
         self.closed_candles = CandlesItem()
         self.last_candle = CandlesItem()
         self.fills = pg.ScatterPlotItem(size=MARK_SIZE, hoverable=True, tip=self._tip, hoverSize=MARK_SIZE + 4)

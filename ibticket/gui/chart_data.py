@@ -32,17 +32,20 @@ def epoch(when: datetime) -> float:
 class TickBuffer:
     """The latest ``capacity`` points (time, price), oldest first, readable without reassembling.
 
-    Each point is written twice, at i and at i + capacity, so the newest ``capacity`` points always form one
-    contiguous slice of the storage: ``window()`` hands out memoryviews, and numpy wraps them without a copy.
-    Times never go backwards (a late stamp takes the previous one): the chart's clipping needs sorted x.
+    Each point is written twice, at i and at i + size, so the newest points always form one contiguous
+    slice of the storage: ``window()`` hands out memoryviews, and numpy wraps them without a copy. The
+    storage starts small and doubles up to ``capacity`` (a symbol traded a few times costs kilobytes, not
+    the 6 MB of a full buffer). Times never go backwards (a late stamp takes the previous one): the chart's
+    clipping needs sorted x.
     """
 
-    def __init__(self, capacity: int = DEFAULT_CAPACITY) -> None:
-        if capacity < 1:
+    def __init__(self, capacity: int = DEFAULT_CAPACITY, initial: int = 1024) -> None:
+        if capacity < 1 or initial < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
-        self._t = array("d", bytes(16 * capacity))
-        self._p = array("d", bytes(16 * capacity))
+        self._size = min(initial, capacity)  # the ring's current length
+        self._t = array("d", bytes(16 * self._size))
+        self._p = array("d", bytes(16 * self._size))
         self._next = 0
         self._count = 0
         self.total = 0  # points ever appended; the chart compares it to what it drew
@@ -53,26 +56,39 @@ class TickBuffer:
     def append(self, t: float, p: float) -> None:
         if self._count and t < self.last_time:
             t = self.last_time
-        i, cap = self._next, self.capacity
-        self._t[i] = self._t[i + cap] = t
-        self._p[i] = self._p[i + cap] = p
-        self._next = (i + 1) % cap
-        self._count = min(self._count + 1, cap)
+        if self._count == self._size < self.capacity:
+            self._grow()
+        i, size = self._next, self._size
+        self._t[i] = self._t[i + size] = t
+        self._p[i] = self._p[i + size] = p
+        self._next = (i + 1) % size
+        self._count = min(self._count + 1, size)
         self.total += 1
+
+    def _grow(self) -> None:
+        times, prices = (array("d", view) for view in self.window())
+        size = min(self._size * 2, self.capacity)
+        count = len(times)
+        self._t = array("d", bytes(16 * size))
+        self._p = array("d", bytes(16 * size))
+        for start in (0, size):
+            self._t[start:start + count] = times
+            self._p[start:start + count] = prices
+        self._size, self._next = size, count
 
     @property
     def last_time(self) -> float:
-        return self._t[(self._next - 1) % self.capacity]
+        return self._t[(self._next - 1) % self._size]
 
     def last(self) -> tuple[float, float] | None:
         if not self._count:
             return None
-        i = (self._next - 1) % self.capacity
+        i = (self._next - 1) % self._size
         return self._t[i], self._p[i]
 
     def window(self) -> tuple[memoryview, memoryview]:
         """Times and prices, oldest first; views into the buffer, valid until the next append."""
-        start = self._next if self._count == self.capacity else 0
+        start = self._next if self._count == self._size else 0
         end = start + self._count
         return memoryview(self._t)[start:end], memoryview(self._p)[start:end]
 

@@ -148,6 +148,9 @@ def test_redraws_are_paced_not_per_tick(make_app, qt_loop) -> None:
         await asyncio.sleep(0.1)
         elapsed = time.monotonic() - started
         assert view.redraws - before <= 30 * elapsed + 2, (view.redraws - before, elapsed)
+        # Only what is in view is drawn, downsampled to what the screen can show.
+        assert view.curve.opts["clipToView"] and view.curve.opts["autoDownsample"]
+        assert view.curve.opts["downsampleMethod"] == "peak"
 
     qt_loop.run_until_complete(scenario())
 

@@ -33,10 +33,11 @@ def expected_window(points: list[tuple[float, float]], capacity: int) -> list[tu
     return fixed[-capacity:]
 
 
-@given(st.integers(1, 7), st.lists(st.tuples(st.floats(0, 1e6), st.floats(0.01, 1e4)), max_size=40))
+@given(st.integers(1, 7), st.integers(1, 9),
+       st.lists(st.tuples(st.floats(0, 1e6), st.floats(0.01, 1e4)), max_size=40))
 def test_the_ring_buffer_window_is_the_newest_points_oldest_first_with_times_never_going_back(
-        capacity: int, points: list[tuple[float, float]]) -> None:
-    buf = TickBuffer(capacity)
+        capacity: int, initial: int, points: list[tuple[float, float]]) -> None:
+    buf = TickBuffer(capacity, initial)
     for t, p in points:
         buf.append(t, p)
     times, prices = buf.window()
@@ -55,6 +56,19 @@ def test_the_window_is_one_contiguous_view_numpy_can_wrap() -> None:
     assert np.frombuffer(prices, dtype=float).tolist() == [106.0, 107.0, 108.0, 109.0]
     with pytest.raises(ValueError):
         TickBuffer(0)
+
+
+def test_the_storage_grows_to_the_capacity_and_no_further() -> None:
+    buf = TickBuffer(capacity=1000, initial=4)
+    sizes = []
+    for i in range(5000):
+        buf.append(float(i), float(i))
+        stored = buf._t.buffer_info()[1] // 2  # each point is kept twice
+        if not sizes or sizes[-1] != stored:
+            sizes.append(stored)
+    assert sizes == [4, 8, 16, 32, 64, 128, 256, 512, 1000]
+    assert len(buf) == 1000 and buf.total == 5000
+    assert buf.window()[1].tolist() == [float(i) for i in range(4000, 5000)]
 
 
 def test_the_store_keeps_a_point_per_trade_not_per_quote() -> None:
