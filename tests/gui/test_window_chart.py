@@ -226,6 +226,13 @@ def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_l
         await until(lambda: record.limit_price == 100.01 and line.pending is None, what="IB's acknowledgement")
         assert line.value() == 100.01 and line.movable
         assert record.status is OrderStatus.SUBMITTED
+        # A stop limit's stop line changes the stop price only.
+        stop = await working_limit(app, "sell 5 aapl stp lmt 99.00 98.90")
+        stop_line = await until(lambda: view.order_line(stop.order_id, "stop"), what="the stop line")
+        await drag(view, stop_line, 99.204)
+        await app.answer("modifyPrompt", "modifyButton")
+        await until(lambda: gateway_order(app, stop).aux_price == 99.20, what="the new stop at the gateway")
+        assert gateway_order(app, stop).lmt_price == 98.90 and stop.limit_price == 98.90
 
     qt_loop.run_until_complete(scenario())
 
