@@ -68,6 +68,7 @@ class ChartHolder(QWidget):
             self.view = ChartView(parent=self)
             self._layout.replaceWidget(self.placeholder, self.view)
             self.placeholder.hide()
+            self.view.show()  # now, not on the layout's queued show: the chart is drawn in this turn
             self.created.emit(self.view)
         return self.view
 

@@ -62,6 +62,16 @@ def viewport_point(view: Any, x: float, y: float) -> QPoint:
 async def drag(view: Any, line: Any, to_price: float, escape: bool = False) -> None:
     """A real mouse drag of ``line`` to ``to_price`` on the chart's viewport (Escape before releasing if asked)."""
     await until(lambda: view.isVisible() and view.plot.width() > 100, what="the chart on screen")
+    # The view fits a new line on its next paint: aim only once the range holds still, as a trader would.
+    previous = None
+    for _ in range(100):
+        current = view.vb.viewRange()
+        if current == previous and current[1][0] < line.value() < current[1][1]:
+            break
+        previous = current
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the chart's range never settled around the line: {view.vb.viewRange()}")
     (x0, x1), _ = view.vb.viewRange()
     x = x0 + (x1 - x0) * 0.6
     viewport = view.plot.viewport()
