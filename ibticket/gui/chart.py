@@ -48,6 +48,7 @@ ACK_POLL_MS = 100
 PENDING_SECONDS = 15.0  # a dragged price waits this long for IB's acknowledgement before the line goes back
 MODES = (("line", "Last price"), ("candles", "1-minute candles"))
 MARK_SIZE = 13
+MIN_SECONDS_IN_VIEW = 60.0
 # An order line's label sits above its line, below it when the line is in the upper half of the view (so
 # a line at the top edge keeps its label on screen).
 LABEL_ANCHORS = [(0, 0), (0, 1)]
@@ -213,6 +214,8 @@ class ChartView(QWidget):
         item.setDownsampling(auto=True, mode="peak")
         self.vb = item.getViewBox()
         self.vb.setAutoVisible(y=True)
+        # A minute at least: a few seconds of data would have the time axis count milliseconds ("43.500").
+        self.vb.setLimits(minXRange=MIN_SECONDS_IN_VIEW)
 
         self.curve = pg.PlotDataItem()
         self.history_curve = pg.PlotDataItem()
@@ -300,6 +303,7 @@ class ChartView(QWidget):
             return
         line.asking = False
         line.setMovable(line.spec.movable)
+        self._style(line)
         if not ok:
             self._set_pending(line, None)
         elif line.pending is not None:
@@ -500,7 +504,7 @@ class ChartView(QWidget):
         color = QColor(c.buy if spec.action == "BUY" else c.sell)
         if line.pending is not None:
             pen = pg.mkPen(c.pending, width=2, style=Qt.PenStyle.DotLine)
-            text, suffix = QColor(c.pending), "  → change sent"
+            text, suffix = QColor(c.pending), "  → confirm?" if line.asking else "  → change sent"
         elif not spec.acknowledged:
             pen = pg.mkPen(_alpha(color.name(), 170), width=1.5, style=Qt.PenStyle.DashLine)
             text, suffix = color, ""
@@ -530,9 +534,9 @@ class ChartView(QWidget):
         if new <= 0 or abs(new - current) < self.tick / 2 or not spec.movable:
             line.setValue(current)
             return
-        self._set_pending(line, new)
         line.asking = True
         line.setMovable(False)  # until the desk has answered
+        self._set_pending(line, new)
         self.modifyRequested.emit(spec.order_id, spec.kind, new)
 
     def _set_pending(self, line: OrderLine, value: float | None) -> None:

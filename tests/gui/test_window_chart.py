@@ -120,6 +120,8 @@ def test_the_chart_draws_the_sessions_trades_from_before_it_was_shown(make_app, 
         await until(lambda: view.points()[1][-1] == 101.0, what="a new trade on the chart")
         assert view.title.text() == "AAPL  101.00"
         await until(lambda: in_view(view, time.time() - 1, 100.5), what="the line in view")
+        (x0, x1), _ = view.vb.viewRange()
+        assert x1 - x0 >= 59, "a few seconds of trades still show a minute (the axis would count milliseconds)"
         assert abs(view.points()[0][-1] - time.time()) < 30
 
     qt_loop.run_until_complete(scenario())
@@ -229,7 +231,7 @@ def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_l
         await until(lambda: app.prompt("modifyPrompt"), what="the confirmation")
         # Meanwhile the line waits at the new price (on the tick), dotted, and cannot be dragged again.
         assert line.pending == 100.01 and line.value() == 100.01 and not line.movable
-        assert line.pen.style() == Qt.PenStyle.DotLine and line.label.toPlainText().endswith("→ change sent")
+        assert line.pen.style() == Qt.PenStyle.DotLine and line.label.toPlainText().endswith("→ confirm?")
         box = await app.answer("modifyPrompt", "modifyButton")
         assert f"Change #{record.order_id} to BUY 25 AAPL LMT 100.01" in box.text()  # on the tick
         await until(lambda: gateway_order(app, record).lmt_price == 100.01, what="the new price at the gateway")
@@ -240,8 +242,14 @@ def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_l
         stop = await working_limit(app, "sell 5 aapl stp lmt 99.00 98.90")
         stop_line = await until(lambda: view.order_line(stop.order_id, "stop"), what="the stop line")
         await drag(view, stop_line, 99.204)
+        app.gateway.faults.delay_messages(1.0)  # IB takes a second to acknowledge the change
         await app.answer("modifyPrompt", "modifyButton")
+        await until(lambda: stop_line.label.toPlainText().endswith("→ change sent"), what="the line waiting for IB")
+        assert stop_line.value() == 99.20 and stop_line.pen.style() == Qt.PenStyle.DotLine
         await until(lambda: gateway_order(app, stop).aux_price == 99.20, what="the new stop at the gateway")
+        app.gateway.faults.delay_messages(0)
+        await until(lambda: stop.stop_price == 99.20 and stop_line.pending is None, what="IB's acknowledgement")
+        assert stop_line.pen.style() == Qt.PenStyle.SolidLine
         assert gateway_order(app, stop).lmt_price == 98.90 and stop.limit_price == 98.90
 
     qt_loop.run_until_complete(scenario())
