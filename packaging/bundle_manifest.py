@@ -37,7 +37,7 @@ EXCLUDED_MODULES = [
     "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtPrintSupport", "PySide6.QtSql", "PySide6.QtTest",
     "PySide6.QtDesigner", "PySide6.QtUiTools", "PySide6.QtHelp", "PySide6.QtXml", "PySide6.QtDBus",
     "PySide6.QtConcurrent",
-    "pyqtgraph", "tkinter", "_tkinter", "pandas", "matplotlib", "scipy", "IPython",
+    "tkinter", "_tkinter", "pandas", "matplotlib", "scipy", "IPython",
     "pytest", "_pytest", "hypothesis", "pytestqt", "ibapi", "ruff", "setuptools", "pip",
     # numpy comes only for eventkit's array operators; these parts of it are loaded on demand and unused
     "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.f2py", "numpy.testing", "numpy.distutils",

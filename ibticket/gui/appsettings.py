@@ -109,6 +109,13 @@ class AppSettings:
     def set_theme(self, name: str) -> None:
         self.qs.setValue("view/theme", name)
 
+    def chart_mode(self) -> str:
+        value = self._str("view/chart_mode", "line")
+        return value if value in ("line", "candles") else "line"
+
+    def set_chart_mode(self, mode: str) -> None:
+        self.qs.setValue("view/chart_mode", mode)
+
     def window_state(self) -> tuple[QByteArray | None, QByteArray | None]:
         geometry = self.qs.value("view/geometry")
         state = self.qs.value("view/state")

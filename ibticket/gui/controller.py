@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core import OrderRecord
 from .bridge import OrderBridge, Relay
+from .chart_dock import ChartFeed
 from .connect_dialog import ConnectDialog
 from .connection import ConnectionChoice
 from .help import about_text, order_line_help
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
 MAX_EXTRA_QUOTES = 8
+CHART_ARM_MS = 1500
 
 
 class WindowController(QObject):
@@ -70,9 +73,11 @@ class WindowController(QObject):
         self._last_sent: int | None = None
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
+        self._wire_chart()
         self.colors = apply_theme(QApplication.instance(), settings.theme())
         self._apply_colors()
         self._wire()
+        self._wire_theme()
         window.ticket.set_default_quantities(settings.default_quantities())
         window.ticket.quantity.setValue(settings.default_quantity())
         for line in settings.line_history():
@@ -140,6 +145,8 @@ class WindowController(QObject):
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
         self.bridge.errorsRaised.connect(self._on_errors)
+        self.bridge.ordersChanged.connect(self.chart.orders)
+        self.bridge.errorsRaised.connect(self.chart.errors)
         self.window.orders_model.set_retrying(session.handler.retry_pending)
         self.window.fills_model.set_side_lookup(self._side_of)
         self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of,
@@ -157,6 +164,8 @@ class WindowController(QObject):
             register_health(self.window.status.set_log_health)
         session.add_listener(self.relay.connection)
         session.start()
+        # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
+        QTimer.singleShot(CHART_ARM_MS, self.window.chart_holder.arm)
 
     async def stop(self) -> None:
         session, self.session = self.session, None
@@ -175,6 +184,7 @@ class WindowController(QObject):
         w.fills_model.clear()
         w.positions_model.clear()
         w.positions.set_account(None)
+        self.chart.clear()
         self._symbol = None
         self._extra_quotes = []
         self.settings.set_connection(choice)
@@ -380,6 +390,7 @@ class WindowController(QObject):
     def _on_quote(self, quote: Any) -> None:
         self.window.ticket.set_quote(quote)
         self.firstQuote.emit(quote.symbol)
+        self.window.chart_holder.arm()
 
     def _on_positions(self, positions: list[Any]) -> None:
         w = self.window
@@ -437,17 +448,60 @@ class WindowController(QObject):
         s.set_precautions(precautions)
         s.set_default_quantity(quantity)
         s.set_default_quantities(defaults)
-        s.set_theme(theme)
         s.sync()
         self.window.ticket.set_default_quantities(defaults)
-        self.colors = apply_theme(QApplication.instance(), theme)
-        self._apply_colors()
+        self.set_theme(theme)
         self.window.status.showMessage("Settings saved", 5000)
 
     def _apply_colors(self) -> None:
         w = self.window
-        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview):
+        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview, self.chart):
             target.set_colors(self.colors)
+
+    # -- theme and chart ---------------------------------------------------------------------------------
+
+    def _wire_theme(self) -> None:
+        w = self.window
+        for name, action in w.theme_actions.items():
+            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
+        w.theme_actions[self.settings.theme()].setChecked(True)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+: "follow the system" follows it while running
+            hints.colorSchemeChanged.connect(lambda _scheme: self.settings.theme() == "system"
+                                             and self.set_theme("system"))
+
+    def set_theme(self, name: str) -> None:
+        """Light, dark or the system's: tables, ticket and chart alike; remembered in the settings."""
+        self.settings.set_theme(name)
+        self.settings.sync()
+        self.window.theme_actions[self.settings.theme()].setChecked(True)
+        self.colors = apply_theme(QApplication.instance(), name)
+        self._apply_colors()
+
+    def _wire_chart(self) -> None:
+        """The chart's feed records quotes and orders from the start; the chart itself is created when its
+        dock is first shown after start() (chart_dock.py). A dropped order line goes through the order desk."""
+        self.chart = ChartFeed(self.window.chart_holder, self._spawn, self._day_bars, parent=self)
+        self.chart.mode = self.settings.chart_mode()
+        self.chart.modeChanged.connect(self.settings.set_chart_mode)
+        self.chart.modifyRequested.connect(lambda oid, kind, price: self._spawn(self._chart_modify(oid, kind, price)))
+        self.relay.quoteChanged.connect(self.chart.quote)
+        self.window.ticket.instrumentChanged.connect(self.chart.set_instrument)
+
+    async def _chart_modify(self, order_id: int, kind: str, price: float) -> None:
+        outcome = None
+        if self.desk is not None:
+            prices = {"limit_price": price} if kind == "limit" else {"stop_price": price}
+            outcome = await self.desk.modify(order_id, **prices, confirm=self.prompter.modify)
+            self._show(outcome, from_line=False)
+        self.chart.modify_done(order_id, kind, outcome is not None and outcome.ok)
+
+    async def _day_bars(self, symbol: str) -> list[Any]:
+        if self.session is None:
+            return []
+        from ..broker.history import day_bars
+
+        return await day_bars(self.session.core, symbol)
 
     def _info(self, title: str, text: str, name: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, "", QMessageBox.StandardButton.Close, self.window)

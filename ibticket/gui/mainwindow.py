@@ -1,4 +1,4 @@
-"""The main window: docks (ticket, orders, fills, positions), the order line, menus, status bar.
+"""The main window: docks (ticket, orders, fills, positions, chart), the order line, menus, status bar.
 
 Layout only; what happens when the trader acts lives in ``controller.py``.
 """
@@ -8,11 +8,12 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from .. import __version__
 from .appsettings import AppSettings
+from .chart_dock import ChartHolder
 from .fills_model import FillsModel
 from .fills_panel import FillsPanel
 from .logview_panel import LogViewPanel
@@ -22,9 +23,10 @@ from .orders_panel import OrdersPanel
 from .positions_model import PositionsModel
 from .positions_panel import PositionsPanel
 from .statusbar import TradingStatusBar
+from .theme import THEMES
 from .ticket import OrderTicket
 
-LAYOUT_VERSION = 2  # bumped when docks are added: an older saved layout falls back to the default
+LAYOUT_VERSION = 2  # 2: the chart and log viewer docks (a version-1 layout is kept, see restore_layout)
 
 
 class MainWindow(QMainWindow):
@@ -62,6 +64,9 @@ class MainWindow(QMainWindow):
         self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("logview", "Log viewer", self.logview, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks["logview"].visibilityChanged.connect(self.logview.set_active)  # its tab in front or not
+        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: chart_dock.py).
+        self.chart_holder = ChartHolder()
+        self.chart_holder.watch(self._dock("chart", "Chart", self.chart_holder, Qt.DockWidgetArea.RightDockWidgetArea))
         self.status = TradingStatusBar(self)
         self.setStatusBar(self.status)
         self._default_layout()
@@ -89,6 +94,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, d["orders"])
         self.splitDockWidget(d["orders"], d["fills"], Qt.Orientation.Vertical)
         self.tabifyDockWidget(d["fills"], d["positions"])
+        self.tabifyDockWidget(d["orders"], d["chart"])
         d["fills"].raise_()
         self.tabifyDockWidget(d["orders"], d["logview"])  # the log viewer is a tab behind the orders
         d["orders"].raise_()
@@ -141,6 +147,15 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view.addAction(dock.toggleViewAction())
         view.addAction(self.line_bar.toggleViewAction())
+        view.addSeparator()
+        themes = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for name, text in zip(THEMES, ("Follow the &system", "&Light", "&Dark"), strict=True):
+            act = self._action(themes, text, f"theme{name.capitalize()}")
+            act.setCheckable(True)
+            group.addAction(act)
+            self.theme_actions[name] = act
         view.addSeparator()
         self.act_reset_layout = self._action(view, "&Reset layout", "resetLayout")
         self.act_reset_layout.triggered.connect(self.reset_layout)
@@ -211,7 +226,14 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None and not self.restoreState(state, LAYOUT_VERSION):
-            self.restoreState(self._default_state, LAYOUT_VERSION)
+            if self.restoreState(state, 1):
+                # A layout from before the chart: keep it, and give the chart its default place (Qt would
+                # squeeze a dock the saved state does not know into a strip at the bottom).
+                self.tabifyDockWidget(self.docks["orders"], self.docks["chart"])
+                self.tabifyDockWidget(self.docks["orders"], self.docks["logview"])
+                self.docks["orders"].raise_()
+            else:
+                self.restoreState(self._default_state, LAYOUT_VERSION)
 
     def save_layout(self) -> None:
         self.settings.set_window_state(self.saveGeometry(), self.saveState(LAYOUT_VERSION))

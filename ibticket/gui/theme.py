@@ -24,6 +24,10 @@ class Colors:
     gain: str
     loss: str
     muted: str
+    # The chart's own surface (pyqtgraph does not follow the Qt palette).
+    chart_background: str = "#ffffff"
+    chart_foreground: str = "#3c4043"
+    price_line: str = "#37474f"
 
 
 LIGHT = Colors(
@@ -34,7 +38,7 @@ LIGHT = Colors(
 DARK = Colors(
     buy="#64a8ff", sell="#ff6b6b", buy_frame="#16263d", sell_frame="#3d1a1a", working="#64a8ff",
     filled="#66bb6a", cancelled="#9e9e9e", error="#ff6b6b", pending="#e0c050", gain="#66bb6a",
-    loss="#ff6b6b", muted="#9e9e9e",
+    loss="#ff6b6b", muted="#9e9e9e", chart_background="#1e1f22", chart_foreground="#c8c8c8", price_line="#d7dde4",
 )
 
 BADGE_STYLE = {

@@ -52,6 +52,7 @@ class OrderTicket(QFrame):
     sendRequested = Signal(object)  # OrderCommand
     symbolRequested = Signal(str)  # the trader entered a symbol: load its contract and quote
     symbolTyped = Signal(str)  # a prefix, for completion
+    instrumentChanged = Signal(object)  # Instrument: the contract the ticket now shows (the chart follows it)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -272,6 +273,7 @@ class OrderTicket(QFrame):
         if pending is not None and pending.symbol == instrument.symbol:
             self.load(pending)
         self.refresh()
+        self.instrumentChanged.emit(instrument)
 
     def set_default_quantities(self, defaults: dict[str, int]) -> None:
         self._default_qty = dict(defaults)
