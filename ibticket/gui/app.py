@@ -158,4 +158,12 @@ async def _smoke(controller: Any, options: AppOptions, first_window: float, time
     print(f"first window: {first_window:.2f} s")
     print(f"connected: {connected:.2f} s")
     print(f"ready (first {options.smoke_symbol} quote): {first_quote:.2f} s")
+    # After the figures: the chart's lazy import (pyqtgraph, numpy) must work too, from a bundle as well.
+    started = time.perf_counter()
+    try:
+        controller.window.chart_holder.create()
+    except Exception as exc:
+        print(f"smoke: the chart could not be created: {exc}", file=sys.stderr)
+        return 1
+    print(f"chart created: {time.perf_counter() - started:.2f} s")
     return 0

@@ -38,6 +38,7 @@ def test_smoke_connects_and_reports_its_start_up_times(tmp_path: Path) -> None:
     lines = out.stdout.splitlines()
     assert lines[0].startswith("first window: ") and lines[0].endswith(" s")
     assert lines[1].startswith("connected: ") and lines[2].startswith("ready (first AAPL quote): ")
+    assert lines[3].startswith("chart created: ")
     assert "Traceback" not in out.stderr
 
 
