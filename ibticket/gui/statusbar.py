@@ -18,7 +18,8 @@ PHASE_TEXT = {
     "reconnecting": "Reconnecting to {where}",
     "disconnected": "Disconnected · {where}",
 }
-PHASE_COLOR = {"connecting": "#8d6e00", "connected": "#2e7d32", "reconnecting": "#e65100", "disconnected": "#c62828"}
+# Mid-tone colours that keep their contrast on the light and the dark palette alike.
+PHASE_COLOR = {"connecting": "#b08900", "connected": "#43a047", "reconnecting": "#ef6c00", "disconnected": "#e53935"}
 
 
 class TradingStatusBar(QStatusBar):
