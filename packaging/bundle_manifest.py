@@ -33,7 +33,7 @@ EXECUTABLES = [
 EXCLUDED_MODULES = [
     "PyQt5", "PyQt6", "PySide2", "shiboken2",
     "PySide6.QtQml", "PySide6.QtQuick", "PySide6.QtQuickWidgets", "PySide6.QtQuickControls2",
-    "PySide6.QtQuick3D", "PySide6.QtNetwork", "PySide6.QtOpenGL", "PySide6.QtOpenGLWidgets",
+    "PySide6.QtQuick3D", "PySide6.QtNetwork",
     "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtPrintSupport", "PySide6.QtSql", "PySide6.QtTest",
     "PySide6.QtDesigner", "PySide6.QtUiTools", "PySide6.QtHelp", "PySide6.QtXml", "PySide6.QtDBus",
     "PySide6.QtConcurrent",
