@@ -21,6 +21,14 @@ from .theme import LIGHT, Colors
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Time", "Symbol", "Side", "Qty", "Price", "Commission", "Order", "Exec id")
 RIGHT = {3, 4, 5, 6}
+# Roles as plain ints and per-column answers computed once: the view asks 7 roles per visible cell on every
+# repaint (see orders_model.py).
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+_ALIGNMENTS = tuple(int((Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft)
+                        | Qt.AlignmentFlag.AlignVCenter) for col in range(len(HEADERS)))
 
 
 @dataclass
@@ -48,6 +56,7 @@ class FillsModel(QAbstractTableModel):
         # What each row added to its symbol's totals: a fill object's commission changes in place later.
         self._counted: list[tuple[str, int, float, float]] = []
         self._colors: Colors = LIGHT
+        self._buy, self._sell = QColor(LIGHT.buy), QColor(LIGHT.sell)
         self.totals: dict[str, SymbolTotals] = {}
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -61,18 +70,18 @@ class FillsModel(QAbstractTableModel):
             return HEADERS[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row, col = index.row(), index.column()
-        f = self._fills[row]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(f, self._sides[row], col)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
-            return QColor(self._colors.buy if self._sides[row] == "BUY" else self._colors.sell)
-        if role == Qt.ItemDataRole.UserRole:
-            return f
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY:
+            row = index.row()
+            return self._text(self._fills[row], self._sides[row], index.column())
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[index.column()]
+        if role == _FOREGROUND:
+            if index.column() != 2:
+                return None
+            return self._buy if self._sides[index.row()] == "BUY" else self._sell
+        if role == _USER:
+            return self._fills[index.row()]
         return None
 
     @staticmethod
@@ -95,6 +104,7 @@ class FillsModel(QAbstractTableModel):
 
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
+        self._buy, self._sell = QColor(colors.buy), QColor(colors.sell)
 
     def apply(self, fills: list[Fill]) -> None:
         """New fills append in one insert; a correction or a late commission updates its row in place."""
