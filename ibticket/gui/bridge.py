@@ -4,9 +4,12 @@ The handler calls back once per event, on the loop thread (which is the GUI thre
 bridge only notes what changed; a single-shot timer then hands the views one batch. How long it waits
 adapts to the flow: a change after a quiet spell goes out on the next loop pass (with whatever arrived in the
 same socket read), and while changes keep coming the views get at most one batch per ``quiet_ms`` (10 ms).
-Once a batch is large (a burst), one batch per ``interval_ms`` (50 ms), so thousands of fills cost the views
-a few dozen ranged updates, not thousands. A fixed 50 ms wait had made a lone fill take 25 ms on average
-(55 ms at p99) to reach its row at 100 fills/s (bench/window_bench.py, docs/benchmarks.md).
+Once a batch is large (a burst), one batch per ``interval_ms`` (50 ms); in a flood (a batch of more than
+FLOOD_BATCH changes, i.e. thousands a second), one per ``flood_ms`` (100 ms). So thousands of fills cost the
+views a few dozen ranged updates, not thousands: each update repaints the tables (about 10 ms of the loop on
+the benchmark machine), and no eye follows more than ten updates a second of a table whose every row changes.
+A fixed 50 ms wait had made a lone fill take 25 ms on average (55 ms at p99) to reach its row at 100 fills/s
+(bench/window_bench.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from ..core import Fill, OrderExecutionHandler, OrderRecord
 
 FLUSH_INTERVAL_MS = 50  # between batches during a burst: at most 20 a second
 QUIET_INTERVAL_MS = 10  # between batches otherwise: a fill is on screen within about a frame
+FLOOD_INTERVAL_MS = 100  # between batches in a flood: at most 10 a second
 BURST_BATCH = 8  # a batch of more changes than this means a burst is on
+FLOOD_BATCH = 100  # ... and of more than this, a flood (over 2,000 changes a second at 50 ms)
 
 
 class OrderBridge(QObject):
@@ -31,7 +36,8 @@ class OrderBridge(QObject):
     errorsRaised = Signal(object)
 
     def __init__(self, handler: OrderExecutionHandler, interval_ms: int = FLUSH_INTERVAL_MS,
-                 parent: QObject | None = None, quiet_ms: int = QUIET_INTERVAL_MS) -> None:
+                 parent: QObject | None = None, quiet_ms: int = QUIET_INTERVAL_MS,
+                 flood_ms: int = FLOOD_INTERVAL_MS) -> None:
         super().__init__(parent)
         self.handler = handler
         self._orders: dict[int, OrderRecord] = {}
@@ -39,6 +45,7 @@ class OrderBridge(QObject):
         self._errors: list[tuple[OrderRecord, str]] = []
         self._burst_gap = interval_ms / 1000
         self._quiet_gap = min(quiet_ms, interval_ms) / 1000
+        self._flood_gap = max(flood_ms, interval_ms) / 1000
         self._gap = self._quiet_gap  # the least time between two batches, as the last batch's size says
         self._last_flush = -1e9  # monotonic time of the last batch
         self._timer = QTimer(self)
@@ -90,7 +97,9 @@ class OrderBridge(QObject):
         orders, self._orders = self._orders, {}
         fills, self._fills = self._fills, {}
         errors, self._errors = self._errors, []
-        self._gap = self._burst_gap if max(len(orders), len(fills)) > BURST_BATCH else self._quiet_gap
+        size = max(len(orders), len(fills))
+        self._gap = (self._flood_gap if size > FLOOD_BATCH else self._burst_gap if size > BURST_BATCH
+                     else self._quiet_gap)
         self._last_flush = time.monotonic()
         if orders:
             self.ordersChanged.emit(list(orders.values()))

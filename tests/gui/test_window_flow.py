@@ -1,13 +1,15 @@
 """The window keeps up with the fill stream without freezing (see bench/window_bench.py).
 
-A lone fill goes to the views on the next loop pass while a stream is coalesced; one socket read never hands
-the library more than a chunk it decodes in a few milliseconds; and a running session keeps full garbage
-collections short.
+A lone fill goes to the views on the next loop pass while a stream is coalesced (a flood more so); one socket
+read never hands the library more than a chunk it decodes in a few milliseconds; and a running session keeps
+full garbage collections short.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import statistics
 import time
 
 from windowkit import until
@@ -24,8 +26,8 @@ def test_a_lone_fill_reaches_the_views_at_once_and_a_stream_is_coalesced(qt_loop
         bridge = OrderBridge(handler)
         deliveries: list[tuple[float, int]] = []
         bridge.fillsChanged.connect(lambda fills: deliveries.append((time.monotonic(), len(fills))))
-        record = handler.create_order("AAPL", "BUY", 10_000)
-        exec_ids = (f"0000e0d5.{k:08d}.01" for k in range(10_000))
+        record = handler.create_order("AAPL", "BUY", 100_000)
+        exec_ids = (f"0000e0d5.{k:08d}.01" for k in range(100_000))
         await asyncio.sleep(0.1)  # a quiet spell
         sent = time.monotonic()
         handler.handle_fill(record.order_id, 1, 100.0, exec_id=next(exec_ids))
@@ -41,6 +43,16 @@ def test_a_lone_fill_reaches_the_views_at_once_and_a_stream_is_coalesced(qt_loop
                 await asyncio.sleep(0.005)
         await until(lambda: sum(n for _t, n in deliveries) == 600, what="every fill of the stream")
         assert 2 <= len(deliveries) <= 30, deliveries
+        await asyncio.sleep(0.2)
+        deliveries.clear()
+        # A flood: 150 fills every 5 ms or so (thousands a second): about ten batches a second, not twenty.
+        for k in range(6_000):
+            handler.handle_fill(record.order_id, 1, 100.0, exec_id=next(exec_ids))
+            if k % 150 == 149:
+                await asyncio.sleep(0.005)
+        await until(lambda: sum(n for _t, n in deliveries) == 6_000, what="every fill of the flood")
+        spacing = [b[0] - a[0] for a, b in itertools.pairwise(deliveries)]
+        assert len(spacing) >= 3 and statistics.median(spacing) >= 0.09, spacing
 
     qt_loop.run_until_complete(scenario())
 
