@@ -58,13 +58,14 @@ async def burst(lib: Any, args: argparse.Namespace) -> dict[str, Any]:
         if time.monotonic() > deadline:
             raise SystemExit("bare client: the orders were not acknowledged in 60 s")
         await asyncio.sleep(0.01)
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     control.release()
     t1 = await asyncio.wait_for(done, args.timeout)
+    cpu = time.process_time() - cpu0
     filled = sum(1 for t in trades if t.orderStatus.status == "Filled")
     ib.disconnect()
     control.close()
-    return {"t0": t0, "t1": t1, "execs": seen, "orders_filled": filled}
+    return {"t0": t0, "t1": t1, "cpu": cpu, "execs": seen, "orders_filled": filled}
 
 
 def main() -> None:

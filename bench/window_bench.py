@@ -4,7 +4,9 @@
    (K orders x P partial fills). Time from the release until the handler, the order log, the fills model and the
    orders model have applied all of them, against bare clients receiving the same stream in the same run:
    ib_insync as shipped (its Trade repr is quadratic in a trade's fills, docs/benchmarks.md), ib_insync with
-   the one-line repr ibticket installs, and ib_async (with that repr) from a venv of its own when it exists.
+   the one-line repr ibticket installs, and ib_async (with that repr) from a venv of its own when it exists;
+   and the window's engine alone (its TradingSession: broker, handler, order log; no Qt), to tell the
+   engine's share from the window's.
 2. Responsiveness during that burst: the gaps between ticks of a 10 ms QTimer on the GUI loop.
 3. Click-to-wire: Send clicked / Enter on the order line -> the gateway has read the placeOrder (symbol
    loaded, contract cached; precautions on, within limits).
@@ -99,9 +101,11 @@ def bench_burst(sizes: list[int], repeat: int, shipped_max: int, timeout: float)
     if not IB_ASYNC_PYTHON.exists():
         print(f"   ib_async baseline: skipped (no venv at {IB_ASYNC_PYTHON.parent.parent})")
     window_cmd = [sys.executable, str(HERE / "window_client.py"), "burst"]
+    engine_cmd = [sys.executable, str(HERE / "window_client.py"), "engine"]
     for n in sizes:
         orders = n // PARTIAL_FILLS
-        variants = [*bare_variants(n, n <= shipped_max), ("ibticket window", window_cmd)]
+        variants = [*bare_variants(n, n <= shipped_max), ("ibticket engine, no window", engine_cmd),
+                    ("ibticket window", window_cmd)]
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in variants}
         for _ in range(repeat):
             for name, cmd in variants:
@@ -109,14 +113,17 @@ def bench_burst(sizes: list[int], repeat: int, shipped_max: int, timeout: float)
         base = "bare ib_insync + short repr"
         print(f"\n   N = {n:,} executions ({orders:,} orders); {repeat} run(s) each, median; "
               f"ratio = time / '{base}' of the same round")
-        print(f"   {'client':<30} {'median s':>9} {'exec/s':>9} {'runs s':<28} {'ratio (per round)':<24}")
-        for name, _ in variants:
-            secs = [r["seconds"] for r in runs[name]]
-            ratios = [r["seconds"] / b["seconds"] for r, b in zip(runs[name], runs[base], strict=True)]
-            med = statistics.median(secs)
-            ratio_text = "-" if name == base else (
-                f"{statistics.median(ratios):.2f}x ({', '.join(f'{x:.2f}' for x in ratios)})")
-            print(f"   {name:<30} {med:9.2f} {n / med:9,.0f} {', '.join(f'{s:.2f}' for s in secs):<28} {ratio_text}")
+        for key, label in (("seconds", "wall time"), ("cpu", "CPU time of the client process")):
+            print(f"   {label}:")
+            print(f"   {'client':<30} {'median s':>9} {'exec/s':>9} {'runs s':<24} {'ratio (per round)':<24}")
+            for name, _ in variants:
+                secs = [r[key] for r in runs[name]]
+                ratios = [r[key] / b[key] for r, b in zip(runs[name], runs[base], strict=True)]
+                med = statistics.median(secs)
+                ratio_text = "-" if name == base else (
+                    f"{statistics.median(ratios):.2f}x ({', '.join(f'{x:.2f}' for x in ratios)})")
+                print(f"   {name:<30} {med:9.2f} {n / med:9,.0f} {', '.join(f'{s:.2f}' for s in secs):<24} "
+                      f"{ratio_text}")
         for r in runs["ibticket window"]:
             marks = {k: v - r["t0"] for k, v in r["marks"].items()}
             ok = r["execs"] == n and r["log_fills"] == n and r["fills_rows"] == n
@@ -126,8 +133,11 @@ def bench_burst(sizes: list[int], repeat: int, shipped_max: int, timeout: float)
         print("   GUI loop during the burst (gaps between ticks of a 10 ms QTimer; target max < 50 ms):")
         for r in runs["ibticket window"]:
             g = [x * 1000 for x in r["gaps"]]
+            pauses = r.get("gc_pauses", [])
+            longest = f"{max(pauses) * 1000:.1f} ms" if pauses else "-"
             print(f"     {len(g):5d} gaps: p50 {pct(g, 0.5):6.1f} ms  p99 {pct(g, 0.99):6.1f} ms  "
-                  f"max {max(g):6.1f} ms  (> 50 ms: {sum(1 for x in g if x > 50)})")
+                  f"max {max(g):6.1f} ms  (> 50 ms: {sum(1 for x in g if x > 50)}); "
+                  f"{len(pauses)} full GCs, longest {longest}")
 
 
 # --- 3: click to wire ------------------------------------------------------------------------------------

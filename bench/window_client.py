@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -138,17 +139,30 @@ async def burst(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     handler.register_fill_callback(on_fill)
     fills_model.rowsInserted.connect(check)
     orders_model.dataChanged.connect(check)
+    gc_pauses: list[float] = []  # full collections during the burst, seconds
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if info.get("generation") == 2:
+            if phase == "start":
+                gc_started[0] = time.perf_counter()
+            else:
+                gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     gaps = TickGaps()
     gaps.start()
     await asyncio.sleep(0.3)  # a baseline of idle ticks before the burst
-    t0 = time.monotonic()
+    t0, cpu0 = time.monotonic(), time.process_time()
     control.release()
     await asyncio.wait_for(done, args.timeout)
-    t1 = time.monotonic()
+    t1, cpu = time.monotonic(), time.process_time() - cpu0
     await asyncio.sleep(0.2)
     ticks = gaps.stop()
+    gc.callbacks.remove(on_gc)
     control.close()
-    return {"t0": t0, "t1": t1, "marks": marks, "execs": seen, "ticks": ticks, "log_fills": w.log_fills(),
+    return {"t0": t0, "t1": t1, "cpu": cpu, "gc_pauses": gc_pauses, "marks": marks, "execs": seen, "ticks": ticks,
+            "log_fills": w.log_fills(),
             "fills_rows": fills_model.rowCount(), "rss_kb": rss_kb()}
 
 
@@ -255,6 +269,41 @@ def rss_kb() -> int:
     return 0
 
 
+async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
+    """The same burst into the window's TradingSession (broker, handler, order log) on a plain asyncio loop:
+    no Qt, no bridge, no models. Separates the engine's cost from the window's."""
+    from ibticket.core import OrderStatus
+    from ibticket.gui.connection import ConnectionChoice
+    from ibticket.gui.session import TradingSession
+
+    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    session = TradingSession(ConnectionChoice("custom", "127.0.0.1", args.port, args.client_id),
+                             log_dir=root / "log", data_dir=root / "data")
+    session.start()
+    await until(lambda: session.core.is_connected, 30, "the engine to connect")
+    control = Control(args.control, bytes.fromhex(args.key))
+    core, handler = session.core, session.handler
+    records = [await core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True) for i in range(args.orders)]
+    await until(lambda: all(r.status is OrderStatus.SUBMITTED for r in records), 120, "the orders' acknowledgement")
+    done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    seen = 0
+
+    def on_fill(_record: Any) -> None:
+        nonlocal seen
+        seen += 1
+        if seen == args.execs and not done.done():
+            done.set_result(time.monotonic())
+
+    handler.register_fill_callback(on_fill)
+    t0, cpu0 = time.monotonic(), time.process_time()
+    control.release()
+    t1 = await asyncio.wait_for(done, args.timeout)
+    cpu = time.process_time() - cpu0
+    control.close()
+    await session.stop()
+    return {"t0": t0, "t1": t1, "cpu": cpu, "execs": seen}
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
     w = Window(root, args.port, args.client_id, precautions=args.mode == "click")
@@ -273,7 +322,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("burst", "click", "rate"))
+    parser.add_argument("mode", choices=("burst", "engine", "click", "rate"))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--control", type=int, required=True)
     parser.add_argument("--key", required=True)
@@ -288,6 +337,9 @@ def main() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.mode == "engine":
+        print(json.dumps(asyncio.run(engine_burst(args))), flush=True)
+        return
     import qasync
     from PySide6.QtWidgets import QApplication
 
