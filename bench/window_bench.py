@@ -198,12 +198,15 @@ def header() -> None:
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; nproc={os.cpu_count()}; "
           f"Python {platform.python_version()}; ib_insync {ib_insync.__version__}; "
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    import ibticket
+
+    package = Path(ibticket.__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"], capture_output=True,
+        commit = subprocess.run(["git", "-C", str(package), "rev-parse", "--short", "HEAD"], capture_output=True,
                                 text=True, check=True).stdout.strip()
-        print(f"  tree at {commit}")
+        print(f"  ibticket from {package} (commit {commit})")
     except (OSError, subprocess.CalledProcessError):
-        pass
+        print(f"  ibticket from {package} (not a git checkout)")
 
 
 def main() -> None:
