@@ -70,11 +70,18 @@ def main() -> None:
     built = time.perf_counter() - started
     gc.collect()
     records = rss_mb()
+    # The bridge delivers orders first, then fills (as its flush does); measured after each.
     bridge = OrderBridge(handler)
-    bridge.ordersChanged.connect(window.orders_model.apply)
-    bridge.fillsChanged.connect(window.fills_model.apply)
-    started = time.perf_counter()
+    delivered: dict[str, list[object]] = {}
+    bridge.ordersChanged.connect(lambda records: delivered.setdefault("orders", records))
+    bridge.fillsChanged.connect(lambda fills: delivered.setdefault("fills", fills))
     bridge.replay()
+    started = time.perf_counter()
+    window.orders_model.apply(delivered["orders"])
+    app.processEvents()
+    gc.collect()
+    orders_only = rss_mb()
+    window.fills_model.apply(delivered["fills"])
     app.processEvents()
     shown = time.perf_counter() - started
     gc.collect()
@@ -84,13 +91,16 @@ def main() -> None:
           f"views: {shown:.1f} s to take them in one batch and paint)")
     print(f"  {'':36} {'RSS MB':>8} {'+ MB':>8}")
     rows = (("Qt + the interpreter", base, base), ("the window, empty", empty, empty - base),
-            ("+ the handler's records", records, records - empty), ("+ the models (orders, fills)", models,
-                                                                    models - records))
+            ("+ the handler's records", records, records - empty),
+            ("+ the orders model", orders_only, orders_only - records),
+            ("+ the fills model", models, models - orders_only))
     for label, total, delta in rows:
         print(f"  {label:36} {total:8.0f} {delta:8.0f}")
-    per_row = (models - records) * 1024 * 1024 / (args.orders + fills_total)
-    per_record = (records - empty) * 1024 * 1024 / (args.orders + fills_total)
-    print(f"  per order or fill: records {per_record:,.0f} bytes, model rows {per_row:,.0f} bytes")
+    mib = 1024 * 1024
+    per_record = (records - empty) * mib / (args.orders + fills_total)
+    print(f"  per row: orders model {(orders_only - records) * mib / args.orders:,.0f} bytes, fills model "
+          f"{(models - orders_only) * mib / fills_total:,.0f} bytes; the handler {per_record:,.0f} bytes per order "
+          "or fill")
 
 
 if __name__ == "__main__":

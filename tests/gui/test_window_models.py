@@ -69,3 +69,30 @@ def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
     assert model.data(model.index(1, 0), R.UserRole).fill_id == "0002.a.01.01"
     model.set_colors(DARK)
     assert model.data(model.index(0, 2), R.ForegroundRole) == QColor(DARK.buy)
+
+
+def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp) -> None:
+    model = FillsModel(side_of=lambda order_id: "BUY")
+    when = datetime(2026, 1, 2, 9, 30, 5)
+    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when)
+    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    model.apply([first, second])
+    first.commission = 1.25  # the handler sets a late commission on the same object, the bridge re-delivers it
+    model.apply([first])
+    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when)
+    model.apply([corrected])
+    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when)  # an id without IB's dots
+    model.apply([manual])
+    model.apply([manual])  # delivered again (its commission, say): the same row
+    assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.01", "0000e0d6.6554a1b2.01.02", "manual-1"]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.commission) == (3, 18, 1.25)
+    assert totals.bought_value == 10 * 100.0 + 5 * 100.5 + 3 * 99.0
+    corrected.commission = 0.75  # the correction's own commission, reported later
+    model.apply([corrected])
+    assert model.totals["AAPL"].commission == 2.0 and model.rowCount() == 3
+    # Another order's execution with an id already shown (never from IB) still gets a row of its own.
+    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when)])
+    assert model.rowCount() == 4 and model.totals["AAPL"].bought == 19
+    model.clear()
+    assert model.rowCount() == 0 and model.totals == {}
