@@ -33,7 +33,7 @@ def test_a_lone_fill_reaches_the_views_at_once_and_a_stream_is_coalesced(qt_loop
         handler.handle_fill(record.order_id, 1, 100.0, exec_id=next(exec_ids))
         await until(lambda: deliveries, what="the lone fill")
         # The fixed 50 ms wait (a coarse timer never fires before 47.5 ms) held every lone fill that long.
-        assert deliveries[0][0] - sent < 0.03
+        assert deliveries[0][0] - sent < 0.04
         await asyncio.sleep(0.1)
         deliveries.clear()
         # A stream: 600 fills, 6 every 5 ms or so, for at least half a second.
@@ -42,7 +42,8 @@ def test_a_lone_fill_reaches_the_views_at_once_and_a_stream_is_coalesced(qt_loop
             if k % 6 == 5:
                 await asyncio.sleep(0.005)
         await until(lambda: sum(n for _t, n in deliveries) == 600, what="every fill of the stream")
-        assert 2 <= len(deliveries) <= 30, deliveries
+        spacing = [b[0] - a[0] for a, b in itertools.pairwise(deliveries)]
+        assert len(spacing) >= 2 and statistics.median(spacing) >= 0.04, spacing  # batches, not every 10 ms
         await asyncio.sleep(0.2)
         deliveries.clear()
         # A flood: 150 fills every 5 ms or so (thousands a second): about ten batches a second, not twenty.
