@@ -21,6 +21,14 @@ from .theme import LIGHT, Colors
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Time", "Symbol", "Side", "Qty", "Price", "Commission", "Order", "Exec id")
 RIGHT = {3, 4, 5, 6}
+# Roles as plain ints and per-column answers computed once: the view asks 7 roles per visible cell on every
+# repaint (see orders_model.py).
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+_ALIGNMENTS = tuple(int((Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft)
+                        | Qt.AlignmentFlag.AlignVCenter) for col in range(len(HEADERS)))
 
 
 @dataclass
@@ -41,13 +49,16 @@ class FillsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None, side_of: Any = None) -> None:
         super().__init__(parent)
         self._fills: list[Fill] = []
-        self._row_of: dict[str, int] = {}  # fill id -> row
-        self._row_of_base: dict[tuple[int, str], int] = {}  # (order id, exec id up to the last dot) -> row
+        # Row of each execution, by its id up to the last dot (IB's ids; a correction shares it) or, for an
+        # id without a dot, by the whole id. One index, not two: 200,000 fills cost 83 MB with two.
+        self._row_of: dict[str, int] = {}
         self._side_of = side_of or (lambda order_id: "")
         self._sides: list[str] = []
-        # What each row added to its symbol's totals, so a replaced fill (correction, commission) is undone exactly.
-        self._counted: list[tuple[str, int, float, float]] = []
+        # The commission each row added to its symbol's totals: a late commission report brings a new Fill
+        # for the row (copy-on-write in the handler); its quantity and price never change, a correction does.
+        self._commissions: list[float] = []
         self._colors: Colors = LIGHT
+        self._buy, self._sell = QColor(LIGHT.buy), QColor(LIGHT.sell)
         self.totals: dict[str, SymbolTotals] = {}
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -61,18 +72,18 @@ class FillsModel(QAbstractTableModel):
             return HEADERS[section]
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row, col = index.row(), index.column()
-        f = self._fills[row]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(f, self._sides[row], col)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            align = Qt.AlignmentFlag.AlignRight if col in RIGHT else Qt.AlignmentFlag.AlignLeft
-            return int(align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 2:
-            return QColor(self._colors.buy if self._sides[row] == "BUY" else self._colors.sell)
-        if role == Qt.ItemDataRole.UserRole:
-            return f
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY:
+            row = index.row()
+            return self._text(self._fills[row], self._sides[row], index.column())
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[index.column()]
+        if role == _FOREGROUND:
+            if index.column() != 2:
+                return None
+            return self._buy if self._sides[index.row()] == "BUY" else self._sell
+        if role == _USER:
+            return self._fills[index.row()]
         return None
 
     @staticmethod
@@ -99,24 +110,22 @@ class FillsModel(QAbstractTableModel):
 
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
+        self._buy, self._sell = QColor(colors.buy), QColor(colors.sell)
 
     def apply(self, fills: list[Fill]) -> None:
         """New fills append in one insert; a correction or a late commission updates its row in place."""
         new: list[Fill] = []
         changed: list[int] = []
         for f in fills:
-            row = self._row_of.get(f.fill_id)
-            if row is None and "." in f.fill_id:
-                row = self._row_of_base.get((f.order_id, split_exec_id(f.fill_id)[0]))
-                if row is not None:
-                    del self._row_of[self._fills[row].fill_id]
+            row = self._row_of.get(_key(f.fill_id))
+            if row is not None and self._fills[row].order_id != f.order_id:
+                row = None  # another order's execution with the same id: never from IB, shown as its own row
             if row is None:
                 new.append(f)
                 continue
             self._uncount(row)
             self._fills[row] = f
-            self._row_of[f.fill_id] = row
-            self._counted[row] = self._count(f, self._sides[row])
+            self._commissions[row] = self._count(f, self._sides[row])
             changed.append(row)
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(HEADERS) - 1))
@@ -128,22 +137,19 @@ class FillsModel(QAbstractTableModel):
                 side = self._side_of(f.order_id)
                 self._fills.append(f)
                 self._sides.append(side)
-                self._row_of[f.fill_id] = row
-                if "." in f.fill_id:
-                    self._row_of_base[(f.order_id, split_exec_id(f.fill_id)[0])] = row
-                self._counted.append(self._count(f, side))
+                self._row_of[_key(f.fill_id)] = row
+                self._commissions.append(self._count(f, side))
             self.endInsertRows()
 
-    def _count(self, f: Fill, side: str) -> tuple[str, int, float, float]:
-        counted = (f.symbol, f.quantity, f.price, f.commission)
-        self._add(side, counted, +1)
-        return counted
+    def _count(self, f: Fill, side: str) -> float:
+        self._add(side, f.symbol, f.quantity, f.price, f.commission, +1)
+        return f.commission
 
     def _uncount(self, row: int) -> None:
-        self._add(self._sides[row], self._counted[row], -1)
+        f = self._fills[row]
+        self._add(self._sides[row], f.symbol, f.quantity, f.price, self._commissions[row], -1)
 
-    def _add(self, side: str, counted: tuple[str, int, float, float], sign: int) -> None:
-        symbol, quantity, price, commission = counted
+    def _add(self, side: str, symbol: str, quantity: int, price: float, commission: float, sign: int) -> None:
         t = self.totals.setdefault(symbol, SymbolTotals())
         t.fills += sign
         t.commission += sign * commission
@@ -162,8 +168,8 @@ class FillsModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._fills, self._sides, self._counted = [], [], []
-        self._row_of, self._row_of_base, self.totals = {}, {}, {}
+        self._fills, self._sides, self._commissions = [], [], []
+        self._row_of, self.totals = {}, {}
         self.endResetModel()
 
     def to_csv_rows(self) -> list[list[str]]:
@@ -172,3 +178,7 @@ class FillsModel(QAbstractTableModel):
             rows.append([f.timestamp.isoformat(), f.symbol, side, str(f.quantity), repr(f.price),
                          repr(f.commission), str(f.order_id), f.fill_id])
         return rows
+
+
+def _key(fill_id: str) -> str:
+    return split_exec_id(fill_id)[0] if "." in fill_id else fill_id

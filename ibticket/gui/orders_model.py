@@ -49,6 +49,19 @@ COLUMNS = (
 COL = {c.key: i for i, c in enumerate(COLUMNS)}
 EDITABLE = {COL["qty"], COL["limit"], COL["stop"]}
 WORKING = (OrderStatus.PENDING, OrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED)
+# The view asks data() for 7 roles of every visible cell on every repaint, and a burst repaints the table 20
+# times a second: roles are compared as plain ints and the answers that do not depend on the row are
+# computed once (see docs/benchmarks.md, "the orders table's repaint").
+_DISPLAY = Qt.ItemDataRole.DisplayRole.value
+_EDIT = Qt.ItemDataRole.EditRole.value
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole.value
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole.value
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole.value
+_USER = Qt.ItemDataRole.UserRole.value
+_ALIGNMENTS = tuple(int(c.align | Qt.AlignmentFlag.AlignVCenter) for c in COLUMNS)
+_STATUS, _SIDE, _LIMIT, _STOP = COL["status"], COL["side"], COL["limit"], COL["stop"]
+# What QAbstractTableModel.flags() gives a valid cell, without the call into Qt.
+_CELL_FLAGS = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemNeverHasChildren
 
 
 def is_working(record: OrderRecord) -> bool:
@@ -74,6 +87,8 @@ class OrdersModel(QAbstractTableModel):
         self._working: set[int] = set()
         self._decimals = decimals or (lambda symbol: 2)
         self._colors: Colors = LIGHT
+        self._status_colors: dict[str, QColor] = {}
+        self._buy, self._sell = QColor(LIGHT.buy), QColor(LIGHT.sell)
         self._sort: tuple[int, Qt.SortOrder] = (COL["id"], Qt.SortOrder.AscendingOrder)
 
     # -- Qt model API ------------------------------------------------------------------------------
@@ -91,45 +106,48 @@ class OrdersModel(QAbstractTableModel):
             return int(COLUMNS[section].align | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        row, col = index.row(), index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._rows[row][col]
-        if role == Qt.ItemDataRole.EditRole:
-            return self._rows[row][col].replace(",", "")
-        record = self._records[row]
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if col == COL["status"]:
-                return status_color(self._colors, record.status.value)
-            if col == COL["side"]:
-                return QColor(self._colors.buy if record.action == "BUY" else self._colors.sell)
+    def data(self, index: Index, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY:
+            return self._rows[index.row()][index.column()]
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[index.column()]
+        if role == _FOREGROUND:
+            col = index.column()
+            if col == _STATUS:
+                status = self._records[index.row()].status.value
+                color = self._status_colors.get(status)
+                if color is None:
+                    color = self._status_colors[status] = status_color(self._colors, status)
+                return color
+            if col == _SIDE:
+                return self._buy if self._records[index.row()].action == "BUY" else self._sell
             return None
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(COLUMNS[col].align | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _EDIT:
+            return self._rows[index.row()][index.column()].replace(",", "")
+        if role == _TOOLTIP:
+            record, col = self._records[index.row()], index.column()
             if col == COL["error"] and record.error_message:
                 return record.error_message
-            if col == COL["status"] and record.order_id in self._restored:
+            if col == _STATUS and record.order_id in self._restored:
                 return "Restored from today's log; waiting for IB to confirm it"
             if col == COL["id"]:
                 return f"Order reference {record.order_ref}"
             return None
-        if role == Qt.ItemDataRole.UserRole:
-            return record
+        if role == _USER:
+            return self._records[index.row()]
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = super().flags(index)
-        if index.column() in EDITABLE and is_working(self._records[index.row()]):
-            record = self._records[index.row()]
-            col = index.column()
-            no_price = (col == COL["limit"] and record.limit_price is None) or (
-                col == COL["stop"] and record.stop_price is None
-            )
-            if no_price:
-                return base
-            return base | Qt.ItemFlag.ItemIsEditable
-        return base
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        col = index.column()
+        if col not in EDITABLE:
+            return _CELL_FLAGS
+        record = self._records[index.row()]
+        if not is_working(record) or (col == _LIMIT and record.limit_price is None) or (
+                col == _STOP and record.stop_price is None):
+            return _CELL_FLAGS
+        return _CELL_FLAGS | Qt.ItemFlag.ItemIsEditable
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         # The row changes only when IB acknowledges the change (the handler's amend reaches us then).
@@ -158,6 +176,8 @@ class OrdersModel(QAbstractTableModel):
 
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
+        self._status_colors = {}
+        self._buy, self._sell = QColor(colors.buy), QColor(colors.sell)
         if self._records:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._records) - 1, len(COLUMNS) - 1))
 

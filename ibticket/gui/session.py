@@ -19,11 +19,17 @@ from ..broker import BrokerCore, ClientIdInUse, ConnectionState, LiveTradingRefu
 from ..broker.core import backoff_delays
 from ..broker.settings import LIVE_PORTS, ConnectionSettings
 from ..core import OrderExecutionHandler, OrderLogger
+from . import gcpolicy
 from .connection import ConnectionChoice
 
 log = logging.getLogger(__name__)
 
 SIM_STATE_FILE = "paper-account.json"
+# The library decodes everything one socket read returned in a single loop callback, and asyncio reads up
+# to 256 KiB at a time: during a burst of fills that held the GUI loop 100-300 ms per read. Reads of 8 KiB
+# (about 30 executions) keep a callback near 5 ms; the rest waits in the kernel's socket buffer
+# (bench/window_bench.py, docs/benchmarks.md).
+READ_CHUNK = 8 << 10
 
 
 class ConnectionPhase:
@@ -66,6 +72,9 @@ class TradingSession:
             options = _supported_gateway_options(options)
         # A short connect timeout: ib_insync reports some refusals (326, client id in use) only by timing out.
         self.core = BrokerCore(self.handler, self.settings, gateway_options=options, connect_timeout=6.0)
+        bound_reads(self.core, READ_CHUNK)
+        gcpolicy.hold()
+        self._holding_gc = True
         self._listeners: list[Callable[[ConnectionStatus], Any]] = []
         self.status = ConnectionStatus(ConnectionPhase.DISCONNECTED, self._where(), self._badge())
         self._next_attempt_at: float | None = None
@@ -183,7 +192,23 @@ class TradingSession:
             await self.core.disconnect()
         finally:
             self.logger.close()
+            if self._holding_gc:
+                self._holding_gc = False
+                gcpolicy.release()
             self._publish(ConnectionPhase.DISCONNECTED)
+
+
+def bound_reads(core: BrokerCore, size: int) -> None:
+    """Make every connection of ``core`` read at most ``size`` bytes per socket read (see READ_CHUNK)."""
+    protocol = core.ib.client.conn  # the library's asyncio.Protocol; each connect makes a new transport
+    made = protocol.connection_made
+
+    def connection_made(transport: Any) -> None:
+        if hasattr(transport, "max_size"):  # asyncio's selector transports; others keep their own size
+            transport.max_size = size
+        made(transport)
+
+    protocol.connection_made = connection_made
 
 
 def _supported_gateway_options(options: dict[str, Any]) -> dict[str, Any]:

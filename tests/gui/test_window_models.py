@@ -1,0 +1,98 @@
+"""What the orders and fills models answer for each role, and that a theme change reaches cached colors.
+
+The models answer the view's per-cell questions from caches (see orders_model.py); these pin the answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+
+from ibticket.core import Fill, OrderRecord, OrderStatus
+from ibticket.gui.fills_model import FillsModel
+from ibticket.gui.orders_model import COL, OrdersModel
+from ibticket.gui.theme import DARK, LIGHT, status_color
+
+R = Qt.ItemDataRole
+
+
+def _order(order_id: int, status: OrderStatus, action: str = "BUY", limit: float | None = 187.25) -> OrderRecord:
+    return OrderRecord(order_id=order_id, symbol="AAPL", action=action, total_quantity=100,
+                       order_type="LIMIT" if limit else "MARKET", limit_price=limit, status=status,
+                       order_ref=f"ibt-1-x-{order_id}", submission_time=datetime(2026, 1, 2, 9, 30))
+
+
+def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp) -> None:
+    model = OrdersModel()
+    model.apply([_order(1, OrderStatus.SUBMITTED), _order(2, OrderStatus.FILLED, "SELL", None)])
+    status, side, limit, qty = COL["status"], COL["side"], COL["limit"], COL["qty"]
+    assert model.data(model.index(0, status)) == "Submitted"
+    assert model.data(model.index(0, qty), R.EditRole) == "100"
+    assert model.data(model.index(0, status), R.ForegroundRole) == status_color(LIGHT, "Submitted")
+    assert model.data(model.index(1, status), R.ForegroundRole) == status_color(LIGHT, "Filled")
+    assert model.data(model.index(0, side), R.ForegroundRole) == QColor(LIGHT.buy)
+    assert model.data(model.index(1, side), R.ForegroundRole) == QColor(LIGHT.sell)
+    assert model.data(model.index(0, qty), R.ForegroundRole) is None
+    assert model.data(model.index(0, qty), R.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignRight
+                                                                       | Qt.AlignmentFlag.AlignVCenter)
+    assert model.data(model.index(0, COL["id"]), R.ToolTipRole) == "Order reference ibt-1-x-1"
+    assert model.data(model.index(0, 0), R.UserRole).order_id == 1
+    assert model.data(model.index(0, 0), R.FontRole) is None
+    model.set_colors(DARK)
+    assert model.data(model.index(0, status), R.ForegroundRole) == status_color(DARK, "Submitted")
+    assert model.data(model.index(1, side), R.ForegroundRole) == QColor(DARK.sell)
+    # Editable: the quantity and limit of a working order; nothing of a finished one, no missing price.
+    editable = Qt.ItemFlag.ItemIsEditable
+    assert model.flags(model.index(0, qty)) & editable and model.flags(model.index(0, limit)) & editable
+    assert not model.flags(model.index(0, COL["stop"])) & editable
+    assert not model.flags(model.index(1, qty)) & editable
+    assert model.flags(model.index(1, 0)) & Qt.ItemFlag.ItemIsSelectable
+
+
+def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
+    model = FillsModel(side_of=lambda order_id: "BUY" if order_id == 1 else "SELL")
+    when = datetime(2026, 1, 2, 9, 30, 5)
+    model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0), Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when)])
+    assert [model.data(model.index(0, c)) for c in (1, 2, 3, 4, 6, 7)] == [
+        "AAPL", "BUY", "10", "187.25", "1", "0001.a.01.01"]
+    assert model.data(model.index(0, 0)).startswith("09:30:05") and model.data(model.index(0, 5))
+    assert model.data(model.index(1, 4)) == "0.5000"
+    assert model.data(model.index(0, 2), R.ForegroundRole) == QColor(LIGHT.buy)
+    assert model.data(model.index(1, 2), R.ForegroundRole) == QColor(LIGHT.sell)
+    assert model.data(model.index(0, 1), R.ForegroundRole) is None
+    assert model.data(model.index(0, 3), R.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignRight
+                                                                      | Qt.AlignmentFlag.AlignVCenter)
+    assert model.data(model.index(0, 1), R.TextAlignmentRole) == int(Qt.AlignmentFlag.AlignLeft
+                                                                      | Qt.AlignmentFlag.AlignVCenter)
+    assert model.data(model.index(1, 0), R.UserRole).fill_id == "0002.a.01.01"
+    model.set_colors(DARK)
+    assert model.data(model.index(0, 2), R.ForegroundRole) == QColor(DARK.buy)
+
+
+def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp) -> None:
+    model = FillsModel(side_of=lambda order_id: "BUY")
+    when = datetime(2026, 1, 2, 9, 30, 5)
+    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when)
+    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    model.apply([first, second])
+    first.commission = 1.25  # the handler sets a late commission on the same object, the bridge re-delivers it
+    model.apply([first])
+    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when)
+    model.apply([corrected])
+    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when)  # an id without IB's dots
+    model.apply([manual])
+    model.apply([manual])  # delivered again (its commission, say): the same row
+    assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.01", "0000e0d6.6554a1b2.01.02", "manual-1"]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.commission) == (3, 18, 1.25)
+    assert totals.bought_value == 10 * 100.0 + 5 * 100.5 + 3 * 99.0
+    corrected.commission = 0.75  # the correction's own commission, reported later
+    model.apply([corrected])
+    assert model.totals["AAPL"].commission == 2.0 and model.rowCount() == 3
+    # Another order's execution with an id already shown (never from IB) still gets a row of its own.
+    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when)])
+    assert model.rowCount() == 4 and model.totals["AAPL"].bought == 19
+    model.clear()
+    assert model.rowCount() == 0 and model.totals == {}
