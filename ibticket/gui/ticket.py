@@ -376,14 +376,15 @@ class OrderTicket(QFrame):
                 marks[box] = (f"{what.capitalize()} price {value:.{d}f} is not on the {inst.tick:g} tick; "
                               f"use {below:.{d}f} or {below + inst.tick:.{d}f}")
         for widget in (self.quantity, self.limit, self.stop):
-            text = marks.get(widget)
-            widget.setProperty("invalid", bool(text))
-            widget.setStyleSheet("border: 2px solid #d32f2f;" if text else "")
-            widget.setToolTip(text or "")
+            text = marks.get(widget) or ""
+            if widget.toolTip() != text:  # a style sheet change re-polishes the widget: only when it changes
+                widget.setStyleSheet("border: 2px solid #d32f2f;" if text else "")
+                widget.setToolTip(text)
         return problems + list(marks.values())
 
-    def command(self) -> OrderCommand | None:
-        if self.problems():
+    def command(self, checked: bool = False) -> OrderCommand | None:
+        """The ticket as an order, or None while it has problems (``checked``: the caller just asked)."""
+        if not checked and self.problems():
             return None
         kind = fmt.TYPE_LONG[self.order_type.currentText()]
         return OrderCommand(
@@ -399,7 +400,7 @@ class OrderTicket(QFrame):
 
     def refresh(self) -> None:
         problems = self.problems()
-        cmd = None if problems else self.command()
+        cmd = None if problems else self.command(checked=True)
         self.send.setText(describe(cmd) if cmd else "Send")
         self.send.setEnabled(cmd is not None)
         self.send.setToolTip(problems[0] if problems else "Send the order (Ctrl+Enter)")
@@ -422,9 +423,7 @@ class OrderTicket(QFrame):
         if problems:
             self.show_message(problems[0], error=True)
             return
-        cmd = self.command()
-        if cmd is not None:
-            self.sendRequested.emit(cmd)
+        self.sendRequested.emit(self.command(checked=True))
 
     def show_message(self, text: str, error: bool = False) -> None:
         color = self._colors.error if error else self._colors.filled
