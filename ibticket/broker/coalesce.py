@@ -18,12 +18,20 @@ log = logging.getLogger(__name__)
 
 class Coalescer:
     def __init__(self, interval: float, flush: Callable[[], None]) -> None:
-        if not interval >= 0:
-            raise ValueError(f"interval must be 0 or more seconds, not {interval!r}")
         self.interval = interval
         self._flush = flush
         self._handle: asyncio.Handle | None = None
         self._last = -math.inf
+
+    @property
+    def interval(self) -> float:
+        return self._interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        if not seconds >= 0:
+            raise ValueError(f"interval must be 0 or more seconds, not {seconds!r}")
+        self._interval = seconds
 
     def mark(self) -> None:
         """Something changed: flush soon. Must be called on the loop's thread."""
@@ -46,11 +54,28 @@ class Coalescer:
 
     def _run(self) -> None:
         self._handle = None
-        self._last = asyncio.get_running_loop().time()
+        try:
+            self._last = asyncio.get_running_loop().time()
+        except RuntimeError:
+            return  # the loop is closing (the app quits): nobody is left to deliver to
         try:
             self._flush()
         except Exception:
             log.exception("flush failed")
+
+
+class CoalescedFeed:
+    """A source whose callbacks a ``Coalescer`` paces; ``interval`` is its setting (seconds)."""
+
+    _coalescer: Coalescer
+
+    @property
+    def interval(self) -> float:
+        return self._coalescer.interval
+
+    @interval.setter
+    def interval(self, seconds: float) -> None:
+        self._coalescer.interval = seconds
 
 
 def call_each(callbacks: list[Callable[..., object]], *args: object) -> None:

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..core.validation import OrderValidationError, normalize_symbol
-from .coalesce import Coalescer, call_each
+from .coalesce import CoalescedFeed, Coalescer, call_each
 from .contracts import ContractBook, ContractInfo
 from .ib import IB
 
@@ -82,7 +82,7 @@ class _Subscription:
     last: Quote | None = field(default=None, repr=False)
 
 
-class MarketData:
+class MarketData(CoalescedFeed):
     def __init__(self, ib: IB, contracts: ContractBook, interval: float = 0.05) -> None:
         self._ib = ib
         self._contracts = contracts
@@ -98,16 +98,6 @@ class MarketData:
         ib.pendingTickersEvent += self._on_tickers
         ib.errorEvent += self._on_error
         ib.disconnectedEvent += self._on_disconnected
-
-    @property
-    def interval(self) -> float:
-        return self._coalescer.interval
-
-    @interval.setter
-    def interval(self, seconds: float) -> None:
-        if not seconds >= 0:
-            raise ValueError(f"interval must be 0 or more seconds, not {seconds!r}")
-        self._coalescer.interval = seconds
 
     # -- subscriptions -------------------------------------------------------------------------------
 

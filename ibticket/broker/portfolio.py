@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .coalesce import Coalescer, call_each
+from .coalesce import CoalescedFeed, Coalescer, call_each
 from .ib import IB
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class AccountValues:
     currency: str
 
 
-class Portfolio:
+class Portfolio(CoalescedFeed):
     def __init__(self, ib: IB, interval: float = 0.05) -> None:
         self._ib = ib
         self._positions_callbacks: list[Callable[[list[Position]], Any]] = []
@@ -77,16 +77,6 @@ class Portfolio:
         ib.accountValueEvent += self._on_account_value
         ib.pnlEvent += self._on_pnl
         ib.disconnectedEvent += self._on_disconnected
-
-    @property
-    def interval(self) -> float:
-        return self._coalescer.interval
-
-    @interval.setter
-    def interval(self, seconds: float) -> None:
-        if not seconds >= 0:
-            raise ValueError(f"interval must be 0 or more seconds, not {seconds!r}")
-        self._coalescer.interval = seconds
 
     # -- reading -------------------------------------------------------------------------------------
 
