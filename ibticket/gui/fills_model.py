@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from ..core import Fill
 from ..core.handler import split_exec_id
 from . import format as fmt
+from .tables import ListTableModel
 from .theme import LIGHT, Colors
 
 Index = QModelIndex | QPersistentModelIndex
@@ -45,10 +46,9 @@ class SymbolTotals:
         return self.bought - self.sold
 
 
-class FillsModel(QAbstractTableModel):
+class FillsModel(ListTableModel):
     def __init__(self, parent: Any = None, side_of: Any = None) -> None:
-        super().__init__(parent)
-        self._fills: list[Fill] = []
+        super().__init__(HEADERS, parent)
         # Row of each execution, by its id up to the last dot (IB's ids; a correction shares it) or, for an
         # id without a dot, by the whole id. One index, not two: 200,000 fills cost 83 MB with two.
         self._row_of: dict[str, int] = {}
@@ -61,21 +61,10 @@ class FillsModel(QAbstractTableModel):
         self._buy, self._sell = QColor(LIGHT.buy), QColor(LIGHT.sell)
         self.totals: dict[str, SymbolTotals] = {}
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._fills)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if role == _DISPLAY:
             row = index.row()
-            return self._text(self._fills[row], self._sides[row], index.column())
+            return self._text(self._rows[row], self._sides[row], index.column())
         if role == _ALIGNMENT:
             return _ALIGNMENTS[index.column()]
         if role == _FOREGROUND:
@@ -83,7 +72,7 @@ class FillsModel(QAbstractTableModel):
                 return None
             return self._buy if self._sides[index.row()] == "BUY" else self._sell
         if role == _USER:
-            return self._fills[index.row()]
+            return self._rows[index.row()]
         return None
 
     @staticmethod
@@ -118,24 +107,24 @@ class FillsModel(QAbstractTableModel):
         changed: list[int] = []
         for f in fills:
             row = self._row_of.get(_key(f.fill_id))
-            if row is not None and self._fills[row].order_id != f.order_id:
+            if row is not None and self._rows[row].order_id != f.order_id:
                 row = None  # another order's execution with the same id: never from IB, shown as its own row
             if row is None:
                 new.append(f)
                 continue
             self._uncount(row)
-            self._fills[row] = f
+            self._rows[row] = f
             self._commissions[row] = self._count(f, self._sides[row])
             changed.append(row)
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(HEADERS) - 1))
         if new:
-            first = len(self._fills)
+            first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for f in new:
-                row = len(self._fills)
+                row = len(self._rows)
                 side = self._side_of(f.order_id)
-                self._fills.append(f)
+                self._rows.append(f)
                 self._sides.append(side)
                 self._row_of[_key(f.fill_id)] = row
                 self._commissions.append(self._count(f, side))
@@ -146,7 +135,7 @@ class FillsModel(QAbstractTableModel):
         return f.commission
 
     def _uncount(self, row: int) -> None:
-        f = self._fills[row]
+        f = self._rows[row]
         self._add(self._sides[row], f.symbol, f.quantity, f.price, self._commissions[row], -1)
 
     def _add(self, side: str, symbol: str, quantity: int, price: float, commission: float, sign: int) -> None:
@@ -161,20 +150,20 @@ class FillsModel(QAbstractTableModel):
             t.sold_value += sign * quantity * price
 
     def fills(self) -> list[Fill]:
-        return list(self._fills)
+        return list(self._rows)
 
     def side(self, row: int) -> str:
         return self._sides[row]
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._fills, self._sides, self._commissions = [], [], []
+        self._rows, self._sides, self._commissions = [], [], []
         self._row_of, self.totals = {}, {}
         self.endResetModel()
 
     def to_csv_rows(self) -> list[list[str]]:
         rows = [["time", "symbol", "side", "quantity", "price", "commission", "order_id", "exec_id"]]
-        for f, side in zip(self._fills, self._sides, strict=True):
+        for f, side in zip(self._rows, self._sides, strict=True):
             rows.append([f.timestamp.isoformat(), f.symbol, side, str(f.quantity), repr(f.price),
                          repr(f.commission), str(f.order_id), f.fill_id])
         return rows

@@ -4,35 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from . import format as fmt
+from .tables import ListTableModel
 from .theme import LIGHT, Colors
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Symbol", "Position", "Avg cost", "Last", "Market value", "Unrealized P&L", "Realized P&L")
 
 
-class PositionsModel(QAbstractTableModel):
+class PositionsModel(ListTableModel):
     """Rows are the broker layer's ``Position`` records (symbol, quantity, avg_cost, market_price,
     market_value, unrealized_pnl, realized_pnl); a new snapshot updates rows in place."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[Any] = []
+        super().__init__(HEADERS, parent)
         self._colors: Colors = LIGHT
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         p = self._rows[index.row()]
