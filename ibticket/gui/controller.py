@@ -467,8 +467,13 @@ class WindowController(QObject):
         w.theme_actions[self.settings.theme()].setChecked(True)
         hints = QGuiApplication.styleHints()
         if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+: "follow the system" follows it while running
-            hints.colorSchemeChanged.connect(lambda _scheme: self.settings.theme() == "system"
-                                             and self.set_theme("system"))
+            # A method of this QObject, not a lambda: Qt drops the connection when the window goes, so the
+            # application-wide signal can never call into a deleted controller.
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
+
+    def _system_scheme_changed(self, _scheme: object) -> None:
+        if self.settings.theme() == "system":
+            self.set_theme("system")
 
     def set_theme(self, name: str) -> None:
         """Light, dark or the system's: tables, ticket and chart alike; remembered in the settings."""

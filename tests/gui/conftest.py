@@ -38,8 +38,19 @@ def qt_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         loop.close()
 
 
+@pytest.fixture(scope="session")
+def _finished_windows() -> Iterator[list[App]]:
+    # Windows outlive their test: destroying one mid-run (deleteLater, or Python dropping the last reference)
+    # crashed Qt in a later test's event processing now and then. They go when the session ends.
+    kept: list[App] = []
+    yield kept
+    kept.clear()
+
+
 @pytest.fixture
-def make_app(qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Callable[..., App]]:
+def make_app(
+    qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, _finished_windows: list[App]
+) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
     def make(root: Path | None = None, **gateway_options: Any) -> App:
@@ -52,4 +63,5 @@ def make_app(qt_loop: asyncio.AbstractEventLoop, tmp_path: Path) -> Iterator[Cal
     for app in apps:
         if app.controller.session is not None:
             qt_loop.run_until_complete(app.stop())
-        app.window.hide()  # deleting windows between tests crashed Qt (see the note above)
+        app.window.hide()
+    _finished_windows.extend(apps)
