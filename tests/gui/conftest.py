@@ -39,17 +39,32 @@ def qt_loop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
 
 
 @pytest.fixture(scope="session")
-def _finished_windows() -> Iterator[list[App]]:
+def _finished_windows() -> Iterator[list[Any]]:
     # Windows outlive their test: destroying one mid-run (deleteLater, or Python dropping the last reference)
     # crashed Qt in a later test's event processing now and then. They go when the session ends.
-    kept: list[App] = []
+    kept: list[Any] = []
     yield kept
     kept.clear()
 
 
 @pytest.fixture
+def keep(_finished_windows: list[Any], qapp: QApplication) -> Iterator[Callable[[Any], Any]]:
+    """Like qtbot.addWidget, but the widget is hidden after the test and destroyed only at the session's end."""
+    widgets: list[Any] = []
+
+    def add(widget: Any) -> Any:
+        widgets.append(widget)
+        return widget
+
+    yield add
+    for widget in widgets:
+        widget.hide()
+    _finished_windows.extend(widgets)
+
+
+@pytest.fixture
 def make_app(
-    qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, _finished_windows: list[App]
+    qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, _finished_windows: list[Any]
 ) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 

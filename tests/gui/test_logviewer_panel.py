@@ -26,9 +26,8 @@ WAIT_MS = 15000
 
 
 @pytest.fixture
-def panel(qtbot, tmp_path: Path) -> Iterator[LogViewPanel]:
-    widget = LogViewPanel()
-    qtbot.addWidget(widget)
+def panel(qtbot, keep, tmp_path: Path) -> Iterator[LogViewPanel]:
+    widget = keep(LogViewPanel())
     widget.resize(1200, 700)
     yield widget
     widget.shutdown()

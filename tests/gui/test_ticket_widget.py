@@ -13,9 +13,8 @@ def _quote(symbol: str, bid: float, ask: float, last: float) -> Quote:
                  time=datetime.now(), delayed=False)
 
 
-def test_a_price_off_the_tick_is_marked_not_rounded(qtbot) -> None:
-    t = OrderTicket()
-    qtbot.addWidget(t)
+def test_a_price_off_the_tick_is_marked_not_rounded(keep) -> None:
+    t = keep(OrderTicket())
     t.set_instrument(Instrument("XYZ", "XYZ CORP", tick=0.05))
     t.order_type.setCurrentText("LMT")
     t.limit.setValue(10.02)
@@ -28,9 +27,8 @@ def test_a_price_off_the_tick_is_marked_not_rounded(qtbot) -> None:
     assert t.send.text() == "BUY 100 XYZ LMT 10.05 DAY"
 
 
-def test_a_lot_size_is_enforced_and_the_limit_starts_at_the_touch(qtbot) -> None:
-    t = OrderTicket()
-    qtbot.addWidget(t)
+def test_a_lot_size_is_enforced_and_the_limit_starts_at_the_touch(keep) -> None:
+    t = keep(OrderTicket())
     t.set_instrument(Instrument("LOT", tick=0.01, size_increment=100))
     assert t.quantity.singleStep() == 100
     t.quantity.setValue(150)
