@@ -91,6 +91,7 @@ class OrderExecutionHandler:
         self._status_callbacks: list[StatusCallback] = []
         self._error_callbacks: list[ErrorCallback] = []
         self._commission_callbacks: list[CommissionCallback] = []
+        self._ignored_noted: set[tuple[int, str]] = set()  # (order id, notice) already in the log
 
     # -- wiring --------------------------------------------------------------------------------------
 
@@ -480,7 +481,11 @@ class OrderExecutionHandler:
     def _ignore_status(self, record: OrderRecord, new: OrderStatus, why: str) -> bool:
         text = f"status {new.value} ignored: {why}"
         log.info("order %s: %s", record.order_id, text)
-        self._log("log_event", "NOTICE", record, message=text)
+        # IB repeats an order's last status at every reconnect: the audit trail needs each reason once.
+        key = (record.order_id, text)
+        if key not in self._ignored_noted:
+            self._ignored_noted.add(key)
+            self._log("log_event", "NOTICE", record, message=text)
         return False
 
     def request_cancel(self, order_id: int) -> bool:

@@ -134,3 +134,15 @@ def test_status_times_come_from_the_injected_clock(harness):
     assert record.status is OrderStatus.ERROR
     # The harness's wall clock starts on 2026-02-18, so a real datetime.now() would stand out.
     assert record.last_update_time.date() == harness.wall.start.date()
+
+
+def test_a_status_ignored_again_and_again_is_noted_in_the_log_once(harness):
+    # IB repeats an order's last status at every reconnect; the soak logged the same NOTICE 80 times.
+    record = harness.submit("AAPL", "BUY", 100)
+    for _ in range(5):
+        assert harness.handler.handle_status(record.order_id, "Filled") is False
+    assert [e["message"] for e in harness.events("NOTICE")] == [
+        "status Filled ignored: completion follows the executions"]
+    other = harness.submit("MSFT", "BUY", 100)
+    assert harness.handler.handle_status(other.order_id, "Filled") is False
+    assert len(harness.events("NOTICE")) == 2  # per order
