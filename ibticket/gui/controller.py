@@ -82,7 +82,7 @@ class WindowController(QObject):
         window.ticket.quantity.setValue(settings.default_quantity())
         for line in settings.line_history():
             window.order_line.edit.history.add(line)
-        self._refresh_completion("")
+        self._refresh_completion()
         self._wire_log_viewer(log_dir)
 
     def _wire_log_viewer(self, log_dir: Path | None) -> None:
@@ -358,7 +358,7 @@ class WindowController(QObject):
             w.ticket.show_message("")  # only our own note about loading; an order's outcome stays
         self._symbol_note = ""
         self.settings.add_recent_symbol(info.symbol)
-        self._refresh_completion("")
+        self._refresh_completion()
         quote = market.quote(info.symbol) if market is not None else None
         if quote is not None:
             w.ticket.set_quote(quote)
@@ -414,9 +414,9 @@ class WindowController(QObject):
         except Exception as exc:  # a bad prefix: the symbol field says so when Enter is pressed
             log.debug("lookup %r: %s", prefix, exc)
             return
-        self._refresh_completion(prefix, [(m.symbol, m.name) for m in matches])
+        self._refresh_completion([(m.symbol, m.name) for m in matches])
 
-    def _refresh_completion(self, prefix: str, known: list[tuple[str, str]] | None = None) -> None:
+    def _refresh_completion(self, known: list[tuple[str, str]] | None = None) -> None:
         self.window.ticket.symbol_model.set_rows(self.settings.recent_symbols(), known or [])
 
     # -- menus -----------------------------------------------------------------------------------------

@@ -45,7 +45,6 @@ class ConnectionStatus:
     where: str  # host:port or "embedded gateway 127.0.0.1:port"
     badge: str  # SIMULATED | PAPER | LIVE
     account: str = ""
-    next_attempt_at: float | None = None  # loop time of the next reconnect attempt
     message: str = ""
 
 
@@ -69,7 +68,6 @@ class TradingSession:
             options.setdefault("state_path", data_dir / SIM_STATE_FILE)
             if sim_reset:
                 options.setdefault("reset_state", True)
-            options = _supported_gateway_options(options)
         # A short connect timeout: ib_insync reports some refusals (326, client id in use) only by timing out.
         self.core = BrokerCore(self.handler, self.settings, gateway_options=options, connect_timeout=6.0)
         bound_reads(self.core, READ_CHUNK)
@@ -99,8 +97,7 @@ class TradingSession:
 
     def _publish(self, phase: str, message: str = "") -> None:
         self.status = ConnectionStatus(
-            phase, self._where(), self._badge(), ", ".join(self.core.accounts),
-            self._next_attempt_at if phase == ConnectionPhase.RECONNECTING else None, message,
+            phase, self._where(), self._badge(), ", ".join(self.core.accounts), message,
         )
         for callback in list(self._listeners):
             try:
@@ -143,7 +140,8 @@ class TradingSession:
 
     @property
     def next_attempt_at(self) -> float | None:
-        return self._next_attempt_at or getattr(self.core, "next_reconnect_at", None)
+        """Loop time of the next connection attempt: ours before the first connect, the broker's after."""
+        return self._next_attempt_at or self.core.next_reconnect_at
 
     # -- running ---------------------------------------------------------------------------------------
 
@@ -209,16 +207,6 @@ def bound_reads(core: BrokerCore, size: int) -> None:
         made(transport)
 
     protocol.connection_made = connection_made
-
-
-def _supported_gateway_options(options: dict[str, Any]) -> dict[str, Any]:
-    # Only pass options this gateway version knows (persistence arrived after the first gateway).
-    from dataclasses import fields
-
-    from ..gateway import GatewayConfig
-
-    known = {f.name for f in fields(GatewayConfig)}
-    return {k: v for k, v in options.items() if k in known}
 
 
 __all__ = ["ConnectionChoice", "ConnectionPhase", "ConnectionStatus", "TradingSession"]

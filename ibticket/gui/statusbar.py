@@ -90,7 +90,7 @@ class TradingStatusBar(QStatusBar):
         if status is None:
             return
         text = PHASE_TEXT.get(status.phase, status.phase).format(where=status.where)
-        when = status.next_attempt_at or self.next_attempt()
+        when = self.next_attempt()
         if status.phase == "reconnecting" and when is not None:
             try:
                 left = max(0, round(when - asyncio.get_event_loop().time()))
