@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ from typing import Any
 from ..core.errors import ErrorClass, classify
 from ..core.handler import OrderExecutionHandler
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
-from ..core.recovery import rebuild_orders
 from ..core.validation import (
     CancelledBeforeSend,
     OrderValidationError,
@@ -43,6 +42,7 @@ from .reconcile import (
     reconcile,
     ref_prefix,
 )
+from .restore import find_earlier, read_today
 from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
 
@@ -87,7 +87,8 @@ class BrokerCore:
         self.order_wait = order_wait
         self.connect_timeout = connect_timeout
         self._gateway_options = gateway_options or {}
-        handler.ref_prefix = ref_prefix(settings.client_id, f"{datetime.now():%Y%m%d-%H%M%S}")
+        # The handler's clock, as the log's days are: an order's reference names the day its log begins.
+        handler.ref_prefix = ref_prefix(settings.client_id, f"{handler.now():%Y%m%d-%H%M%S}")
         handler.set_place_function(self._place)
         self.ib = IB()
         install_taps(self.ib.wrapper, self)
@@ -203,9 +204,10 @@ class BrokerCore:
             raise
         self._set_state(ConnectionState.SYNCING)
         snapshot, self._sync = self._sync, None
-        adopted = self._adopt_orphans(snapshot)
+        adopted, carried = self._adopt_orphans(snapshot)
         self.last_report = reconcile(
-            self.handler, snapshot, after_restart=after_restart, adopted=adopted, foreign=self.foreign_orders
+            self.handler, snapshot, after_restart=after_restart, adopted=adopted, carried=carried,
+            foreign=self.foreign_orders,
         )
         self.last_reconcile = str(self.last_report)
         self._set_state(ConnectionState.CONNECTED)
@@ -223,27 +225,32 @@ class BrokerCore:
         logger = self.handler.logger
         if logger is None:
             return
-        day = logger.read_day()
-        self.restore_report = day.report()  # bad lines are skipped, never fatal: say which
+        found = read_today(logger, self.handler.now().date())
+        self.restore_report = found.report  # bad lines are skipped, never fatal: say which
         if self.restore_report:
             log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
-        rebuilt = rebuild_orders(day.events)
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
             r
-            for r in rebuilt
+            for r in found.orders
             if is_our_ref(r.order_ref, self.settings.client_id) and r.order_ref not in known
         ]
         # ... but IB tells only that client id about them: say so when no running ibticket is that client.
         self.foreign_orders = foreign_orders(
-            rebuilt, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
+            found.orders, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
         )
         if self.foreign_orders:
             log.warning("%s", describe_foreign(self.foreign_orders, self.settings.client_id))
-        used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
-        # Restored attempts are found again by their order reference (the log holds no permIds).
-        self.handler.restore(records, next_order_id=max(used, default=0) + 1)
+        self.handler.restore(records, next_order_id=found.next_order_id)
+        for record in records:
+            self._index_attempts(record)
+
+    def _index_attempts(self, record: OrderRecord) -> None:
+        """Find a restored order's attempts by permId too (IB's id for an order, whatever its reference)."""
+        for attempt in record.attempts:
+            if attempt.perm_id:
+                self._by_perm[attempt.perm_id] = (record, attempt)
 
     async def disconnect(self) -> None:
         self._closing = True
@@ -598,18 +605,28 @@ class BrokerCore:
             status=status,
         )
 
-    def _adopt_orphans(self, snapshot: SyncSnapshot) -> int:
-        """Adopt this client's orders that IB knows and the log does not; returns how many."""
+    def _adopt_orphans(self, snapshot: SyncSnapshot) -> tuple[int, int]:
+        """Take in this client's orders that IB reports and today's log does not mention: rebuilt from the
+        earlier day they began on when the log has them (carried), else adopted from what IB says. Returns
+        (adopted, carried)."""
+        if not snapshot.orphans:
+            return 0, 0
+        logger = self.handler.logger
+        bases = {orphan.order_ref.rsplit("/", 1)[0] for orphan in snapshot.orphans.values()}
+        earlier = find_earlier(logger, bases, self.handler.now().date()) if logger is not None else {}
+        adopted = carried = 0
         for orphan in snapshot.orphans.values():
-            base = orphan.order_ref.rsplit("/", 1)[0]
-            record = OrderRecord(
-                order_id=0, symbol=orphan.symbol, action=orphan.action, total_quantity=orphan.quantity,
-                order_type=orphan.order_type, limit_price=orphan.limit_price, stop_price=orphan.stop_price,
-                tif=orphan.tif, status=OrderStatus.SUBMITTED, order_ref=base, submission_time=datetime.now(),
-                attempts=[BrokerAttempt(orphan.order_ref, orphan.quantity, orphan.order_id, orphan.perm_id)],
-            )
-            self.handler.adopt(record)
-            attempt = record.attempts[0]
+            found = earlier.get(orphan.order_ref.rsplit("/", 1)[0])
+            if found is not None and found[0].status.is_terminal and map_status(orphan.status) in (
+                OrderStatus.FILLED, OrderStatus.CANCELLED
+            ):
+                continue  # finished on an earlier day, as IB says too: not today's business
+            if found is not None:
+                record, attempt = self._carry(orphan, *found)
+                carried += 1
+            else:
+                record, attempt = self._adopt(orphan)
+                adopted += 1
             self._by_perm[orphan.perm_id] = (record, attempt)
             if orphan.order_id:
                 self._by_order_id[orphan.order_id] = (record, attempt)
@@ -619,4 +636,26 @@ class BrokerCore:
             mapped = map_status(orphan.status)
             if mapped is OrderStatus.CANCELLED:
                 self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")
-        return len(snapshot.orphans)
+        return adopted, carried
+
+    def _carry(self, orphan: Orphan, record: OrderRecord, day: date) -> tuple[OrderRecord, BrokerAttempt]:
+        attempt = next((a for a in record.attempts if a.order_ref == orphan.order_ref), None)
+        if attempt is None:  # an attempt whose line was lost: IB's word is all there is
+            attempt = BrokerAttempt(orphan.order_ref, orphan.quantity - record.filled_quantity)
+            record.attempts.append(attempt)
+        attempt.order_id = orphan.order_id or attempt.order_id
+        attempt.perm_id = orphan.perm_id or attempt.perm_id
+        self.handler.carry(record, day)
+        self._index_attempts(record)
+        return record, attempt
+
+    def _adopt(self, orphan: Orphan) -> tuple[OrderRecord, BrokerAttempt]:
+        record = OrderRecord(
+            order_id=0, symbol=orphan.symbol, action=orphan.action, total_quantity=orphan.quantity,
+            order_type=orphan.order_type, limit_price=orphan.limit_price, stop_price=orphan.stop_price,
+            tif=orphan.tif, status=OrderStatus.SUBMITTED, order_ref=orphan.order_ref.rsplit("/", 1)[0],
+            submission_time=self.handler.now(),
+            attempts=[BrokerAttempt(orphan.order_ref, orphan.quantity, orphan.order_id, orphan.perm_id)],
+        )
+        self.handler.adopt(record)
+        return record, record.attempts[0]

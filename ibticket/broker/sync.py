@@ -62,14 +62,14 @@ class IBKRBroker:
             paper_trading, host, port, client_id, use_gateway, allow_live, embedded, config_dir=config_dir
         )
         self.enable_order_execution = enable_order_execution
-        self.logger = (
+        self.order_handler = handler or OrderExecutionHandler()
+        # A handler that brings its own logger (its own folder or clock) is the one log this broker reads.
+        self.logger = self.order_handler.logger or (
             OrderLogger(log_to_file=True, log_dir=log_dir, log_to_console=log_to_console)
             if enable_order_logging
             else None
         )
-        self.order_handler = handler or OrderExecutionHandler()
-        if self.order_handler.logger is None:
-            self.order_handler.logger = self.logger
+        self.order_handler.logger = self.logger
         self._callbacks = CallbackDispatcher()
         self._closed = False
         self._close_lock = threading.Lock()  # a call from another thread is either on the loop or refused

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .clock import AsyncioClock, Clock, TimerHandle
@@ -142,6 +142,10 @@ class OrderExecutionHandler:
             log.exception("order log: %s failed", method)
 
     # -- queries -------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The handler's clock (what its records and log lines are stamped with)."""
+        return self._now()
 
     def get_order(self, order_id: int) -> OrderRecord | None:
         return self._orders.get(order_id)
@@ -689,12 +693,42 @@ class OrderExecutionHandler:
                 self._attempts_by_ref[attempt.order_ref] = (record, attempt)
 
     def adopt(self, record: OrderRecord) -> OrderRecord:
-        """Register an order found at the broker but missing here (placed just before a crash)."""
+        """Register an order found at the broker but missing here (placed just before a crash). Its line
+        names the attempt IB knows, so the next start finds the order in the log instead of adopting it
+        again."""
         record.order_id = self._next_id
         self._next_id += 1
         self.restore([record])
-        self._log("log_submission", record, adopted=True)
+        self._log("log_submission", record, adopted=True, **attempt_fields(record))
         return record
+
+    def carry(self, record: OrderRecord, from_day: date) -> OrderRecord:
+        """Take in an order the broker still reports that began on an earlier day (a GTC order, one working
+        across midnight), rebuilt from that day's log. It keeps its number unless today's log has used it,
+        and today's log says where it came from, so the next start reads it back from that day."""
+        if record.order_id in self._orders or record.order_id <= 0:
+            record.order_id = self._next_id
+            for fill in record.fills:
+                fill.order_id = record.order_id
+        self.restore([record])
+        self._log(
+            "log_event", "NOTICE", record, message=f"continued from the order log of {from_day.isoformat()}",
+            carried_from=from_day.isoformat(), **attempt_fields(record),
+        )
+        return record
+
+
+def attempt_fields(record: OrderRecord) -> dict[str, Any]:
+    """What the log needs to find an order's latest attempt at the broker again after a restart."""
+    if not record.attempts:
+        return {}
+    attempt = record.attempts[-1]
+    fields: dict[str, Any] = {"attempt_ref": attempt.order_ref}
+    if attempt.order_id:
+        fields["broker_order_id"] = attempt.order_id
+    if attempt.perm_id:
+        fields["perm_id"] = attempt.perm_id
+    return fields
 
 
 def _fill_problem(quantity: object, price: object) -> str | None:

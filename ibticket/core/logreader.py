@@ -134,6 +134,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "attempt": _count,
     "attempt_ref": _opt_text,
     "broker_order_id": _opt_count,
+    "perm_id": _opt_count,
     # fills and commissions
     "fill_id": _text,
     "fill_quantity": _count,
@@ -154,6 +155,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "new_status": _opt_text,
     "requested": _flag,
     "adopted": _flag,
+    "carried_from": _opt_text,
     "order_unchanged": _flag,
 }
 REQUIRED_FIELDS = ("timestamp", "event_type")
