@@ -108,11 +108,12 @@ class Window:
 
 
 async def burst(w: Window, args: argparse.Namespace) -> dict[str, Any]:
-    from ibticket.core import OrderStatus
+    from ibticket.core import OrderRequest, OrderStatus
 
     control = Control(args.control, bytes.fromhex(args.key))
     core, handler = w.session.core, w.session.handler
-    records = [await core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True) for i in range(args.orders)]
+    records = [await core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
+               for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.SUBMITTED for r in records), 120, "the orders' acknowledgement")
     await until(lambda: w.window.orders_model.rowCount() == args.orders, 10, "the order rows")
     fills_model, orders_model = w.window.fills_model, w.window.orders_model
@@ -173,8 +174,7 @@ async def click(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from ibticket.core import OrderStatus
-    from ibticket.gui.orderline import OrderCommand
+    from ibticket.core import OrderRequest, OrderStatus
 
     ticket, handler = w.window.ticket, w.session.handler
     await w.controller.load_symbol("AAPL")
@@ -189,7 +189,7 @@ async def click(w: Window, args: argparse.Namespace) -> dict[str, Any]:
         before = len(handler.get_all_orders())
         # The trader fills the ticket (or types the line) first; the window repaints that before the click.
         if how == "send":
-            ticket.load(OrderCommand("BUY", 10, "AAPL", "LIMIT", price, None, "DAY", False))
+            ticket.load(OrderRequest("AAPL", "BUY", 10, "LIMIT", price))
             if not ticket.send.isEnabled():
                 raise SystemExit(f"window client: the ticket cannot send: {ticket.send.toolTip()}")
             await asyncio.sleep(0.03)
@@ -224,7 +224,7 @@ def _visible_prompts() -> list[str]:
 async def rate(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QEvent, QObject
 
-    from ibticket.core import OrderStatus
+    from ibticket.core import OrderRequest, OrderStatus
 
     fills_model = w.window.fills_model
     view = w.window.fills.table
@@ -255,7 +255,7 @@ async def rate(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     ticks = TickGaps()
     ticks.start()
     # Several orders fill side by side when one alone cannot reach the rate (the gateway's timer steps).
-    records = [await w.session.core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True)
+    records = [await w.session.core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
                for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.FILLED for r in records), args.timeout, "the fills", step=0.05)
     await until(lambda: fills_model.rowCount() == sum(len(r.fills) for r in records), 5, "the fills rows")
@@ -274,7 +274,7 @@ def rss_kb() -> int:
 async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
     """The same burst into the window's TradingSession (broker, handler, order log) on a plain asyncio loop:
     no Qt, no bridge, no models. Separates the engine's cost from the window's."""
-    from ibticket.core import OrderStatus
+    from ibticket.core import OrderRequest, OrderStatus
     from ibticket.gui.connection import ConnectionChoice
     from ibticket.gui.session import TradingSession
 
@@ -285,7 +285,8 @@ async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
     await until(lambda: session.core.is_connected, 30, "the engine to connect")
     control = Control(args.control, bytes.fromhex(args.key))
     core, handler = session.core, session.handler
-    records = [await core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True) for i in range(args.orders)]
+    records = [await core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
+               for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.SUBMITTED for r in records), 120, "the orders' acknowledgement")
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     seen = 0

@@ -18,13 +18,13 @@ from typing import Any
 
 from ..core.errors import ErrorClass, classify
 from ..core.handler import OrderExecutionHandler
+from ..core.order import OrderRequest
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
 from ..core.validation import (
     CancelledBeforeSend,
     OrderValidationError,
     normalize_price,
     normalize_quantity,
-    validate_request,
 )
 from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE, send_new_order
@@ -336,20 +336,11 @@ class BrokerCore:
 
     # -- orders --------------------------------------------------------------------------------------
 
-    async def submit(
-        self,
-        symbol: str,
-        action: str,
-        quantity: int,
-        order_type: str = "MARKET",
-        limit_price: float | None = None,
-        stop_price: float | None = None,
-        tif: str = "DAY",
-        outside_rth: bool = False,
-        force: bool = False,
-    ) -> OrderRecord | None:
-        """Validate fully, then place. None: refused as a duplicate (reason in ``handler.last_refusal``)."""
-        request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None:
+        """Check what only the broker knows (the instrument's tick), then place. None: refused as a
+        duplicate (reason in ``handler.last_refusal``)."""
+        if request.legs or request.oca_group:
+            raise OrderValidationError("Attached orders and one-cancels-all groups cannot be sent yet")
         if not self.is_connected:
             raise NotConnectedError("Not connected to IB: the order was not sent")
         info = await self.contracts.resolve(request.symbol)
@@ -357,10 +348,7 @@ class BrokerCore:
             check_tick(info, request.limit_price, "Limit price")
         if request.stop_price is not None:
             check_tick(info, request.stop_price, "Stop price")
-        record = self.handler.create_order(
-            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
-            request.stop_price, request.tif, request.outside_rth, force=force,
-        )
+        record = self.handler.create(request, force=force)
         if record is not None:
             await self.handler.place(record)
         return record

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from ..core.handler import OrderExecutionHandler
 from ..core.logger import OrderLogger
+from ..core.order import OrderRequest, validate_request
 from ..core.records import OrderRecord
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
@@ -218,13 +219,11 @@ class IBKRBroker:
     ) -> OrderRecord | None:
         """Any order type. None when refused as a duplicate (the reason is in ``last_error``)."""
         self._require_execution()
-        record = self._call(
-            self._submit(symbol, side, quantity, order_type, limit_price, stop_price, tif, outside_rth, force)
-        )
-        return record
+        request = validate_request(symbol, side, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+        return self._call(self._submit(request, force))
 
-    async def _submit(self, *args: Any) -> OrderRecord | None:
-        record = await self.core.submit(*args)
+    async def _submit(self, request: OrderRequest, force: bool) -> OrderRecord | None:
+        record = await self.core.submit(request, force)
         self.last_error = self.order_handler.last_refusal if record is None else None
         return snapshot(record) if record is not None else None
 

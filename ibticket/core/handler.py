@@ -14,11 +14,12 @@ from datetime import date, datetime
 from typing import Any
 
 from .clock import AsyncioClock, Clock, TimerHandle
-from .dedup import DuplicateGuard, OrderKey
+from .dedup import DuplicateGuard
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .logger import OrderLogError, OrderLogger
+from .order import OrderRequest, validate_request
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity, validate_request
+from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity
 
 log = logging.getLogger(__name__)
 
@@ -203,10 +204,12 @@ class OrderExecutionHandler:
         """Validate and register a Pending order. ``None`` means refused as a duplicate: see
         ``last_refusal``. Bad input raises ``OrderValidationError`` and registers nothing."""
         request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
-        key = OrderKey(
-            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
-            request.stop_price,
-        )
+        return self.create(request, force=force)
+
+    def create(self, request: OrderRequest, *, force: bool = False) -> OrderRecord | None:
+        """Register a Pending order for ``request`` (already checked: it is an ``OrderRequest``). ``None``
+        means refused as a duplicate: see ``last_refusal``."""
+        key = request.duplicate_key
         self.last_refusal = None
         if not force:
             reason = self._dedup.check(key)

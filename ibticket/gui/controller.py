@@ -17,12 +17,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core import OrderRecord
+from ..core.order import OrderRequest
 from .bridge import OrderBridge, Relay
 from .chart_dock import ChartFeed
 from .connect_dialog import ConnectDialog
 from .connection import ConnectionChoice
 from .help import about_text, order_line_help
-from .orderline import CancelCommand, ModifyCommand, OrderCommand
+from .orderline import CancelCommand, ModifyCommand
 from .prompts import WindowPrompter, ask
 from .settings_dialog import SettingsDialog
 from .theme import apply_theme
@@ -265,7 +266,7 @@ class WindowController(QObject):
             self._last_sent = outcome.record.order_id
             self.settings.add_recent_symbol(outcome.record.symbol)
 
-    async def send(self, cmd: OrderCommand, from_line: bool) -> Outcome | None:
+    async def send(self, cmd: OrderRequest, from_line: bool) -> Outcome | None:
         if self.desk is None:
             return None
         outcome = await self.desk.send(cmd)
@@ -274,10 +275,10 @@ class WindowController(QObject):
             self.window.orders.select_order(outcome.record.order_id)
         return outcome
 
-    async def run_line(self, cmd: OrderCommand | CancelCommand | ModifyCommand) -> Outcome | None:
+    async def run_line(self, cmd: OrderRequest | CancelCommand | ModifyCommand) -> Outcome | None:
         if self.desk is None:
             return None
-        if isinstance(cmd, OrderCommand):
+        if isinstance(cmd, OrderRequest):
             return await self.send(cmd, from_line=True)
         if isinstance(cmd, CancelCommand):
             outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
@@ -400,8 +401,7 @@ class WindowController(QObject):
 
     def _close_position(self, symbol: str, side: str, quantity: int) -> None:
         t = self.window.ticket
-        t.load(OrderCommand(action=side, quantity=quantity, symbol=symbol, order_type="MARKET", limit_price=None,
-                            stop_price=None, tif="DAY", outside_rth=False))
+        t.load(OrderRequest(symbol, side, quantity))
         self.window.focus_ticket()
 
     async def _lookup(self, text: str) -> None:

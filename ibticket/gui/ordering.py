@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..core import OrderRecord, OrderStatus, OrderValidationError
-from ..core.validation import validate_request
-from .orderline import OrderCommand, describe
+from ..core.order import OrderRequest
+from .orderline import describe
 from .precautions import Breach, Precautions, check
 
 log = logging.getLogger(__name__)
@@ -67,20 +67,16 @@ class OrderDesk:
                 log.info("no quote for %s: %s", symbol, exc)
         return q
 
-    def breaches(self, cmd: OrderCommand, q: Any) -> list[Breach]:
+    def breaches(self, cmd: OrderRequest, q: Any) -> list[Breach]:
         return check(
             self._precautions(), action=cmd.action, quantity=cmd.quantity, order_type=cmd.order_type,
             limit_price=cmd.limit_price, stop_price=cmd.stop_price, bid=getattr(q, "bid", None),
             ask=getattr(q, "ask", None), last=getattr(q, "last", None), symbol=cmd.symbol,
         )
 
-    async def send(self, cmd: OrderCommand) -> Outcome:
+    async def send(self, cmd: OrderRequest) -> Outcome:
+        """``cmd`` is checked by being an ``OrderRequest``; what needs the market or the broker is checked here."""
         text = describe(cmd)
-        try:
-            validate_request(cmd.symbol, cmd.action, cmd.quantity, cmd.order_type, cmd.limit_price,
-                             cmd.stop_price, cmd.tif, cmd.outside_rth)
-        except OrderValidationError as exc:
-            return Outcome(False, str(exc))
         breaches = self.breaches(cmd, await self.market_quote(cmd.symbol))
         if breaches and not await self.prompter.precautions(text, breaches):
             return Outcome(False, f"Not sent: {breaches[0].message}")
@@ -102,11 +98,8 @@ class OrderDesk:
             return Outcome(False, f"#{record.order_id} {text}: {record.error_message}", record)
         return Outcome(True, f"#{record.order_id} sent: {text}", record)
 
-    async def _submit(self, cmd: OrderCommand, force: bool) -> OrderRecord | None:
-        return await self.core.submit(
-            cmd.symbol, cmd.action, cmd.quantity, cmd.order_type, cmd.limit_price, cmd.stop_price, cmd.tif,
-            cmd.outside_rth, force=force,
-        )
+    async def _submit(self, cmd: OrderRequest, force: bool) -> OrderRecord | None:
+        return await self.core.submit(cmd, force=force)
 
     async def modify(
         self, order_id: int, quantity: int | None = None, limit_price: float | None = None,
@@ -115,11 +108,11 @@ class OrderDesk:
         record = self.handler.get_order(order_id)
         if record is None:
             return Outcome(False, f"There is no order #{order_id}")
-        new = OrderCommand(
-            record.action, quantity if quantity is not None else record.total_quantity, record.symbol,
-            record.order_type, limit_price if limit_price is not None else record.limit_price,
-            stop_price if stop_price is not None else record.stop_price, record.tif, record.outside_rth,
-        )
+        changes = {"quantity": quantity, "limit_price": limit_price, "stop_price": stop_price}
+        try:
+            new = OrderRequest.of_record(record, **{k: v for k, v in changes.items() if v is not None})
+        except OrderValidationError as exc:
+            return Outcome(False, str(exc))
         breaches = self.breaches(new, await self.market_quote(new.symbol))
         if breaches and not await self.prompter.precautions(f"Change #{order_id} to {describe(new)}", breaches):
             return Outcome(False, f"Not changed: {breaches[0].message}")
@@ -171,6 +164,8 @@ class OrderDesk:
         # Error is what IB's refusal (or a failure before sending) leaves; an order IB still works after an
         # error keeps its working status (the handler never marks it Error), so sending the rest is no double.
         rest = record.total_quantity - record.filled_quantity
-        cmd = OrderCommand(record.action, rest, record.symbol, record.order_type, record.limit_price,
-                           record.stop_price, record.tif, record.outside_rth)
+        try:
+            cmd = OrderRequest.of_record(record, quantity=rest)
+        except OrderValidationError as exc:
+            return Outcome(False, str(exc))
         return await self.send(cmd)

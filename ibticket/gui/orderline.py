@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ibticket.core.order import OrderRequest
 from ibticket.core.validation import MAX_QUANTITY, OrderValidationError, normalize_symbol
 
 MAX_ORDER_ID = 2**31 - 1  # IB order ids are 32-bit; the app's own ids count up from 1 each day
@@ -45,18 +46,6 @@ _EXAMPLE = "buy 100 AAPL lmt 187.25"
 
 
 @dataclass(frozen=True)
-class OrderCommand:
-    action: str  # BUY or SELL
-    quantity: int
-    symbol: str  # upper case
-    order_type: str  # the core's names: MARKET, LIMIT, STOP, STOP_LIMIT
-    limit_price: float | None
-    stop_price: float | None
-    tif: str  # DAY, GTC or IOC
-    outside_rth: bool
-
-
-@dataclass(frozen=True)
 class CancelCommand:
     order_id: int | None  # None: cancel all open orders
 
@@ -69,7 +58,7 @@ class ModifyCommand:
     stop_price: float | None
 
 
-Command = OrderCommand | CancelCommand | ModifyCommand
+Command = OrderRequest | CancelCommand | ModifyCommand
 
 
 class OrderLineError(ValueError):
@@ -245,7 +234,7 @@ def _stray(word: _Word, expected: str) -> OrderLineError:
     return _fail(word, f'"{_show(word.text)}" is not {expected}')
 
 
-def _parse_order(words: _Words, verb: _Word) -> OrderCommand:
+def _parse_order(words: _Words, verb: _Word) -> OrderRequest:
     qty_word = words.take()
     if qty_word is None:
         raise words.missing(f'"{verb.text}" needs a quantity and a symbol after it, e.g. {verb.key} 100 AAPL')
@@ -294,16 +283,20 @@ def _parse_order(words: _Words, verb: _Word) -> OrderCommand:
             orth_word = word
         else:
             raise _stray(word, f"an order type, TIF or option ({_OPTIONS})")
-    return OrderCommand(
-        action=_ACTIONS[verb.key],
-        quantity=quantity,
-        symbol=symbol,
-        order_type=order_type,
-        limit_price=limit,
-        stop_price=stop,
-        tif=tif_word.key.upper() if tif_word else "DAY",
-        outside_rth=orth_word is not None,
-    )
+    try:
+        return OrderRequest(
+            symbol=symbol,
+            action=_ACTIONS[verb.key],
+            quantity=quantity,
+            order_type=order_type,
+            limit_price=limit,
+            stop_price=stop,
+            tif=tif_word.key.upper() if tif_word else "DAY",
+            outside_rth=orth_word is not None,
+        )
+    except OrderValidationError as exc:  # what the grammar lets through and the order does not
+        end = len(words.line.rstrip())
+        raise OrderLineError(str(exc), verb.start, end, words.line[verb.start:end]) from None
 
 
 def _parse_cancel(words: _Words, verb: _Word) -> CancelCommand:

@@ -10,14 +10,15 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from .orderline import LineHistory, OrderCommand, OrderLineError, describe, parse
+from ..core.order import OrderRequest
+from .orderline import LineHistory, OrderLineError, describe, parse
 
 PLACEHOLDER = "Order line (Ctrl+L): buy 100 AAPL @187.25 · s 50 msft mkt gtc · cancel 12 · modify 12 lmt 187.30"
 
 
 class OrderLineEdit(QLineEdit):
     submitted = Signal(object)  # a parsed command (Enter)
-    loadRequested = Signal(object)  # an OrderCommand (Shift+Enter)
+    loadRequested = Signal(object)  # an OrderRequest (Shift+Enter)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +57,7 @@ class OrderLineEdit(QLineEdit):
             return
         self.history.add(line)
         if load_only:
-            if not isinstance(cmd, OrderCommand):
+            if not isinstance(cmd, OrderRequest):
                 self.set_error(OrderLineError("Shift+Enter fills the ticket with an order; "
                                               "press Enter to run this command", 0, len(line), line))
                 return

@@ -1,6 +1,6 @@
 """The order ticket: symbol, live quote and position, side, quantity, type, prices, TIF, Send.
 
-The ticket only composes an ``OrderCommand``; sending goes through the window's ``OrderDesk`` exactly
+The ticket only composes an ``OrderRequest``; sending goes through the window's ``OrderDesk`` exactly
 as the order line does. The frame takes the side's colour (blue buy, red sell, as in TWS).
 """
 
@@ -29,8 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.order import OrderRequest
+from ..core.validation import OrderValidationError
 from . import format as fmt
-from .orderline import OrderCommand, describe
+from .orderline import describe
 from .symbols import SymbolListModel
 from .theme import LIGHT, Colors
 
@@ -49,7 +51,7 @@ class Instrument:
 
 
 class OrderTicket(QFrame):
-    sendRequested = Signal(object)  # OrderCommand
+    sendRequested = Signal(object)  # OrderRequest
     symbolRequested = Signal(str)  # the trader entered a symbol: load its contract and quote
     symbolTyped = Signal(str)  # a prefix, for completion
     instrumentChanged = Signal(object)  # Instrument: the contract the ticket now shows (the chart follows it)
@@ -64,7 +66,7 @@ class OrderTicket(QFrame):
         self._position = 0.0
         self._price_touched = False  # the trader typed a price: quotes no longer move it
         self._default_qty: dict[str, int] = {}
-        self._pending_load: OrderCommand | None = None  # applied once its symbol's contract has loaded
+        self._pending_load: OrderRequest | None = None  # applied once its symbol's contract has loaded
         self._build()
         self._wire()
         self._set_side("BUY")
@@ -327,7 +329,7 @@ class OrderTicket(QFrame):
         self._price_touched = True
         self.refresh()
 
-    def load(self, cmd: OrderCommand) -> None:
+    def load(self, cmd: OrderRequest) -> None:
         """Fill the ticket from an order (Shift+Enter on the order line, a click on a position)."""
         if self.instrument is None or self.instrument.symbol != cmd.symbol:
             self._pending_load = cmd
@@ -382,15 +384,21 @@ class OrderTicket(QFrame):
                 widget.setToolTip(text)
         return problems + list(marks.values())
 
-    def command(self, checked: bool = False) -> OrderCommand | None:
+    def command(self, checked: bool = False) -> OrderRequest | None:
         """The ticket as an order, or None while it has problems (``checked``: the caller just asked)."""
         if not checked and self.problems():
             return None
+        try:
+            return self._request()
+        except OrderValidationError:
+            return None
+
+    def _request(self) -> OrderRequest:
         kind = fmt.TYPE_LONG[self.order_type.currentText()]
-        return OrderCommand(
+        return OrderRequest(
+            symbol=self.symbol.text().strip().upper(),
             action=self.side,
             quantity=self.quantity.value(),
-            symbol=self.symbol.text().strip().upper(),
             order_type=kind,
             limit_price=self.limit.value() if kind in ("LIMIT", "STOP_LIMIT") else None,
             stop_price=self.stop.value() if kind in ("STOP", "STOP_LIMIT") else None,
@@ -423,7 +431,12 @@ class OrderTicket(QFrame):
         if problems:
             self.show_message(problems[0], error=True)
             return
-        self.sendRequested.emit(self.command(checked=True))
+        try:
+            request = self._request()
+        except OrderValidationError as exc:
+            self.show_message(str(exc), error=True)
+            return
+        self.sendRequested.emit(request)
 
     def show_message(self, text: str, error: bool = False) -> None:
         color = self._colors.error if error else self._colors.filled

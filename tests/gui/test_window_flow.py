@@ -15,6 +15,7 @@ import time
 from windowkit import until
 
 from ibticket.core import OrderExecutionHandler, OrderStatus
+from ibticket.core.order import OrderRequest
 from ibticket.gui import gcpolicy
 from ibticket.gui.bridge import OrderBridge
 from ibticket.gui.session import READ_CHUNK
@@ -64,7 +65,7 @@ def test_one_socket_read_hands_the_library_at_most_a_chunk_during_a_burst(make_a
         assert gcpolicy.holding()  # the running session keeps full collections short
         sizes: list[int] = []
         app.session.core.ib.client.conn.hasData += lambda data: sizes.append(len(data))
-        record = await app.session.core.submit("AAPL", "BUY", 3000, force=True)
+        record = await app.session.core.submit(OrderRequest("AAPL", "BUY", 3000), force=True)
         # Hold the loop, as a busy window would, so the gateway's output piles up in the socket: asyncio's
         # default read would then take up to 256 KiB, and decode all of it in one callback.
         time.sleep(0.5)

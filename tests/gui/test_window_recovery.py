@@ -7,6 +7,7 @@ import asyncio
 from windowkit import until
 
 from ibticket.core import OrderStatus
+from ibticket.core.order import OrderRequest
 from ibticket.gateway import GatewayConfig, GatewayThread
 from ibticket.gui.connection import ConnectionChoice
 
@@ -76,7 +77,8 @@ def test_a_burst_of_ten_thousand_fills_leaves_the_models_consistent(make_app, qt
             delivered.extend(f.fill_id for f in fills)
 
         app.controller.bridge.fillsChanged.connect(on_fills)
-        records = [await core.submit("AAPL" if i % 2 else "MSFT", "BUY", 100, force=True) for i in range(100)]
+        records = [await core.submit(OrderRequest("AAPL" if i % 2 else "MSFT", "BUY", 100), force=True)
+                   for i in range(100)]
         await until(lambda: all(r.status is OrderStatus.FILLED for r in records), timeout=45, what="10,000 fills")
         await asyncio.sleep(0.1)  # one more coalescing tick
         orders, fills = app.window.orders_model, app.window.fills_model

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ibticket.core.order import OrderRequest, validate_request
 from ibticket.core.records import ORDER_TYPES, TIME_IN_FORCE
-from ibticket.core.validation import MAX_QUANTITY, validate_request
+from ibticket.core.validation import MAX_QUANTITY
 from ibticket.gui.orderline import (
     MAX_ORDER_ID,
     CancelCommand,
     LineHistory,
     ModifyCommand,
-    OrderCommand,
     OrderLineError,
     describe,
     format_price,
@@ -22,8 +22,8 @@ from ibticket.gui.orderline import (
 
 
 def order(action: str, quantity: int, symbol: str, order_type: str = "MARKET", limit: float | None = None,
-          stop: float | None = None, tif: str = "DAY", orth: bool = False) -> OrderCommand:
-    return OrderCommand(action, quantity, symbol, order_type, limit, stop, tif, orth)
+          stop: float | None = None, tif: str = "DAY", orth: bool = False) -> OrderRequest:
+    return OrderRequest(symbol, action, quantity, order_type, limit, stop, tif, orth)
 
 
 FORMS = [
@@ -64,7 +64,7 @@ def test_every_form_parses(line: str, expected: object) -> None:
 
 def test_order_command_is_what_the_core_accepts() -> None:
     for line, cmd in FORMS:
-        if isinstance(cmd, OrderCommand):
+        if isinstance(cmd, OrderRequest):
             assert cmd.order_type in ORDER_TYPES and cmd.tif in TIME_IN_FORCE, line
             request = validate_request(cmd.symbol, cmd.action, cmd.quantity, cmd.order_type, cmd.limit_price,
                                        cmd.stop_price, cmd.tif, cmd.outside_rth)
@@ -230,12 +230,13 @@ order_ids = st.integers(1, MAX_ORDER_ID)
 
 
 @st.composite
-def order_commands(draw: st.DrawFn) -> OrderCommand:
+def order_commands(draw: st.DrawFn) -> OrderRequest:
     kind = draw(st.sampled_from(ORDER_TYPES))
     limit = draw(prices) if kind in ("LIMIT", "STOP_LIMIT") else None
     stop = draw(prices) if kind in ("STOP", "STOP_LIMIT") else None
-    return OrderCommand(draw(st.sampled_from(("BUY", "SELL"))), draw(quantities), draw(symbols), kind, limit, stop,
-                        draw(st.sampled_from(TIME_IN_FORCE)), draw(st.booleans()))
+    action, quantity, symbol = draw(st.sampled_from(("BUY", "SELL"))), draw(quantities), draw(symbols)
+    return OrderRequest(symbol, action, quantity, kind, limit, stop, draw(st.sampled_from(TIME_IN_FORCE)),
+                        draw(st.booleans()))
 
 
 @st.composite
@@ -250,7 +251,7 @@ commands = order_commands() | modify_commands() | st.builds(CancelCommand, st.no
 
 @settings(max_examples=400, deadline=None)
 @given(commands)
-def test_describe_reads_back_as_the_same_command(cmd: OrderCommand | CancelCommand | ModifyCommand) -> None:
+def test_describe_reads_back_as_the_same_command(cmd: OrderRequest | CancelCommand | ModifyCommand) -> None:
     assert parse(describe(cmd)) == cmd
     assert parse(describe(cmd).lower()) == cmd
 
