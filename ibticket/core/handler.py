@@ -18,8 +18,8 @@ from .dedup import DuplicateGuard
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .logger import OrderLogError, OrderLogger
 from .order import OrderRequest, validate_request
-from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity
+from .records import MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .validation import CancelledBeforeSend, OrderValidationError, is_money, normalize_price, normalize_quantity
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,7 @@ class OrderExecutionHandler:
                 f"{record.total_quantity} already filled, exec {exec_id})",
             )
             return False
-        if isinstance(commission, bool) or not isinstance(commission, int | float) or not math.isfinite(commission):
+        if not is_money(commission):
             commission = 0.0  # unknown; a commission report may still attach it
         fill_id = exec_id or f"{record.order_ref}.fill{len(record.fills) + 1}"
         if exec_id is not None:
@@ -405,7 +405,7 @@ class OrderExecutionHandler:
 
     def handle_commission(self, exec_id: str, commission: float) -> bool:
         """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
-        if not isinstance(commission, int | float) or not math.isfinite(commission):
+        if not is_money(commission):
             return False
         fill = self._fills_by_exec.get(exec_id)
         if fill is None:
@@ -741,6 +741,8 @@ def _fill_problem(quantity: object, price: object) -> str | None:
         return f"quantity {quantity!r} is not a positive whole number"
     if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
         return f"price {price!r} is not a positive number"
+    if price > MAX_PRICE:
+        return f"price {price:g} is beyond any real price"
     return None
 
 

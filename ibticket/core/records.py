@@ -28,6 +28,9 @@ class OrderStatus(StrEnum):
 
 
 ACTIONS = ("BUY", "SELL")
+# Above any real price or commission in any currency. A larger number is corruption, not a price: quantity x
+# price of it overflows to infinity, and a correction that takes it back out leaves NaN in every total.
+MAX_PRICE = 1e12
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP", "STOP_LIMIT")
 TIME_IN_FORCE = ("DAY", "GTC", "IOC")
 

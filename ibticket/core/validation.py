@@ -7,7 +7,7 @@ import numbers
 import re
 import string
 
-from .records import ACTIONS, ORDER_TYPES
+from .records import ACTIONS, MAX_PRICE, ORDER_TYPES
 
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\- ]{0,11}$")
 # What IB symbols are made of ("BRK B", "BF.B"). Checked before any case change: str.upper() turns look-alike
@@ -86,7 +86,15 @@ def normalize_price(price: object, what: str) -> float:
         raise OrderValidationError(f"{what} must be a finite number")
     if value <= 0:
         raise OrderValidationError(f"{what} must be above zero")
+    if value > MAX_PRICE:
+        raise OrderValidationError(f"{what} {value:g} is beyond any real price")
     return value
+
+
+def is_money(value: object) -> bool:
+    """A commission (or rebate) that can be summed: finite and within MAX_PRICE either way."""
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and abs(value) <= MAX_PRICE)
 
 
 def normalize_order_type(order_type: object) -> str:

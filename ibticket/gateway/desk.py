@@ -1,7 +1,7 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
-commissionReport. Faults may reorder, duplicate or add messages. The execution reports (execDetails and
+commissionReport. Faults may reorder, duplicate, add or lose messages. The execution reports (execDetails and
 commissionReport) also go to the master client, if one is configured and connected.
 
 With a state file, every change is written before the message that announces it goes out (see state.py):
@@ -478,12 +478,15 @@ class TradingDesk:
         details = msg.exec_details(-1, execution, inst)
         report = msg.commission_report(execution)
         status = self._status(order)
-        if self._faults.take_status_first():
-            self._send(order.client_id, *status, details)
+        if self._faults.take_lose_report():
+            self._send(order.client_id, *status, msg.open_order(order))  # only reqExecutions tells of it now
         else:
-            self._send(order.client_id, details, *status)
-        self._send(order.client_id, msg.open_order(order), report)
-        self._copy_to_master(order.client_id, details, report)
+            if self._faults.take_status_first():
+                self._send(order.client_id, *status, details)
+            else:
+                self._send(order.client_id, details, *status)
+            self._send(order.client_id, msg.open_order(order), report)
+            self._copy_to_master(order.client_id, details, report)
         if order.status == "Filled" and self._faults.take_stale_status():
             self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
         self._host.account_changed(inst.symbol)

@@ -60,6 +60,9 @@ class ThreadSafeFaults:
     def fill_after_cancel(self) -> None:
         self._owner.call(lambda: self._faults().fill_after_cancel())
 
+    def lose_next_execution_report(self) -> None:
+        self._owner.call(lambda: self._faults().lose_next_execution_report())
+
     def clear(self) -> None:
         self._owner.call(lambda: self._faults().clear())
 

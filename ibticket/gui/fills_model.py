@@ -102,15 +102,23 @@ class FillsModel(ListTableModel):
         self._buy, self._sell = QColor(colors.buy), QColor(colors.sell)
 
     def apply(self, fills: list[Fill]) -> None:
-        """New fills append in one insert; a correction or a late commission updates its row in place."""
+        """New fills append in one insert; a correction or a late commission updates its row in place, also
+        when the fill it replaces is itself new in this batch (the bridge batches whatever came meanwhile)."""
         new: list[Fill] = []
+        new_at: dict[str, int] = {}  # where each new execution is in ``new``, by the same key as _row_of
         changed: list[int] = []
         for f in fills:
-            row = self._row_of.get(_key(f.fill_id))
+            key = _key(f.fill_id)
+            row = self._row_of.get(key)
             if row is not None and self._rows[row].order_id != f.order_id:
                 row = None  # another order's execution with the same id: never from IB, shown as its own row
             if row is None:
-                new.append(f)
+                at = new_at.get(key)
+                if at is not None and new[at].order_id == f.order_id:
+                    new[at] = f  # corrects a fill not yet shown: one row, the correction's
+                else:
+                    new_at[key] = len(new)
+                    new.append(f)
                 continue
             self._uncount(row)
             self._rows[row] = f

@@ -10,7 +10,8 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from ibticket.core import Fill, OrderRecord, OrderStatus
+from ibticket.core import Fill, ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
+from ibticket.gui.bridge import OrderBridge
 from ibticket.gui.fills_model import FillsModel
 from ibticket.gui.orders_model import COL, OrdersModel
 from ibticket.gui.theme import DARK, LIGHT, status_color
@@ -96,3 +97,42 @@ def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_cor
     assert model.rowCount() == 4 and model.totals["AAPL"].bought == 19
     model.clear()
     assert model.rowCount() == 0 and model.totals == {}
+
+
+def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp) -> None:
+    """The soak's "corrected execution ... is still counted in the fills model": an execution and its
+    correction (or a chain of them) delivered in one batch must still make one row."""
+    model = FillsModel(side_of=lambda order_id: "BUY")
+    when = datetime(2026, 1, 2, 9, 30, 5)
+    original = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, 1.0)
+    corrected = Fill("0000e0d5.6554a1b2.01.02", 1, "AAPL", 10, 100.5, when, 1.0)
+    again = Fill("0000e0d5.6554a1b2.01.03", 1, "AAPL", 8, 100.5, when, 0.8)
+    other = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    model.apply([original, other, corrected])
+    assert [f.fill_id for f in model.fills()] == [corrected.fill_id, other.fill_id]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.bought_value, totals.commission) == (2, 15, 1005.0 + 505.0, 1.0)
+    model.clear()
+    model.apply([original, corrected, again])
+    assert [f.fill_id for f in model.fills()] == [again.fill_id]
+    assert (model.totals["AAPL"].fills, model.totals["AAPL"].bought, model.totals["AAPL"].commission) == (1, 8, 0.8)
+
+
+def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_one_row(qapp) -> None:
+    """The same race through the app's wiring: the handler reports all three before the bridge's timer fires."""
+    handler = OrderExecutionHandler(clock=ManualClock())
+    record = handler.create_order("AAPL", "BUY", 100)
+    bridge = OrderBridge(handler)
+    model = FillsModel(side_of=lambda order_id: handler.get_order(order_id).action)
+    bridge.fillsChanged.connect(model.apply)
+    handler.handle_fill(record.order_id, 40, 100.0, exec_id="0000e0d5.6554a1b2.01.01")
+    handler.handle_commission("0000e0d5.6554a1b2.01.01", 1.0)
+    handler.handle_fill(record.order_id, 40, 100.25, commission=1.0, exec_id="0000e0d5.6554a1b2.01.02")
+    handler.handle_fill(record.order_id, 60, 100.5, exec_id="0000e0d6.6554a1b2.01.01")
+    bridge.flush()
+    assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.02", "0000e0d6.6554a1b2.01.01"]
+    assert [f.fill_id for f in model.fills()] == [f.fill_id for f in record.fills]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.commission) == (2, 100, 1.0)
+    assert totals.bought_value == 40 * 100.25 + 60 * 100.5
+    bridge.detach()
