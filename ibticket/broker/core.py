@@ -30,7 +30,7 @@ from .contracts import ContractBook, check_tick
 from .ib import IB, UNSET_DOUBLE, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
-from .orders import APP_ORDER_TYPES, build_order, map_status
+from .orders import build_order, map_status, request_from_ib
 from .portfolio import Portfolio
 from .reconcile import (
     Orphan,
@@ -576,22 +576,12 @@ class BrokerCore:
         if order.orderRef in self._sync.orphans:
             self._sync.orphans[order.orderRef].status = status
             return
-        kind = APP_ORDER_TYPES.get(order.orderType)
-        if kind is None:
+        request = request_from_ib(contract, order)
+        if request is None:
+            log.warning("IB reports order %s of this client, which the app cannot show: %s %s %s %s",
+                        order.orderRef, order.action, order.totalQuantity, contract.symbol, order.orderType)
             return
-        self._sync.orphans[order.orderRef] = Orphan(
-            order_ref=order.orderRef,
-            symbol=contract.symbol,
-            action=order.action,
-            quantity=int(order.totalQuantity),
-            order_type=kind,
-            limit_price=order.lmtPrice if kind in ("LIMIT", "STOP_LIMIT") else None,
-            stop_price=order.auxPrice if kind in ("STOP", "STOP_LIMIT") else None,
-            tif=order.tif or "DAY",
-            order_id=order.orderId,
-            perm_id=order.permId,
-            status=status,
-        )
+        self._sync.orphans[order.orderRef] = Orphan(order.orderRef, request, order.orderId, order.permId, status)
 
     def _adopt_orphans(self, snapshot: SyncSnapshot) -> tuple[int, int]:
         """Take in this client's orders that IB reports and today's log does not mention: rebuilt from the
@@ -629,7 +619,7 @@ class BrokerCore:
     def _carry(self, orphan: Orphan, record: OrderRecord, day: date) -> tuple[OrderRecord, BrokerAttempt]:
         attempt = next((a for a in record.attempts if a.order_ref == orphan.order_ref), None)
         if attempt is None:  # an attempt whose line was lost: IB's word is all there is
-            attempt = BrokerAttempt(orphan.order_ref, orphan.quantity - record.filled_quantity)
+            attempt = BrokerAttempt(orphan.order_ref, orphan.request.quantity - record.filled_quantity)
             record.attempts.append(attempt)
         attempt.order_id = orphan.order_id or attempt.order_id
         attempt.perm_id = orphan.perm_id or attempt.perm_id
@@ -638,12 +628,10 @@ class BrokerCore:
         return record, attempt
 
     def _adopt(self, orphan: Orphan) -> tuple[OrderRecord, BrokerAttempt]:
-        record = OrderRecord(
-            order_id=0, symbol=orphan.symbol, action=orphan.action, total_quantity=orphan.quantity,
-            order_type=orphan.order_type, limit_price=orphan.limit_price, stop_price=orphan.stop_price,
-            tif=orphan.tif, status=OrderStatus.SUBMITTED, order_ref=orphan.order_ref.rsplit("/", 1)[0],
+        record = orphan.request.new_record(
+            0, status=OrderStatus.SUBMITTED, order_ref=orphan.order_ref.rsplit("/", 1)[0],
             submission_time=self.handler.now(),
-            attempts=[BrokerAttempt(orphan.order_ref, orphan.quantity, orphan.order_id, orphan.perm_id)],
+            attempts=[BrokerAttempt(orphan.order_ref, orphan.request.quantity, orphan.order_id, orphan.perm_id)],
         )
         self.handler.adopt(record)
         return record, record.attempts[0]

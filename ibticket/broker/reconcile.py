@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.errors import TRANSPORT_ERROR
 from ..core.handler import OrderExecutionHandler
+from ..core.order import OrderRequest
 from ..core.records import OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,7 @@ class Orphan:
     """An order of this app that IB knows and the app does not (placed just before a crash)."""
 
     order_ref: str
-    symbol: str
-    action: str
-    quantity: int
-    order_type: str
-    limit_price: float | None
-    stop_price: float | None
-    tif: str
+    request: OrderRequest
     order_id: int
     perm_id: int
     status: str

@@ -220,19 +220,8 @@ class OrderExecutionHandler:
         order_id = self._next_id
         self._next_id += 1
         now = self._now()
-        record = OrderRecord(
-            order_id=order_id,
-            symbol=request.symbol,
-            action=request.action,
-            total_quantity=request.quantity,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            tif=request.tif,
-            outside_rth=request.outside_rth,
-            submission_time=now,
-            last_update_time=now,
-            order_ref=f"{self.ref_prefix}-{order_id}",
+        record = request.new_record(
+            order_id, submission_time=now, last_update_time=now, order_ref=f"{self.ref_prefix}-{order_id}"
         )
         self._orders[order_id] = record
         self._dedup.remember(key, order_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .dedup import OrderKey
 from .records import TIME_IN_FORCE, OrderRecord
@@ -108,6 +109,14 @@ class OrderRequest:
         }
         fields.update(changes)
         return cls(**fields)  # type: ignore[arg-type]
+
+    def new_record(self, order_id: int, **fields: Any) -> OrderRecord:
+        """A record of this order under ``order_id``; ``fields``: the record's other fields (status, ...)."""
+        return OrderRecord(
+            order_id=order_id, symbol=self.symbol, action=self.action, total_quantity=self.quantity,
+            order_type=self.order_type, limit_price=self.limit_price, stop_price=self.stop_price, tif=self.tif,
+            outside_rth=self.outside_rth, **fields,
+        )
 
     @property
     def duplicate_key(self) -> OrderKey:
