@@ -26,8 +26,9 @@ WAIT_MS = 15000
 
 
 @pytest.fixture
-def panel(qtbot, keep, tmp_path: Path) -> Iterator[LogViewPanel]:
+def panel(qtbot, keep, model_tester, tmp_path: Path) -> Iterator[LogViewPanel]:
     widget = keep(LogViewPanel())
+    model_tester(widget.model)
     widget.resize(1200, 700)
     yield widget
     widget.shutdown()

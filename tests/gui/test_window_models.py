@@ -25,8 +25,9 @@ def _order(order_id: int, status: OrderStatus, action: str = "BUY", limit: float
                        order_ref=f"ibt-1-x-{order_id}", submission_time=datetime(2026, 1, 2, 9, 30))
 
 
-def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp) -> None:
+def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp, model_tester) -> None:
     model = OrdersModel()
+    model_tester(model)
     model.apply([_order(1, OrderStatus.SUBMITTED), _order(2, OrderStatus.FILLED, "SELL", None)])
     status, side, limit, qty = COL["status"], COL["side"], COL["limit"], COL["qty"]
     assert model.data(model.index(0, status)) == "Submitted"
@@ -52,8 +53,9 @@ def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp) -> None:
     assert model.flags(model.index(1, 0)) & Qt.ItemFlag.ItemIsSelectable
 
 
-def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
+def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp, model_tester) -> None:
     model = FillsModel(side_of=lambda order_id: "BUY" if order_id == 1 else "SELL")
+    model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
     model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0), Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when)])
     assert [model.data(model.index(0, c)) for c in (1, 2, 3, 4, 6, 7)] == [
@@ -72,8 +74,9 @@ def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
     assert model.data(model.index(0, 2), R.ForegroundRole) == QColor(DARK.buy)
 
 
-def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp) -> None:
+def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp, model_tester) -> None:
     model = FillsModel(side_of=lambda order_id: "BUY")
+    model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
     first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when)
     second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
@@ -99,10 +102,11 @@ def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_cor
     assert model.rowCount() == 0 and model.totals == {}
 
 
-def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp) -> None:
+def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp, model_tester) -> None:
     """The soak's "corrected execution ... is still counted in the fills model": an execution and its
     correction (or a chain of them) delivered in one batch must still make one row."""
     model = FillsModel(side_of=lambda order_id: "BUY")
+    model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
     original = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, 1.0)
     corrected = Fill("0000e0d5.6554a1b2.01.02", 1, "AAPL", 10, 100.5, when, 1.0)
@@ -118,12 +122,13 @@ def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp) -> No
     assert (model.totals["AAPL"].fills, model.totals["AAPL"].bought, model.totals["AAPL"].commission) == (1, 8, 0.8)
 
 
-def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_one_row(qapp) -> None:
+def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_one_row(qapp, model_tester) -> None:
     """The same race through the app's wiring: the handler reports all three before the bridge's timer fires."""
     handler = OrderExecutionHandler(clock=ManualClock())
     record = handler.create_order("AAPL", "BUY", 100)
     bridge = OrderBridge(handler)
     model = FillsModel(side_of=lambda order_id: handler.get_order(order_id).action)
+    model_tester(model)
     bridge.fillsChanged.connect(model.apply)
     handler.handle_fill(record.order_id, 40, 100.0, exec_id="0000e0d5.6554a1b2.01.01")
     handler.handle_commission("0000e0d5.6554a1b2.01.01", 1.0)
@@ -136,3 +141,4 @@ def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_o
     assert (totals.fills, totals.bought, totals.commission) == (2, 100, 1.0)
     assert totals.bought_value == 40 * 100.25 + 60 * 100.5
     bridge.detach()
+
