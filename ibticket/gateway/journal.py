@@ -265,12 +265,14 @@ class StateReport:
             return (f"The paper account file {self.path} could not be read ({self.problem}), so a new account "
                     f"was started with {self.cash:,.2f} USD cash. {kept}")
         when = f" as of {_clock(self.as_of)}" if self.as_of is not None else ""
-        dropped = _count(self.dropped, "later change")
+        after = self.dropped - 1
+        dropped = "The unreadable line was dropped." if not after else (
+            f"The unreadable line and the {_count(after, 'change')} after it were dropped (a change cannot be "
+            "applied without the ones before it).")
         return (f"The paper account file {self.path} was damaged ({self.problem}). Restored{when}: cash "
                 f"{self.cash:,.2f} USD, {_count(self.positions, 'position')}, "
                 f"{_count(self.working_orders, 'working order')} and {_count(self.executions, 'execution')} of "
-                f"today; {dropped} could not be read or depended on one that could not, and "
-                f"{'was' if self.dropped == 1 else 'were'} dropped. {kept}")
+                f"today. {dropped} {kept}")
 
 
 def _clock(when: datetime) -> str:
