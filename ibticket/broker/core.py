@@ -103,6 +103,7 @@ class BrokerCore:
         self.foreign_orders: dict[int, list[str]] = {}
         self._id_lock: ClientIdLock | None = None
         self.restore_report: str | None = None  # what the restore from the order log skipped, if anything
+        self.gateway_report: str | None = None  # what the embedded gateway restored of a damaged account file
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
@@ -185,6 +186,8 @@ class BrokerCore:
         gateway = GatewayThread(GatewayConfig(**self._gateway_options))
         await asyncio.get_running_loop().run_in_executor(None, gateway.__enter__)
         self.gateway = gateway
+        report = gateway.state_report
+        self.gateway_report = str(report) if report is not None else None
 
     async def _connect_once(self, timeout: float) -> None:
         after_restart = not self._restored

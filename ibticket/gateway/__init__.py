@@ -7,10 +7,10 @@ from .config import GatewayConfig
 from .faults import Faults
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
-from .state import StateError
+from .state import StateError, StateReport
 from .thread import GatewayThread
 
 __all__ = [
     "Execution", "Faults", "GatewayConfig", "GatewayThread", "OrderView", "PaperGateway", "PositionView",
-    "QuoteView", "StateError",
+    "QuoteView", "StateError", "StateReport",
 ]

@@ -96,6 +96,7 @@ class TradingDesk:
         self._answer_10148: set[int] = set()
         # Loads the saved account into `account` and `book` (or raises StateError) when config asks for one.
         self._state = open_state(config, universe, account, book)
+        self.state_report = self._state.report  # what a damaged state file gave back; None when it loaded whole
 
     # --- entry points ------------------------------------------------------------------------------
     def place_order(self, client_id: int, req: PlaceOrder) -> None:
@@ -192,8 +193,8 @@ class TradingDesk:
             raise KeyError(f"unknown execId {exec_id!r}")
         new_price = original.price if price is None else float(price)
         new_shares = original.shares if shares is None else float(shares)
-        if not (math.isfinite(new_price) and new_price > 0 and math.isfinite(new_shares) and new_shares > 0):
-            raise ValueError("a correction needs a positive price and share count")
+        if not (math.isfinite(new_price) and new_price > 0 and new_shares.is_integer() and new_shares > 0):
+            raise ValueError("a correction needs a positive price and a positive whole share count")
         sign = 1 if original.side == "BOT" else -1
         holding = self._account.holdings[original.symbol]
         corrected_holding(holding, sign, (original.shares, original.price), (new_shares, new_price))
@@ -280,7 +281,7 @@ class TradingDesk:
         marks = self._mark
         margin = self._account.margin_after(self._exposure_after(order, replacing), marks)
         elv = self._account.net_liquidation(marks)
-        if margin > elv:
+        if not margin <= elv:  # a NaN figure is refused too, never waved through
             raise OrderRejected(201, MARGIN_TEXT.format(elv=elv, margin=margin))
 
     def _mark(self, symbol: str) -> float:

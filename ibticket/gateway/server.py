@@ -21,6 +21,7 @@ from .messages import Fields
 from .netstats import NetworkStats
 from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
+from .state import StateReport
 from .universe import Universe
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class PaperGateway:
         self.book = OrderBook(self.config.seed)
         self.faults = Faults(self)
         self.desk = TradingDesk(self.config, self.universe, self.market, self.account, self.book, self.faults, self)
+        # A damaged state file: what was restored and what was not (str() tells the trader); else None.
+        self.state_report: StateReport | None = self.desk.state_report
         if self.config.tick_interval is None:
             self.market.frozen = True
         self.stats = NetworkStats()

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from .config import GatewayConfig
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
+from .state import StateReport
 
 T = TypeVar("T")
 CALL_TIMEOUT = 10.0
@@ -161,6 +162,11 @@ class GatewayThread:
     @property
     def host(self) -> str:
         return self.gateway.host
+
+    @property
+    def state_report(self) -> StateReport | None:
+        """What a damaged state file gave back at start (None when it loaded whole); fixed once started."""
+        return self.gateway.state_report
 
     @property
     def port(self) -> int:

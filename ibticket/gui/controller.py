@@ -71,6 +71,7 @@ class WindowController(QObject):
         self._loading: str | None = None
         self._symbol_note = ""
         self._phase = ""
+        self._gateway_report_shown = False
         self._last_sent: int | None = None
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
@@ -142,6 +143,7 @@ class WindowController(QObject):
         session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
                                  gateway_options=self.gateway_options)
         self.session = session
+        self._gateway_report_shown = False
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
@@ -226,6 +228,11 @@ class WindowController(QObject):
                 text = describe_foreign(foreign, self.session.settings.client_id)
                 w.status.showMessage(text, 60000)
                 w.ticket.show_message(text, error=True)
+            report = getattr(self.session.core, "gateway_report", None) if self.session else None
+            if report and not self._gateway_report_shown:  # the simulated account file was damaged: once
+                self._gateway_report_shown = True
+                w.status.showMessage(report, 60000)
+                w.ticket.show_message(report, error=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)

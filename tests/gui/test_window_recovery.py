@@ -132,6 +132,41 @@ def test_the_simulated_account_outlives_the_app(make_app, qt_loop, tmp_path) -> 
     qt_loop.run_until_complete(scenario())
 
 
+def test_a_damaged_simulated_account_is_restored_up_to_the_damage_and_the_window_says_so(
+    make_app, qt_loop, tmp_path,
+) -> None:
+    """A bad byte in the line after the AAPL fill: the position is back, and the window tells what was lost."""
+
+    async def scenario() -> None:
+        from ibticket.gui.precautions import Precautions
+
+        first = await make_app().start()
+        first.settings.set_precautions(Precautions(enabled=False))
+        first.type_line("buy 100 AAPL mkt")
+        await until(lambda: first.orders() and first.orders()[0].status is OrderStatus.FILLED, what="the fill")
+        first.type_line("buy 7 MSFT lmt 1.00 gtc")
+        await until(lambda: len(first.orders()) == 2 and first.orders()[1].status is OrderStatus.SUBMITTED,
+                    what="the resting order")
+        await first.stop()
+        state = tmp_path / "data" / "paper-account.json"
+        lines = state.read_bytes().split(b"\n")[:-1]
+        bad = next(i for i, line in enumerate(lines) if i and b"MSFT" in line)
+        lines[bad] = lines[bad][:20] + b"\xff" + lines[bad][21:]
+        state.write_bytes(b"".join(line + b"\n" for line in lines))
+
+        second = await make_app().start()
+        w = second.window
+        assert second.session.core.gateway_report is not None
+        notice = w.ticket.message.text()
+        assert notice == second.session.core.gateway_report == w.status.currentMessage()
+        assert f"line {bad + 1}: it is not UTF-8 text" in notice and "1 position" in notice
+        assert "dropped" in notice and f"kept as {state}.corrupt-" in notice
+        await until(lambda: w.positions_model.quantity_of("AAPL") == 100, what="the restored position")
+        await until(lambda: w.fills_model.rowCount() == 1, what="today's fill")
+
+    qt_loop.run_until_complete(scenario())
+
+
 def test_a_second_window_on_the_same_client_id_and_log_is_refused_clearly(make_app, qt_loop, tmp_path) -> None:
     async def scenario() -> None:
         with GatewayThread(GatewayConfig(seed=5, tick_interval=None)) as gw:
