@@ -27,8 +27,8 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from ibticket.gui.chart import ChartView
-    from ibticket.gui.chart_data import TickStore
+    from ibticket.gui.widgets.chart import ChartView
+    from ibticket.trading.chart_data import TickStore
 
     store = TickStore(capacity=max(args.points, 1))
     buf = store.buffer("AAPL")

@@ -101,7 +101,7 @@ def measure(path: Path) -> None:
     from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ibticket.gui.logview_panel import LogViewPanel
+    from ibticket.gui.docks.logview import LogViewPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     panel = LogViewPanel()

@@ -64,7 +64,7 @@ class Trader:
         return self.controller.session
 
     async def start(self) -> None:
-        from ibticket.gui.connection import ConnectionChoice
+        from ibticket.trading.connection import ConnectionChoice
 
         await self.controller.start(ConnectionChoice("custom", self.args.host, self.args.port, self.args.client_id))
         handler = self.session.handler

@@ -71,7 +71,7 @@ class Window:
         from ibticket.gui.appsettings import AppSettings
         from ibticket.gui.controller import WindowController
         from ibticket.gui.mainwindow import MainWindow
-        from ibticket.gui.precautions import Precautions
+        from ibticket.trading.precautions import Precautions
 
         self.root = root
         self.port = port
@@ -84,7 +84,7 @@ class Window:
         self.window.show()
 
     async def start(self) -> None:
-        from ibticket.gui.connection import ConnectionChoice
+        from ibticket.trading.connection import ConnectionChoice
 
         await self.controller.start(ConnectionChoice("custom", "127.0.0.1", self.port, self.client_id))
         await until(lambda: self.session.core.is_connected and self.session.status.phase == "connected", 30,
@@ -275,8 +275,8 @@ async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
     """The same burst into the window's TradingSession (broker, handler, order log) on a plain asyncio loop:
     no Qt, no bridge, no models. Separates the engine's cost from the window's."""
     from ibticket.core import OrderRequest, OrderStatus
-    from ibticket.gui.connection import ConnectionChoice
-    from ibticket.gui.session import TradingSession
+    from ibticket.trading.connection import ConnectionChoice
+    from ibticket.trading.session import TradingSession
 
     root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
     session = TradingSession(ConnectionChoice("custom", "127.0.0.1", args.port, args.client_id),

@@ -18,22 +18,22 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core import OrderRecord
 from ..core.order import OrderRequest
+from ..trading.connection import ConnectionChoice
+from ..trading.orderline import CancelCommand, ModifyCommand
 from .bridge import OrderBridge, Relay
-from .chart_dock import ChartFeed
-from .connect_dialog import ConnectDialog
-from .connection import ConnectionChoice
-from .help import about_text, order_line_help
-from .orderline import CancelCommand, ModifyCommand
-from .prompts import WindowPrompter, ask
-from .settings_dialog import SettingsDialog
+from .dialogs.connect import ConnectDialog
+from .dialogs.help import about_text, order_line_help
+from .dialogs.prompts import WindowPrompter, ask
+from .dialogs.settings import SettingsDialog
+from .docks.chart import ChartFeed
 from .theme import apply_theme
-from .ticket import Instrument
+from .widgets.ticket import Instrument
 
 if TYPE_CHECKING:
+    from ..trading.desk import OrderDesk, Outcome
+    from ..trading.session import ConnectionStatus, TradingSession
     from .appsettings import AppSettings
     from .mainwindow import MainWindow
-    from .ordering import OrderDesk, Outcome
-    from .session import ConnectionStatus, TradingSession
 
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
@@ -137,8 +137,8 @@ class WindowController(QObject):
     # -- session ---------------------------------------------------------------------------------------
 
     async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
-        from .ordering import OrderDesk
-        from .session import TradingSession
+        from ..trading.desk import OrderDesk
+        from ..trading.session import TradingSession
 
         session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
                                  gateway_options=self.gateway_options)

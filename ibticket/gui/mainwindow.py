@@ -13,18 +13,18 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from .. import __version__
 from .appsettings import AppSettings
-from .chart_dock import ChartHolder
-from .fills_model import FillsModel
-from .fills_panel import FillsPanel
-from .logview_panel import LogViewPanel
-from .orderline_edit import OrderLineBar
-from .orders_model import OrdersModel
-from .orders_panel import OrdersPanel
-from .positions_model import PositionsModel
-from .positions_panel import PositionsPanel
-from .statusbar import TradingStatusBar
+from .docks.chart import ChartHolder
+from .docks.fills import FillsPanel
+from .docks.logview import LogViewPanel
+from .docks.orders import OrdersPanel
+from .docks.positions import PositionsPanel
+from .models.fills import FillsModel
+from .models.orders import OrdersModel
+from .models.positions import PositionsModel
 from .theme import THEMES
-from .ticket import OrderTicket
+from .widgets.orderline_edit import OrderLineBar
+from .widgets.statusbar import TradingStatusBar
+from .widgets.ticket import OrderTicket
 
 LAYOUT_VERSION = 2  # 2: the chart and log viewer docks (a version-1 layout is kept, see restore_layout)
 

@@ -19,8 +19,8 @@ from PySide6.QtTest import QTest
 
 from ibticket.core import OrderLogger, read_day, summarize
 from ibticket.core.logreader import parse_line
-from ibticket.gui.logview_panel import HistoryDialog, LogViewPanel, summary_text
-from ibticket.gui.logview_rows import COLUMNS, row_cells
+from ibticket.gui.docks.logview import HistoryDialog, LogViewPanel, summary_text
+from ibticket.logview.rows import COLUMNS, row_cells
 
 WAIT_MS = 15000
 

@@ -10,7 +10,7 @@ from windowkit import until
 
 from ibticket.core import OrderStatus, summarize
 from ibticket.gui.app import main
-from ibticket.gui.logview_panel import summary_text
+from ibticket.gui.docks.logview import summary_text
 from ibticket.gui.options import parse_options
 
 

@@ -16,9 +16,9 @@ from windowkit import until
 
 from ibticket.core import OrderExecutionHandler, OrderStatus
 from ibticket.core.order import OrderRequest
-from ibticket.gui import gcpolicy
 from ibticket.gui.bridge import OrderBridge
-from ibticket.gui.session import READ_CHUNK
+from ibticket.trading import gcpolicy
+from ibticket.trading.session import READ_CHUNK
 
 
 def test_a_lone_fill_reaches_the_views_at_once_and_a_stream_is_coalesced(qt_loop) -> None:

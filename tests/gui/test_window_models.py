@@ -12,8 +12,8 @@ from PySide6.QtGui import QColor
 
 from ibticket.core import Fill, ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
 from ibticket.gui.bridge import OrderBridge
-from ibticket.gui.fills_model import FillsModel
-from ibticket.gui.orders_model import COL, OrdersModel
+from ibticket.gui.models.fills import FillsModel
+from ibticket.gui.models.orders import COL, OrdersModel
 from ibticket.gui.theme import DARK, LIGHT, status_color
 
 R = Qt.ItemDataRole

@@ -9,7 +9,7 @@ from windowkit import until
 from ibticket.core import OrderStatus
 from ibticket.core.order import OrderRequest
 from ibticket.gateway import GatewayConfig, GatewayThread
-from ibticket.gui.connection import ConnectionChoice
+from ibticket.trading.connection import ConnectionChoice
 
 
 def test_a_dropped_connection_shows_reconnecting_and_recovers_with_fills_applied_once(make_app, qt_loop) -> None:
@@ -40,7 +40,7 @@ def test_a_restart_shows_todays_orders_again(make_app, qt_loop, tmp_path) -> Non
             first = await make_app().start(choice)
             first.type_line("buy 10 AAPL mkt")
             await until(lambda: first.orders() and first.orders()[0].status is OrderStatus.FILLED, what="fill")
-            from ibticket.gui.precautions import Precautions
+            from ibticket.trading.precautions import Precautions
 
             first.settings.set_precautions(Precautions(enabled=False))
             first.type_line("buy 5 MSFT lmt 1.00 gtc")
@@ -107,7 +107,7 @@ def test_the_simulated_account_outlives_the_app(make_app, qt_loop, tmp_path) -> 
     """A restart in SIMULATED mode continues the same paper account: the resting order is still working."""
 
     async def scenario() -> None:
-        from ibticket.gui.precautions import Precautions
+        from ibticket.trading.precautions import Precautions
 
         first = await make_app().start()
         first.settings.set_precautions(Precautions(enabled=False))
@@ -138,7 +138,7 @@ def test_a_damaged_simulated_account_is_restored_up_to_the_damage_and_the_window
     """A bad byte in the line after the AAPL fill: the position is back, and the window tells what was lost."""
 
     async def scenario() -> None:
-        from ibticket.gui.precautions import Precautions
+        from ibticket.trading.precautions import Precautions
 
         first = await make_app().start()
         first.settings.set_precautions(Precautions(enabled=False))

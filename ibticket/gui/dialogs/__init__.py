@@ -1,0 +1,1 @@
+"""Dialogs and prompts: connect, settings, the precaution and duplicate prompts, help."""
