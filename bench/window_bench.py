@@ -246,11 +246,13 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--rate-seconds", type=float, default=4.0)
     parser.add_argument("--quick", action="store_true",
-                        help="a smoke run of every step, in seconds: N = 500, one run, 5 clicks each, 0.5 s at 200/s")
+                        help="a smoke run of every step, in seconds: N = 500, one run, no as-shipped baseline "
+                             "(bare_client.py --quick runs it), 3 clicks each, 0.5 s at 200/s")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.repeat, args.clicks, args.rates, args.rate_seconds = [500], 1, 5, [200], 0.5
+        args.sizes, args.repeat, args.clicks, args.rates, args.rate_seconds = [500], 1, 3, [200], 0.5
+        args.shipped_max = 0
     started = time.monotonic()
     header()
     only = set(args.only or ("burst", "click", "rate"))

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import gc
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -265,6 +267,13 @@ async def rate(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     return {"inserted": inserted, "painted": painted, "ticks": ticks.stop()}
 
 
+def scratch_folder() -> Path:
+    """The run's log, data and settings folder; removed when the process ends."""
+    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
 def rss_kb() -> int:
     with open("/proc/self/status") as handle:
         for line in handle:
@@ -280,7 +289,7 @@ async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
     from ibticket.gui.connection import ConnectionChoice
     from ibticket.gui.session import TradingSession
 
-    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    root = scratch_folder()
     session = TradingSession(ConnectionChoice("custom", "127.0.0.1", args.port, args.client_id),
                              log_dir=root / "log", data_dir=root / "data")
     session.start()
@@ -310,7 +319,7 @@ async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    root = scratch_folder()
     w = Window(root, args.port, args.client_id, precautions=args.mode == "click")
     await w.start()
     if os.environ.get("BENCH_READ_SIZE"):  # experiment: cap the bytes one socket read hands the decoder
