@@ -11,8 +11,11 @@ a ``multiprocessing.connection`` socket on 127.0.0.1 (random auth key):
   for every process on Linux, so they compare with the client's):
   ``place``: order ref -> when its placeOrder was read; ``exec``: exec id -> when the execDetails frame
   carrying it was handed to the socket (the gateway batches one event-loop turn's frames into one write).
+  The probes are a wire tap (``PaperGateway.add_wire_tap``), not patches of the gateway's internals.
 
 Only this module's top level is imported by the bare clients, which may run in a venv without ibticket.
+
+    python bench/benchgw.py --quick    # a self-test: a gateway process, a bare ib_insync client, both probes
 """
 
 from __future__ import annotations
