@@ -9,8 +9,9 @@ from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
 from .state import StateError, StateReport
 from .thread import GatewayThread
+from .wiretap import WireTap
 
 __all__ = [
     "Execution", "Faults", "GatewayConfig", "GatewayThread", "OrderView", "PaperGateway", "PositionView",
-    "QuoteView", "StateError", "StateReport",
+    "QuoteView", "StateError", "StateReport", "WireTap",
 ]

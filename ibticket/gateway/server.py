@@ -23,6 +23,7 @@ from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
 from .state import StateReport
 from .universe import Universe
+from .wiretap import WireTap, WireTaps
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ class PaperGateway:
         if self.config.tick_interval is None:
             self.market.frozen = True
         self.stats = NetworkStats()
+        self.wire_taps = WireTaps()
         self._sessions: set[ClientSession] = set()
         self._clients: dict[int, ClientSession] = {}
         self._server: asyncio.Server | None = None
@@ -193,6 +195,13 @@ class PaperGateway:
 
     def connected_client_ids(self) -> list[int]:
         return sorted(cid for cid, s in self._clients.items() if not s.closed)
+
+    def add_wire_tap(self, tap: WireTap) -> None:
+        """Tell `tap` every request read and every write to a client's socket (see wiretap.WireTap)."""
+        self.wire_taps.add(tap)
+
+    def remove_wire_tap(self, tap: WireTap) -> None:
+        self.wire_taps.remove(tap)
 
     def send_to_client(self, client_id: int, fields: Fields) -> None:
         session = self._clients.get(client_id)

@@ -78,7 +78,7 @@ class ClientSession:
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
         self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
-                                   self._name, self.close)
+                                   self._name, self.close, self._tap_written)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -195,6 +195,11 @@ class ClientSession:
         if not self.closed:
             self.output.send(encode_fields(fields))
 
+    def _tap_written(self, frames: list[bytes]) -> None:
+        taps = self._gw.wire_taps
+        if taps:
+            taps.written(self.client_id, frames)
+
     async def wait_writable(self) -> None:
         """Flush, then wait while the client's output is above the high-water mark (fills call this)."""
         await self.output.wait_writable()
@@ -206,6 +211,8 @@ class ClientSession:
     async def _handle(self, payload: bytes) -> None:
         self._gw.stats.requests += 1
         fields = split_fields(payload)
+        if self._gw.wire_taps:
+            self._gw.wire_taps.request(self.client_id, fields)
         if not fields:
             self.error(-1, 320, "Error reading request: empty message")
             return

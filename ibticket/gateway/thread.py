@@ -16,6 +16,7 @@ from .config import GatewayConfig
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
 from .state import StateReport
+from .wiretap import WireTap
 
 T = TypeVar("T")
 CALL_TIMEOUT = 10.0
@@ -208,3 +209,10 @@ class GatewayThread:
 
     def connected_client_ids(self) -> list[int]:
         return self.call(self.gateway.connected_client_ids)
+
+    def add_wire_tap(self, tap: WireTap) -> None:
+        """See PaperGateway.add_wire_tap: the tap is called on the gateway's thread."""
+        self.call(lambda: self.gateway.add_wire_tap(tap))
+
+    def remove_wire_tap(self, tap: WireTap) -> None:
+        self.call(lambda: self.gateway.remove_wire_tap(tap))
