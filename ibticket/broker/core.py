@@ -57,6 +57,10 @@ def backoff_delays(cap: float, first: float = 1.0) -> Iterator[float]:
         delay = min(delay * 2, cap)
 
 
+# A change sent and not yet acknowledged: the new total quantity, limit and stop (None: unchanged).
+PendingModify = tuple[int, float | None, float | None]
+
+
 class ConnectionState(StrEnum):
     DISCONNECTED = "Disconnected"
     CONNECTING = "Connecting"
@@ -107,7 +111,7 @@ class BrokerCore:
         self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
-        self._pending_modify: dict[str, tuple[int, float | None, float | None]] = {}
+        self._pending_modify: dict[str, PendingModify] = {}
         self._sync: SyncSnapshot | None = None
         self._restored = False
         self._closing = False
@@ -427,7 +431,9 @@ class BrokerCore:
 
     # -- message taps --------------------------------------------------------------------------------
 
-    def _lookup(self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None):
+    def _lookup(
+        self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None
+    ) -> tuple[OrderRecord, BrokerAttempt] | None:
         found = self.handler.find_attempt(order_ref) if order_ref else None
         if found is None and perm_id:
             found = self._by_perm.get(perm_id)
@@ -461,7 +467,9 @@ class BrokerCore:
         if mapped is not None and mapped is not OrderStatus.FILLED:
             self.handler.handle_status(record.order_id, mapped, broker_order_id=attempt.order_id)
 
-    def _apply_modify_ack(self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: tuple) -> None:
+    def _apply_modify_ack(
+        self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: PendingModify
+    ) -> None:
         total, limit, stop = pending
         attempt_qty = int(order.totalQuantity)
         earlier = record.total_quantity - attempt.quantity

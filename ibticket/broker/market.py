@@ -224,7 +224,7 @@ class MarketData(CoalescedFeed):
         for ticker in tickers:
             name = self._by_con_id.get(getattr(ticker.contract, "conId", 0))
             sub = self._subs.get(name) if name else None
-            if sub is not None and sub.ticker is ticker:
+            if name and sub is not None and sub.ticker is ticker:
                 if sub.notice and sub.notice != NOTICE_DELAYED:
                     sub.notice = ""  # data flows again: whatever interrupted it is over
                 self._mark(name)
@@ -234,7 +234,7 @@ class MarketData(CoalescedFeed):
             return
         name = self._by_con_id.get(getattr(contract, "conId", 0))
         sub = self._subs.get(name) if name else None
-        if sub is None or sub.info.contract is not contract:
+        if not name or sub is None or sub.info.contract is not contract:
             return  # an order or contract request, or a request this module no longer holds
         if code in NO_SUBSCRIPTION and not sub.tried_delayed:
             log.info("%s: %s (%s); asking for delayed data", name, message, code)

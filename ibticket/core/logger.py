@@ -344,7 +344,7 @@ class OrderLogger:
 
     def log_event(
         self, event_type: str, order_record: OrderRecord | None = None, *, write_ahead: bool = False, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Log one event. ``write_ahead=True``: the line must be on disk before the caller acts on it;
         raises ``OrderLogError`` if it cannot be (and then the line is not kept). Otherwise never raises
         for the disk: an unwritten line is kept and written later, in order."""
@@ -412,10 +412,10 @@ class OrderLogger:
         with contextlib.suppress(OSError, ValueError):  # a closed or broken console must not fail an order
             print(" ".join(str(p) for p in parts), file=stream)
 
-    def log_submission(self, order_record: OrderRecord, *, write_ahead: bool = False, **fields: Any) -> dict:
+    def log_submission(self, order_record: OrderRecord, *, write_ahead: bool = False, **fields: Any) -> dict[str, Any]:
         return self.log_event("SUBMISSION", order_record, write_ahead=write_ahead, **fields)
 
-    def log_fill(self, order_record: OrderRecord, fill: Fill, **fields: Any) -> dict:
+    def log_fill(self, order_record: OrderRecord, fill: Fill, **fields: Any) -> dict[str, Any]:
         return self.log_event(
             "FILL",
             order_record,
@@ -436,7 +436,7 @@ class OrderLogger:
         *,
         write_ahead: bool = False,
         **fields: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "STATUS_CHANGE",
             order_record,
@@ -447,12 +447,12 @@ class OrderLogger:
             **fields,
         )
 
-    def log_cancellation(self, order_record: OrderRecord, reason: str | None = None, **fields: Any) -> dict:
+    def log_cancellation(self, order_record: OrderRecord, reason: str | None = None, **fields: Any) -> dict[str, Any]:
         return self.log_event("CANCELLATION", order_record, reason=reason, **fields)
 
     def log_error(
         self, order_record: OrderRecord, error_message: str, error_code: int | None = None, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "ERROR",
             order_record,
@@ -464,7 +464,7 @@ class OrderLogger:
 
     def log_retry(
         self, order_record: OrderRecord, retry_count: int | None = None, delay: float | None = None, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "RETRY",
             order_record,

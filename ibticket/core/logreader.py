@@ -242,6 +242,7 @@ def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
 def parse_lines(raw: bytes, day: date, path: Path, first_line: int = 1) -> LogDay:
     result = LogDay(day=day, path=path)
     lines = raw.split(b"\n")
+    problem: str | None
     for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue

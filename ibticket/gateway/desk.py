@@ -25,7 +25,7 @@ from . import messages as msg
 from .account import Account, corrected_holding
 from .book import OrderBook, WorkingOrder
 from .config import GatewayConfig
-from .faults import Faults
+from .faults import ArmedReject, Faults
 from .market import Market
 from .matching import (
     MAX_PRICE,
@@ -126,7 +126,7 @@ class TradingDesk:
             account=self._account.account_id, oca_group=req.oca_group, outside_rth=req.outside_rth,
             placed_at=now(),
         )
-        reject = self._faults.take_reject()
+        reject: ArmedReject | OrderRejected | None = self._faults.take_reject()
         if reject is None:
             try:
                 self._check_margin(order)
@@ -261,7 +261,7 @@ class TradingDesk:
                 raise OrderRejected(
                     321, f"Error validating request.-'bN' : cause - The {label} price {price:g} is out of range: "
                          f"the paper gateway accepts prices up to {MAX_PRICE:,.0f}")
-            if which in needs and not on_tick(price, inst.min_tick):
+            if which in needs and price is not None and not on_tick(price, inst.min_tick):
                 raise OrderRejected(
                     110, "The price does not conform to the minimum price variation for this contract.")
         return inst

@@ -16,12 +16,12 @@ from .book import OrderBook
 from .config import GatewayConfig
 from .desk import TradingDesk
 from .faults import Faults
+from .journal import StateReport
 from .market import Market
 from .messages import Fields
 from .netstats import NetworkStats
 from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
-from .state import StateReport
 from .universe import Universe
 from .wiretap import WireTap, WireTaps
 
@@ -140,7 +140,7 @@ class PaperGateway:
             return
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)  # type: ignore[arg-type]
+            self._tasks.add(task)
         try:
             if refuse:
                 self.stats.refused += 1
@@ -159,7 +159,7 @@ class PaperGateway:
             pass
         finally:
             if task is not None:
-                self._tasks.discard(task)  # type: ignore[arg-type]
+                self._tasks.discard(task)
 
     async def _tick_loop(self, interval: float) -> None:
         while True:

@@ -10,12 +10,13 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .config import GatewayConfig
+from .faults import Faults
+from .journal import StateReport
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
-from .state import StateReport
 from .wiretap import WireTap
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ class ThreadSafeFaults:
     def __init__(self, owner: GatewayThread) -> None:
         self._owner = owner
 
-    def _faults(self) -> Any:
+    def _faults(self) -> Faults:
         return self._owner.gateway.faults
 
     def reject_next_order(self, code: int = 201, text: str = "Order rejected - reason:Simulated rejection by the "

@@ -12,12 +12,25 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..core import OrderRecord, OrderStatus, OrderValidationError
+from ..core import OrderExecutionHandler, OrderRecord, OrderStatus, OrderValidationError
 from ..core.order import OrderRequest
 from .orderline import describe
 from .precautions import Breach, Precautions, check
 
 log = logging.getLogger(__name__)
+
+
+class Broker(Protocol):
+    """What the desk needs of the broker (``broker.core.BrokerCore``)."""
+
+    handler: OrderExecutionHandler
+
+    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None: ...
+
+    async def modify(self, order_id: int, quantity: int | None = None, limit_price: float | None = None,
+                     stop_price: float | None = None) -> OrderRecord: ...
+
+    async def cancel(self, order_id: int) -> OrderRecord: ...
 
 
 class Prompter(Protocol):
@@ -40,7 +53,7 @@ class Outcome:
 class OrderDesk:
     def __init__(
         self,
-        core: Any,
+        core: Broker,
         prompter: Prompter,
         precautions: Callable[[], Precautions],
         quote: Callable[[str], Any],
@@ -55,7 +68,7 @@ class OrderDesk:
         self._fetch_quote = fetch_quote
 
     @property
-    def handler(self) -> Any:
+    def handler(self) -> OrderExecutionHandler:
         return self.core.handler
 
     async def market_quote(self, symbol: str) -> Any:

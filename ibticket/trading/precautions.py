@@ -74,8 +74,9 @@ class Precautions:
             value = _from_stored(stored[f.name], getattr(result, f.name))
             if value is None:
                 continue
+            candidate: dict[str, Any] = {f.name: value}
             try:
-                cls(**{f.name: value})
+                cls(**candidate)
             except ValueError:
                 continue
             setattr(result, f.name, type(getattr(result, f.name))(value))
