@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ErrorClass, classify
+from ..core.events import Event
 from ..core.handler import OrderExecutionHandler
 from ..core.order import OrderRequest
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
@@ -108,7 +109,7 @@ class BrokerCore:
         self._id_lock: ClientIdLock | None = None
         self.restore_report: str | None = None  # what the restore from the order log skipped, if anything
         self.gateway_report: str | None = None  # what the embedded gateway restored of a damaged account file
-        self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
+        self.state_event: Event[[ConnectionState]] = Event("connection state")
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._pending_modify: dict[str, PendingModify] = {}
@@ -118,6 +119,7 @@ class BrokerCore:
         self._ready: asyncio.Event | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self.next_reconnect_at: float | None = None  # loop time of the next reconnect attempt, for a countdown
+        self.reconnect_event: Event[[float]] = Event("reconnect scheduled")  # with next_reconnect_at
         self._tasks: set[asyncio.Task[Any]] = set()
         # Quotes, positions and account values for the window; they resume when the state is Connected.
         self.market = MarketData(self.ib, self.contracts)
@@ -139,18 +141,14 @@ class BrokerCore:
     # -- connection ----------------------------------------------------------------------------------
 
     def register_state_callback(self, callback: Callable[[ConnectionState], Any]) -> None:
-        self._state_callbacks.append(callback)
+        self.state_event.connect(callback)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is self.state:
             return
         self.state = state
         log.info("connection: %s", state.value)
-        for callback in list(self._state_callbacks):
-            try:
-                callback(state)
-            except Exception:
-                log.exception("state callback raised")
+        self.state_event.emit(state)
 
     def _ready_event(self) -> asyncio.Event:
         if self._ready is None:
@@ -297,6 +295,7 @@ class BrokerCore:
         loop = asyncio.get_running_loop()
         while not self._closing:
             self.next_reconnect_at = loop.time() + delay
+            self.reconnect_event.emit(self.next_reconnect_at)
             await asyncio.sleep(delay)
             self.next_reconnect_at = None
             if self._closing:

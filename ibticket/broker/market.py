@@ -20,8 +20,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..core.events import Event
 from ..core.validation import OrderValidationError, normalize_symbol
-from .coalesce import CoalescedFeed, Coalescer, call_each
+from .coalesce import CoalescedFeed, Coalescer
 from .contracts import ContractBook, ContractInfo
 from .ib import IB
 
@@ -88,7 +89,8 @@ class MarketData(CoalescedFeed):
         self._contracts = contracts
         self._subs: dict[str, _Subscription] = {}
         self._by_con_id: dict[int, str] = {}
-        self._callbacks: list[Callable[[Quote], Any]] = []
+        # A symbol's latest quote, on the loop, at most once per symbol per ``interval``.
+        self.quote_event: Event[[Quote]] = Event("quote")
         self._dirty: set[str] = set()
         self._coalescer = Coalescer(interval, self._flush)
         # Each connection gets a new generation: requests of an older one are gone at IB and in the library.
@@ -198,11 +200,10 @@ class MarketData(CoalescedFeed):
 
     def register_quote_callback(self, callback: Callable[[Quote], Any]) -> None:
         """``callback(quote)`` on the loop, at most once per symbol per ``interval``, with the latest values."""
-        self._callbacks.append(callback)
+        self.quote_event.connect(callback)
 
     def unregister_quote_callback(self, callback: Callable[[Quote], Any]) -> None:
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
+        self.quote_event.disconnect(callback)
 
     def _mark(self, name: str) -> None:
         self._dirty.add(name)
@@ -216,7 +217,7 @@ class MarketData(CoalescedFeed):
                 continue
             quote = self._build(name, sub)
             if quote is not None:
-                call_each(self._callbacks, quote)
+                self.quote_event.emit(quote)
 
     # -- library events ------------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .events import Event
 from .logreader import (
     EVENT_TYPES,
     O_NOFOLLOW,
@@ -136,7 +137,8 @@ class OrderLogger:
         self._degraded = False
         self.last_error: str | None = None
         self._problem = ""
-        self._health_callbacks: list[HealthCallback] = []
+        # (degraded, message) when the log becomes unwritable or writable again.
+        self.health_event: Event[[bool, str]] = Event("order log health")
         self._warned_folder = False
         # Today's lines when there is no file; a new day starts a new list.
         self._memory: list[bytes] = []
@@ -163,11 +165,10 @@ class OrderLogger:
     def register_health_callback(self, callback: HealthCallback) -> None:
         """``callback(degraded, message)`` on every change between writable and degraded, in the thread
         that noticed it (the broker's loop for the broker's writes)."""
-        self._health_callbacks.append(callback)
+        self.health_event.connect(callback)
 
     def unregister_health_callback(self, callback: HealthCallback) -> None:
-        if callback in self._health_callbacks:
-            self._health_callbacks.remove(callback)
+        self.health_event.disconnect(callback)
 
     def health_message(self) -> str:
         if not self._degraded:
@@ -191,11 +192,7 @@ class OrderLogger:
             return
         message = self.health_message() if self._degraded else f"Order log writable again ({self.log_dir})"
         (log.warning if self._degraded else log.info)(message)
-        for callback in list(self._health_callbacks):
-            try:
-                callback(self._degraded, message)
-            except Exception:
-                log.exception("order log health callback %r raised", callback)
+        self.health_event.emit(self._degraded, message)
 
     def retry(self) -> bool:
         """Try again to write what is owed (the broker calls this periodically while degraded). With

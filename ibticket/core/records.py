@@ -46,6 +46,7 @@ class Fill:
     price: float
     timestamp: datetime
     commission: float = 0.0
+    side: str = ""  # the order's action, BUY or SELL: a blotter row needs no lookup of its order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +57,7 @@ class Fill:
             "price": self.price,
             "timestamp": self.timestamp.isoformat(),
             "commission": self.commission,
+            "side": self.side,
         }
 
 

@@ -146,6 +146,7 @@ def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
             price=float(event["fill_price"]),
             timestamp=_parse_time(event.get("fill_time")) or _parse_time(event["timestamp"]) or datetime.now(),
             commission=float(event.get("commission") or 0.0),
+            side=record.action,
         )
         corrects = event.get("corrects")
         if corrects:

@@ -113,13 +113,13 @@ class WindowController(QObject):
         self.relay.quoteChanged.connect(self._on_quote)
         self.relay.positionsChanged.connect(self._on_positions)
         self.relay.accountChanged.connect(w.positions.set_account)
+        self.relay.logHealthChanged.connect(w.status.set_log_health)
         w.act_connect.triggered.connect(self._connect_dialog)
         w.act_reconnect.triggered.connect(lambda: self.session and self._spawn(self.session.reconnect_now()))
         w.act_sim_reset.triggered.connect(lambda: self._spawn(self._sim_reset()))
         w.act_settings.triggered.connect(self._settings_dialog)
         w.act_help_line.triggered.connect(lambda: self._info("Order line", order_line_help(), "orderLineHelp"))
         w.act_about.triggered.connect(lambda: self._info("About ibticket", about_text(), "aboutBox"))
-        w.status.next_attempt = lambda: self.session.next_attempt_at if self.session else None
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_event_loop().create_task(coro)
@@ -151,20 +151,12 @@ class WindowController(QObject):
         self.bridge.ordersChanged.connect(self.chart.orders)
         self.bridge.errorsRaised.connect(self.chart.errors)
         self.window.orders_model.set_retrying(session.handler.retry_pending)
-        self.window.fills_model.set_side_lookup(self._side_of)
         self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of,
                               self._fetch_quote)
-        core = session.core
-        market = getattr(core, "market", None)
-        if market is not None:
-            market.register_quote_callback(self.relay.quote)
-        portfolio = getattr(core, "portfolio", None)
-        if portfolio is not None:
-            portfolio.register_positions_callback(self.relay.positions)
-            portfolio.register_account_callback(self.relay.account)
-        register_health = getattr(session.logger, "register_health_callback", None)
-        if register_health is not None:
-            register_health(self.window.status.set_log_health)
+        session.core.market.quote_event.connect(self.relay.quote)
+        session.core.portfolio.positions_event.connect(self.relay.positions)
+        session.core.portfolio.account_event.connect(self.relay.account)
+        session.logger.health_event.connect(self.relay.log_health)
         session.add_listener(self.relay.connection)
         session.start()
         # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
@@ -257,10 +249,6 @@ class WindowController(QObject):
         if any(r.order_id == self._last_sent for r, _m in errors):
             w.ticket.show_message(text, error=True)
         w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
-
-    def _side_of(self, order_id: int) -> str:
-        record = self.session.handler.get_order(order_id) if self.session else None
-        return record.action if record else ""
 
     def _show(self, outcome: Outcome, from_line: bool) -> None:
         w = self.window

@@ -19,6 +19,7 @@ from ..broker import BrokerCore, ClientIdInUse, ConnectionState, LiveTradingRefu
 from ..broker.core import backoff_delays
 from ..broker.settings import LIVE_PORTS, ConnectionSettings
 from ..core import OrderExecutionHandler, OrderLogger
+from ..core.events import Event
 from . import gcpolicy
 from .connection import ConnectionChoice
 
@@ -46,6 +47,8 @@ class ConnectionStatus:
     badge: str  # SIMULATED | PAPER | LIVE
     account: str = ""
     message: str = ""
+    # Loop time (asyncio's clock) of the next connection attempt while reconnecting, for a countdown.
+    next_attempt_at: float | None = None
 
 
 class TradingSession:
@@ -73,12 +76,13 @@ class TradingSession:
         bound_reads(self.core, READ_CHUNK)
         gcpolicy.hold()
         self._holding_gc = True
-        self._listeners: list[Callable[[ConnectionStatus], Any]] = []
+        self.status_event: Event[[ConnectionStatus]] = Event("connection status")
         self.status = ConnectionStatus(ConnectionPhase.DISCONNECTED, self._where(), self._badge())
         self._next_attempt_at: float | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
         self.core.register_state_callback(self._on_core_state)
+        self.core.reconnect_event.connect(self._on_reconnect_scheduled)
 
     @staticmethod
     def _settings(choice: ConnectionChoice) -> ConnectionSettings:
@@ -92,18 +96,16 @@ class TradingSession:
     # -- status ----------------------------------------------------------------------------------------
 
     def add_listener(self, callback: Callable[[ConnectionStatus], Any]) -> None:
-        self._listeners.append(callback)
+        """Hear every status from now on, starting with the current one."""
+        self.status_event.connect(callback)
         callback(self.status)
 
     def _publish(self, phase: str, message: str = "") -> None:
         self.status = ConnectionStatus(
             phase, self._where(), self._badge(), ", ".join(self.core.accounts), message,
+            self.next_attempt_at if phase == ConnectionPhase.RECONNECTING else None,
         )
-        for callback in list(self._listeners):
-            try:
-                callback(self.status)
-            except Exception:
-                log.exception("connection listener raised")
+        self.status_event.emit(self.status)
 
     def _where(self) -> str:
         if self.settings.embedded:
@@ -118,6 +120,11 @@ class TradingSession:
         if live_account or self.settings.port in LIVE_PORTS or not self.settings.paper_trading:
             return "LIVE"
         return "PAPER"
+
+    def _on_reconnect_scheduled(self, at: float) -> None:
+        # The broker's own reconnect loop chose its next attempt: the countdown shows it.
+        if self.status.phase == ConnectionPhase.RECONNECTING:
+            self._publish(ConnectionPhase.RECONNECTING, self.status.message)
 
     def _on_core_state(self, state: ConnectionState) -> None:
         if state is ConnectionState.CONNECTED:

@@ -54,10 +54,11 @@ def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp, model_te
 
 
 def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp, model_tester) -> None:
-    model = FillsModel(side_of=lambda order_id: "BUY" if order_id == 1 else "SELL")
+    model = FillsModel()
     model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
-    model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0), Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when)])
+    model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0, "BUY"),
+                 Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when, side="SELL")])
     assert [model.data(model.index(0, c)) for c in (1, 2, 3, 4, 6, 7)] == [
         "AAPL", "BUY", "10", "187.25", "1", "0001.a.01.01"]
     assert model.data(model.index(0, 0)).startswith("09:30:05") and model.data(model.index(0, 5))
@@ -75,17 +76,17 @@ def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp, model_tes
 
 
 def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp, model_tester) -> None:
-    model = FillsModel(side_of=lambda order_id: "BUY")
+    model = FillsModel()
     model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
-    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when)
-    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, side="BUY")
+    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when, side="BUY")
     model.apply([first, second])
     first.commission = 1.25  # the handler sets a late commission on the same object, the bridge re-delivers it
     model.apply([first])
-    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when)
+    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when, side="BUY")
     model.apply([corrected])
-    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when)  # an id without IB's dots
+    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when, side="BUY")  # an id without IB's dots
     model.apply([manual])
     model.apply([manual])  # delivered again (its commission, say): the same row
     assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.01", "0000e0d6.6554a1b2.01.02", "manual-1"]
@@ -96,7 +97,7 @@ def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_cor
     model.apply([corrected])
     assert model.totals["AAPL"].commission == 2.0 and model.rowCount() == 3
     # Another order's execution with an id already shown (never from IB) still gets a row of its own.
-    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when)])
+    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when, side="BUY")])
     assert model.rowCount() == 4 and model.totals["AAPL"].bought == 19
     model.clear()
     assert model.rowCount() == 0 and model.totals == {}
@@ -105,13 +106,13 @@ def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_cor
 def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp, model_tester) -> None:
     """The soak's "corrected execution ... is still counted in the fills model": an execution and its
     correction (or a chain of them) delivered in one batch must still make one row."""
-    model = FillsModel(side_of=lambda order_id: "BUY")
+    model = FillsModel()
     model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
-    original = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, 1.0)
-    corrected = Fill("0000e0d5.6554a1b2.01.02", 1, "AAPL", 10, 100.5, when, 1.0)
-    again = Fill("0000e0d5.6554a1b2.01.03", 1, "AAPL", 8, 100.5, when, 0.8)
-    other = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    original = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, 1.0, side="BUY")
+    corrected = Fill("0000e0d5.6554a1b2.01.02", 1, "AAPL", 10, 100.5, when, 1.0, side="BUY")
+    again = Fill("0000e0d5.6554a1b2.01.03", 1, "AAPL", 8, 100.5, when, 0.8, side="BUY")
+    other = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when, side="BUY")
     model.apply([original, other, corrected])
     assert [f.fill_id for f in model.fills()] == [corrected.fill_id, other.fill_id]
     totals = model.totals["AAPL"]
@@ -127,7 +128,7 @@ def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_o
     handler = OrderExecutionHandler(clock=ManualClock())
     record = handler.create_order("AAPL", "BUY", 100)
     bridge = OrderBridge(handler)
-    model = FillsModel(side_of=lambda order_id: handler.get_order(order_id).action)
+    model = FillsModel()
     model_tester(model)
     bridge.fillsChanged.connect(model.apply)
     handler.handle_fill(record.order_id, 40, 100.0, exec_id="0000e0d5.6554a1b2.01.01")

@@ -16,12 +16,15 @@ def test_a_dropped_connection_shows_reconnecting_and_recovers_with_fills_applied
     async def scenario() -> None:
         app = await make_app(partial_fills=6, fill_interval=0.05).start()
         phases: list[str] = []
-        app.session.add_listener(lambda s: phases.append(s.phase))
+        countdowns: list[float | None] = []
+        app.session.add_listener(lambda s: (phases.append(s.phase), countdowns.append(s.next_attempt_at)))
         app.gateway.faults.drop_connections(after_executions=3)
         app.type_line("buy 60 AAPL mkt")
         record = await until(lambda: app.orders() and app.orders()[0], what="the order")
         await until(lambda: "reconnecting" in phases, what="the reconnecting state")
         await until(lambda: "Reconnecting" in app.window.status.connection.text(), what="the status bar")
+        # The broker's reconnect loop pushes its next attempt: the countdown needs no polling.
+        await until(lambda: any(at is not None for at in countdowns), what="a status with the next attempt")
         await until(lambda: app.session.status.phase == "connected", timeout=20, what="the reconnect")
         await until(lambda: record.status is OrderStatus.FILLED, timeout=20, what="the rest of the fills")
         await until(lambda: app.window.fills_model.rowCount() == len(record.fills), what="the fills rows")

@@ -47,13 +47,11 @@ class SymbolTotals:
 
 
 class FillsModel(ListTableModel):
-    def __init__(self, parent: Any = None, side_of: Any = None) -> None:
+    def __init__(self, parent: Any = None) -> None:
         super().__init__(HEADERS, parent)
         # Row of each execution, by its id up to the last dot (IB's ids; a correction shares it) or, for an
         # id without a dot, by the whole id. One index, not two: 200,000 fills cost 83 MB with two.
         self._row_of: dict[str, int] = {}
-        self._side_of = side_of or (lambda order_id: "")
-        self._sides: list[str] = []
         # The commission each row added to its symbol's totals: a late commission report brings a new Fill
         # for the row (copy-on-write in the handler); its quantity and price never change, a correction does.
         self._commissions: list[float] = []
@@ -64,25 +62,25 @@ class FillsModel(ListTableModel):
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if role == _DISPLAY:
             row = index.row()
-            return self._text(self._rows[row], self._sides[row], index.column())
+            return self._text(self._rows[row], index.column())
         if role == _ALIGNMENT:
             return _ALIGNMENTS[index.column()]
         if role == _FOREGROUND:
             if index.column() != 2:
                 return None
-            return self._buy if self._sides[index.row()] == "BUY" else self._sell
+            return self._buy if self._rows[index.row()].side == "BUY" else self._sell
         if role == _USER:
             return self._rows[index.row()]
         return None
 
     @staticmethod
-    def _text(f: Fill, side: str, col: int) -> str:
+    def _text(f: Fill, col: int) -> str:
         if col == 0:
             return fmt.clock(f.timestamp)
         if col == 1:
             return f.symbol
         if col == 2:
-            return side
+            return f.side
         if col == 3:
             return fmt.qty(f.quantity)
         if col == 4:
@@ -92,10 +90,6 @@ class FillsModel(ListTableModel):
         if col == 6:
             return str(f.order_id)
         return f.fill_id
-
-    def set_side_lookup(self, side_of: Any) -> None:
-        """Where the model finds an order's side (BUY/SELL) for its fills (the session's handler)."""
-        self._side_of = side_of
 
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
@@ -122,7 +116,7 @@ class FillsModel(ListTableModel):
                 continue
             self._uncount(row)
             self._rows[row] = f
-            self._commissions[row] = self._count(f, self._sides[row])
+            self._commissions[row] = self._count(f)
             changed.append(row)
         if changed:
             self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(HEADERS) - 1))
@@ -130,21 +124,18 @@ class FillsModel(ListTableModel):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
             for f in new:
-                row = len(self._rows)
-                side = self._side_of(f.order_id)
+                self._row_of[_key(f.fill_id)] = len(self._rows)
                 self._rows.append(f)
-                self._sides.append(side)
-                self._row_of[_key(f.fill_id)] = row
-                self._commissions.append(self._count(f, side))
+                self._commissions.append(self._count(f))
             self.endInsertRows()
 
-    def _count(self, f: Fill, side: str) -> float:
-        self._add(side, f.symbol, f.quantity, f.price, f.commission, +1)
+    def _count(self, f: Fill) -> float:
+        self._add(f.side, f.symbol, f.quantity, f.price, f.commission, +1)
         return f.commission
 
     def _uncount(self, row: int) -> None:
         f = self._rows[row]
-        self._add(self._sides[row], f.symbol, f.quantity, f.price, self._commissions[row], -1)
+        self._add(f.side, f.symbol, f.quantity, f.price, self._commissions[row], -1)
 
     def _add(self, side: str, symbol: str, quantity: int, price: float, commission: float, sign: int) -> None:
         t = self.totals.setdefault(symbol, SymbolTotals())
@@ -161,18 +152,18 @@ class FillsModel(ListTableModel):
         return list(self._rows)
 
     def side(self, row: int) -> str:
-        return self._sides[row]
+        return self._rows[row].side
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._rows, self._sides, self._commissions = [], [], []
+        self._rows, self._commissions = [], []
         self._row_of, self.totals = {}, {}
         self.endResetModel()
 
     def to_csv_rows(self) -> list[list[str]]:
         rows = [["time", "symbol", "side", "quantity", "price", "commission", "order_id", "exec_id"]]
-        for f, side in zip(self._rows, self._sides, strict=True):
-            rows.append([f.timestamp.isoformat(), f.symbol, side, str(f.quantity), repr(f.price),
+        for f in self._rows:
+            rows.append([f.timestamp.isoformat(), f.symbol, f.side, str(f.quantity), repr(f.price),
                          repr(f.commission), str(f.order_id), f.fill_id])
         return rows
 

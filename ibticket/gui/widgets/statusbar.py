@@ -4,7 +4,6 @@ badge, the account, working orders, fills today and the order log's health."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -44,8 +43,6 @@ class TradingStatusBar(QStatusBar):
         for label in (self.log, self.account, self.working, self.fills):
             self.addPermanentWidget(label)
         self._status: Any = None
-        # Where the reconnect countdown reads the next attempt's loop time (the session knows it).
-        self.next_attempt: Callable[[], float | None] = lambda: None
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._render)
@@ -90,7 +87,7 @@ class TradingStatusBar(QStatusBar):
         if status is None:
             return
         text = PHASE_TEXT.get(status.phase, status.phase).format(where=status.where)
-        when = self.next_attempt()
+        when = status.next_attempt_at
         if status.phase == "reconnecting" and when is not None:
             try:
                 left = max(0, round(when - asyncio.get_event_loop().time()))
