@@ -28,6 +28,7 @@ from ..core.validation import (
     normalize_quantity,
 )
 from .contracts import ContractBook, check_tick
+from .errors import NotConnectedError
 from .ib import IB, UNSET_DOUBLE, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
@@ -67,10 +68,6 @@ class ConnectionState(StrEnum):
     CONNECTING = "Connecting"
     SYNCING = "Syncing"
     CONNECTED = "Connected"
-
-
-class NotConnectedError(ConnectionError):
-    pass
 
 
 class BrokerCore:

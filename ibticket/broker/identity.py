@@ -20,6 +20,8 @@ import random
 import time
 from pathlib import Path
 
+from .errors import ClientIdInUse
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; the app then runs without the second-instance guard
@@ -35,20 +37,6 @@ DEFAULT_CLIENT_ID = 7
 NEW_ID_RANGE = range(100, 1000)
 # A probe by another process (is_client_id_locked) holds the lock for microseconds; don't refuse then.
 LOCK_PATIENCE = 0.2
-
-
-class ClientIdInUse(ConnectionError):
-    """Another ibticket process uses this client id with this order log folder."""
-
-    def __init__(self, client_id: int, folder: Path, pid: int | None) -> None:
-        self.client_id = client_id
-        self.folder = folder
-        self.pid = pid
-        who = f"process {pid}" if pid else "another process"
-        super().__init__(
-            f"Client id {client_id} is already in use by {who} with the order log in {folder}. "
-            "Close that ibticket first, or give this one another client id (client_id=… or IBTICKET_CLIENT_ID)."
-        )
 
 
 def config_folder(override: str | os.PathLike[str] | None = None) -> Path:

@@ -24,6 +24,7 @@ from ..core.events import Event
 from ..core.validation import OrderValidationError, normalize_symbol
 from .coalesce import CoalescedFeed, Coalescer
 from .contracts import ContractBook, ContractInfo
+from .errors import NotConnectedError
 from .ib import IB
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,6 @@ class MarketData(CoalescedFeed):
             sub.count += 1
             return sub.info
         if not self._ib.isConnected():
-            from .core import NotConnectedError  # core imports this module
 
             raise NotConnectedError(f"Not connected to IB: no quotes for {name}")
         info = await self._contracts.resolve(name)
@@ -294,7 +294,6 @@ class MarketData(CoalescedFeed):
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise OrderValidationError(f"limit must be a whole number, 1 or more, not {limit!r}")
         if not self._ib.isConnected():
-            from .core import NotConnectedError
 
             raise NotConnectedError("Not connected to IB: symbol lookup needs the connection")
         descriptions = await self._ib.reqMatchingSymbolsAsync(pattern) or []

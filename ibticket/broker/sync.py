@@ -23,17 +23,13 @@ from ..core.records import OrderRecord
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
-from .identity import ClientIdInUse
+from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused
 from .market import Quote, SymbolMatch
 from .portfolio import AccountValues, Position
-from .settings import LiveTradingRefused, resolve_settings
+from .settings import resolve_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class BrokerClosedError(RuntimeError):
-    """A call on an IBKRBroker after its close(): its thread and event loop are gone."""
 
 
 CLOSED_MESSAGE = "This IBKRBroker is closed; create a new IBKRBroker to trade again"

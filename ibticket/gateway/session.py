@@ -8,13 +8,16 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import messages as msg
 from .book import WorkingOrder
-from .feeds import AccountFeed, QuoteFeed, replay_executions
+from .desk import TradingDesk
+from .faults import Faults
+from .feeds import AccountFeed, FeedSource, QuoteFeed, replay_executions
 from .mdtype import req_market_data_type
 from .messages import Fields
+from .netstats import NetworkStats
 from .output import ClientOutput
 from .protocol import (
     HANDSHAKE_PREFIX,
@@ -40,11 +43,22 @@ from .requests import (
     versioned_ints,
 )
 from .universe import MARKET_RULE_ID, Instrument
-
-if TYPE_CHECKING:
-    from .server import PaperGateway
+from .wiretap import WireTaps
 
 log = logging.getLogger(__name__)
+
+
+class SessionHost(FeedSource, Protocol):
+    """What a connection needs of the gateway that accepted it (``server.PaperGateway``)."""
+
+    stats: NetworkStats
+    faults: Faults
+    wire_taps: WireTaps
+    desk: TradingDesk
+
+    def register_client(self, session: ClientSession, client_id: int) -> bool: ...
+
+    def session_ended(self, session: ClientSession) -> None: ...
 
 Reply = Iterator[Fields]
 
@@ -66,7 +80,7 @@ FARM_NOTICES = (
 
 
 class ClientSession:
-    def __init__(self, gateway: PaperGateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, gateway: SessionHost, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._gw = gateway
         self._reader = reader
         self._writer = writer
