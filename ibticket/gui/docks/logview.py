@@ -48,19 +48,10 @@ from PySide6.QtWidgets import (
 
 from ...core import format as fmt
 from ...core.logreader import EVENT_TYPES, LOG_NAME, BadLine, log_path
-from ...logview.index import (
-    MAX_BAD_LISTED,
-    UNREADABLE,
-    CheckProgress,
-    DayFile,
-    DayStats,
-    FileChanged,
-    FilterProgress,
-    FilterSpec,
-    IndexProgress,
-    LineIndex,
-    list_days,
-)
+from ...logview.check import MAX_BAD_LISTED, CheckProgress
+from ...logview.days import DayFile, DayStats, list_days
+from ...logview.filters import UNREADABLE, FilterProgress, FilterSpec
+from ...logview.index import FileChanged, IndexProgress, LineIndex
 from ...logview.rows import COLUMNS
 from ...logview.worker import RemoteWorker
 from ..models.logview import LogTableModel
