@@ -1,4 +1,5 @@
-"""The order log folder's day files, and what the day list says of each once it is read through; Qt-free."""
+"""The order log folder's day files, and what the day list says of each once it is read through (its counts,
+and the words for a day, its size and its summary); Qt-free."""
 
 from __future__ import annotations
 
@@ -9,9 +10,31 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from ..core import format as fmt
 from ..core.logreader import LOG_NAME
 from .check import CheckState
 from .index import IDLE, WORKED, FileChanged, LineIndex
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:,.0f} {unit}" if unit == "bytes" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"
+
+
+def day_title(day: date) -> str:
+    return day.strftime("%a %d %b %Y")
+
+
+def summary_text(summary: dict[str, int | float]) -> str:
+    s = summary
+    return (f"{s['total_orders']:,} orders: {s['filled_orders']:,} filled, {s['cancelled_orders']:,} cancelled, "
+            f"{s['error_orders']:,} in error · {s['total_fills']:,} fills ({s['partial_fills']:,} partial, "
+            f"{s['complete_fills']:,} complete) · traded {fmt.money(float(s['traded_value']))} · "
+            f"commission {fmt.money(float(s['commission']))}")
 
 
 @dataclass

@@ -19,7 +19,9 @@ from PySide6.QtTest import QTest
 
 from ibticket.core import OrderLogger, read_day, summarize
 from ibticket.core.logreader import parse_line
-from ibticket.gui.docks.logview import HistoryDialog, LogViewPanel, summary_text
+from ibticket.gui.dialogs.logview import HistoryDialog
+from ibticket.gui.docks.logview import LogViewPanel
+from ibticket.logview.days import summary_text
 from ibticket.logview.rows import COLUMNS, row_cells
 
 WAIT_MS = 15000
@@ -329,7 +331,7 @@ def test_a_reader_that_dies_is_said_and_the_day_opens_again(qtbot, panel: LogVie
     _settle(qtbot, panel)
     messages: list[str] = []
     panel.message.connect(messages.append)
-    os.kill(panel._worker.pid, signal.SIGKILL)
+    os.kill(panel.jobs.worker.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: bool(messages), timeout=WAIT_MS)
     assert "the log viewer's reader stopped" in messages[0]
     assert panel.model.rowCount() > 0  # what was read stays on screen
@@ -337,3 +339,4 @@ def test_a_reader_that_dies_is_said_and_the_day_opens_again(qtbot, panel: LogVie
     _settle(qtbot, panel)
     panel.set_filter(symbol="AAPL")
     qtbot.waitUntil(lambda: panel.settled and panel.model.rowCount() > 0, timeout=WAIT_MS)
+
