@@ -180,9 +180,9 @@ def measure(path: Path, idle_seconds: float = IDLE_SECONDS) -> dict[str, int]:
     print(f"first rows: {first_rows:.3f} s ({min(rows_on_screen, panel.model.rowCount())} rows on screen)")
 
     phase["name"] = "indexing"
-    spin_until(lambda: panel._progress is not None and panel._progress.caught_up)
+    spin_until(lambda: panel.jobs.progress is not None and panel.jobs.progress.caught_up)
     full_index = time.perf_counter() - start
-    lines = panel._progress.lines
+    lines = panel.jobs.progress.lines
     print(f"full index: {full_index:.2f} s ({lines:,} lines, {size / 1e6 / full_index:,.0f} MB/s)")
 
     phase["name"] = "filtering"
@@ -192,7 +192,7 @@ def measure(path: Path, idle_seconds: float = IDLE_SECONDS) -> dict[str, int]:
         app.processEvents()
         t = time.perf_counter()
         panel.set_filter(order=str(order_id))
-        spin_until(lambda: panel._filter_done)
+        spin_until(lambda: panel.jobs.filter_done)
         ours.append(time.perf_counter() - t)
     matched = panel.model.rowCount()
     grep_s = statistics.median(g[0] for g in greps)
@@ -202,9 +202,10 @@ def measure(path: Path, idle_seconds: float = IDLE_SECONDS) -> dict[str, int]:
     panel.clear_filters()
 
     phase["name"] = "checking"
-    spin_until(lambda: panel._check is not None and panel._check.caught_up and panel._check.checked >= lines)
+    spin_until(lambda: panel.jobs.check is not None and panel.jobs.check.caught_up
+               and panel.jobs.check.checked >= lines)
     checked = time.perf_counter() - start
-    check = panel._check
+    check = panel.jobs.check
     print(f"check of every line (summary, unreadable lines): {checked:.1f} s after opening "
           f"({check.events:,} events, {check.bad:,} unreadable; {check.summary['total_orders']:,} orders)")
     ticker.stop()
@@ -212,7 +213,7 @@ def measure(path: Path, idle_seconds: float = IDLE_SECONDS) -> dict[str, int]:
           f"{stall['worst_when'] - start:.2f} s after opening; {idle_stall} ms over {idle_seconds:g} s with the "
           f"viewer idle just before)")
     window_mb = peak_mb()
-    worker_mb = worker_peak_mb(panel._worker.pid) if panel._worker is not None else 0.0
+    worker_mb = worker_peak_mb(panel.jobs.worker.pid) if panel.jobs.worker is not None else 0.0
     print(f"peak memory: {window_mb + worker_mb:,.0f} MB resident at most: window process {window_mb:,.0f} MB "
           f"(Qt and Python included; {before_mb:,.0f} MB before the day was opened) + worker process "
           f"{worker_mb:,.0f} MB")

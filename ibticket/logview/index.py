@@ -1,23 +1,22 @@
-"""The log viewer's index of a day file, its filters and its full check; Qt-free.
+"""The log viewer's index of a day file: where each line ends, read back a line or a chunk at a time, and
+the job that grows it; Qt-free.
 
 A busy day is a file of a million lines and half a gigabyte, so nothing here holds the events: the index
 keeps only where each line ends (8 bytes a line, ``array('Q')``), rows are read back with ``pread`` and
 parsed when shown, and scans go through the file in chunks of about a megabyte. Each chunk is one short
-step of a job (``logview_jobs``), run in the log viewer's worker process (``logview_worker``): a job can be
-cancelled between any two steps, and the most urgent job always takes the next step.
+step of a job (``logview.jobs``), run in the log viewer's worker process (``logview.worker``): a job can be
+cancelled between any two steps, and the most urgent job always takes the next step. The other jobs on a
+day's index: its filters (``logview.filters``), its full check (``logview.check``), the day list's counts
+(``logview.days``) and exports (``logview.rows``).
 
 Only complete lines are indexed: a last line without its newline is still being written, or was torn by a
 crash; it is indexed once its newline arrives. Every line is judged by the order log's one tolerant reader
 (``parse_line``); a bad line is a row of its own ("unreadable"), counted and listed, never fatal.
-
-Filters find candidate lines with a plain bytes search (as fast as ``grep``), then parse each candidate to
-confirm it, so a filter never shows a line the reader would judge otherwise.
 """
 
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import stat
@@ -26,13 +25,11 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import accumulate, islice, repeat
 from operator import add
 from pathlib import Path
-from typing import Any
 
-from ..core.logreader import LOG_NAME, O_NOFOLLOW, O_NONBLOCK, BadLine, DaySummary, parse_line
+from ..core.logreader import O_NOFOLLOW, O_NONBLOCK
 
 CHUNK = 1 << 20
 # A line shorter than this may be blank (only spaces): such chunks are looked at line by line. No event
@@ -41,9 +38,6 @@ SHORT_LINE = 32
 # The logger writes `"order_id": 42,` exactly so; a line that spells it otherwise (another writer, a hand
 # edit) is remembered, and the order id filter parses those lines instead of trusting the bytes search.
 ODD_ORDER_ID = re.compile(rb'"order_id"(?!: (?:\d+|null)[,}])')
-MAX_BAD_LISTED = 10_000
-BAD_TEXT_CHARS = 200  # of an unreadable line, in the list
-UNREADABLE = "UNREADABLE"  # the event-type filter for lines the reader cannot use
 REPORT_EVERY = 0.1  # seconds between progress reports of a job
 # The index reports less often: each report makes the window lay out and repaint its table.
 INDEX_REPORT_EVERY = 0.25
@@ -246,159 +240,6 @@ class LineIndex:
                 self.rows.extend(line for line in range(first, first + count) if line not in skip)
 
 
-# -- filters -------------------------------------------------------------------------------------------
-
-
-def _json_text(text: str) -> bytes:
-    """``text`` as the logger writes it inside a JSON string (ASCII, with escapes)."""
-    return json.dumps(text)[1:-1].encode("ascii")
-
-
-@dataclass(frozen=True)
-class FilterSpec:
-    """What rows to show; every part that is set must match.
-
-    ``order``: a number (or ``#42``) is an order id, anything else a part of the order reference.
-    ``text``: found anywhere in the line as written (names and values alike), ignoring case; it also
-    finds unreadable lines. ``same_ref``: an order's history keeps to the events of that order reference
-    (another client sharing the folder may have used the same order id).
-    """
-
-    event_type: str = ""
-    symbol: str = ""
-    order: str = ""
-    text: str = ""
-    same_ref: str | None = None
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.event_type or self.symbol or self.order or self.text or self.same_ref)
-
-    @property
-    def order_id(self) -> int | None:
-        text = self.order.strip().lstrip("#").strip()
-        return int(text) if text.isascii() and text.isdigit() else None
-
-    @property
-    def ref(self) -> str:
-        return "" if self.order_id is not None else self.order.strip()
-
-    def accepts(self, event: dict[str, Any] | None, raw: bytes) -> bool:
-        if self.text and not self._text_in(raw):
-            return False
-        if event is None:
-            return self.event_type in ("", UNREADABLE) and not (self.symbol or self.order or self.same_ref)
-        if self.event_type and event.get("event_type") != self.event_type:
-            return False
-        if self.symbol and str(event.get("symbol") or "").upper() != self.symbol.strip().upper():
-            return False
-        order_id = self.order_id
-        if order_id is not None and event.get("order_id") != order_id:
-            return False
-        ref = self.ref.casefold()
-        if ref and not any(ref in str(event.get(k) or "").casefold() for k in ("order_ref", "attempt_ref")):
-            return False
-        return not (self.same_ref and event.get("order_ref") not in (None, "", self.same_ref))
-
-    def _text_in(self, raw: bytes) -> bool:
-        lowered = raw.lower()
-        return any(needle in lowered for needle in self._needles())
-
-    def _needles(self) -> tuple[bytes, ...]:
-        text = self.text.strip()
-        forms = {text.encode("utf-8").lower(), _json_text(text).lower()}
-        return tuple(sorted(forms))
-
-    def prefilter(self) -> Prefilter | None:
-        """The fastest bytes search that finds every line this filter can accept (and some others)."""
-        order_id = self.order_id
-        if order_id is not None:
-            return Prefilter(b'"order_id": ' + str(order_id).encode(), False, follow=b",}", needs_canonical=True)
-        if self.ref:
-            return Prefilter(_json_text(self.ref).lower(), True)
-        if self.text.strip():
-            needles = self._needles()
-            return Prefilter(needles[0], True, also=needles[1:])
-        if self.symbol.strip():
-            return Prefilter(b'"' + _json_text(self.symbol.strip()).lower() + b'"', True)
-        if self.event_type and self.event_type != UNREADABLE:
-            return Prefilter(b'"' + _json_text(self.event_type) + b'"', False)
-        return None
-
-
-@dataclass(frozen=True)
-class Prefilter:
-    """A bytes search for candidate lines. ``lower``: search the lower-cased chunk. ``follow``: the byte
-    after a hit must be one of these. ``needs_canonical``: only lines written the logger's way can be
-    found like this; the index's odd lines are parsed instead."""
-
-    needle: bytes
-    lower: bool
-    follow: bytes = b""
-    needs_canonical: bool = False
-    also: tuple[bytes, ...] = ()
-
-    def hits(self, data: bytes | bytearray, size: int) -> list[int]:
-        """Offsets in ``data[:size]`` of one hit per line, in order."""
-        if self.lower:
-            data = data[:size].lower()
-        found: list[int] = []
-        for needle in (self.needle, *self.also):
-            found.extend(self._hits(data, size, needle))
-        if self.also:
-            found = sorted(set(found))
-        return found
-
-    def _hits(self, data: bytes | bytearray, size: int, needle: bytes) -> Iterator[int]:
-        find = data.find
-        length = len(needle)
-        follow = self.follow
-        at = find(needle, 0, size)
-        while at >= 0:
-            after = data[at + length:at + length + 1]
-            if not follow or (after and after in follow):
-                yield at
-                # One hit per line is enough: go on from the line's end.
-                end = find(b"\n", at + length, size)
-                if end < 0:
-                    return
-                at = find(needle, end + 1, size)
-            else:
-                at = find(needle, at + length, size)
-
-
-def scan_lines(index: LineIndex, spec: FilterSpec, first: int, stop: int,
-               buffer: bytearray | None = None) -> list[int]:
-    """The lines in [first, stop) the filter accepts (one chunk's worth: keep stop - first modest)."""
-    base, data, size = index.read_lines_into(buffer if buffer is not None else bytearray(), first, stop)
-    ends = index.ends
-    prefilter = spec.prefilter()
-    if prefilter is None:
-        candidates: Any = range(first, stop)
-    else:
-        lines = []
-        last = -1
-        for at in prefilter.hits(data, size):
-            line = bisect_left(ends, base + at, first, stop)
-            if line != last:
-                lines.append(line)
-                last = line
-        if prefilter.needs_canonical:
-            odd = index.is_odd(first, stop)
-            if odd:
-                lines = sorted(set(lines).union(*(range(a, b) for a, b in odd)))
-        candidates = lines
-    found = []
-    for line in candidates:
-        start = ends[line - 1] + 1 if line else 0
-        raw = bytes(data[start - base:ends[line] - base])
-        if len(raw) < SHORT_LINE and not raw.strip():
-            continue  # a blank line is no row
-        event, _problem = parse_line(raw)
-        if spec.accepts(event, raw):
-            found.append(line)
-    return found
-
 
 # -- jobs: generators run a step at a time by logview_jobs.Worker; ``report`` runs on the worker's thread --
 
@@ -457,106 +298,6 @@ def index_job(index: LineIndex, report: Callable[[IndexProgress], None], follow:
             yield IDLE
 
 
-@dataclass
-class FilterProgress:
-    matches: array  # line indices found since the last report
-    scanned: int  # lines looked at so far
-    caught_up: bool  # every indexed line has been looked at and the index has caught up with the file
-
-
-def filter_job(index: LineIndex, spec: FilterSpec, report: Callable[[FilterProgress], None],
-               follow: bool = True) -> Iterator[str]:
-    """Find the lines ``spec`` accepts, in file order, following the index as it grows."""
-    scanned = 0
-    pending = array("Q")
-    last_report = time.monotonic()
-    reported_done = False
-    buffer = bytearray(CHUNK)
-    while True:
-        if scanned < index.line_count:
-            stop = index.chunk_end(scanned)
-            pending.extend(scan_lines(index, spec, scanned, stop, buffer))
-            scanned = stop
-            now = time.monotonic()
-            if now - last_report >= REPORT_EVERY:
-                report(FilterProgress(pending, scanned, False))
-                pending, last_report, reported_done = array("Q"), now, False
-            yield WORKED
-        elif index.caught_up:
-            if pending or not reported_done:
-                report(FilterProgress(pending, scanned, True))
-                pending, last_report, reported_done = array("Q"), time.monotonic(), True
-            if not follow:
-                return
-            yield IDLE
-        else:
-            yield IDLE
-
-
-class CheckState:
-    """Every line read as the order log's reader reads it: events counted and summed up, unreadable
-    lines counted (the first ``MAX_BAD_LISTED`` listed with their line numbers)."""
-
-    def __init__(self) -> None:
-        self.summary = DaySummary()
-        self.checked = 0  # lines checked
-        self.events = 0
-        self.bad = 0
-        self.new_bad: list[BadLine] = []
-
-    def check(self, index: LineIndex, stop: int) -> None:
-        first = self.checked
-        _base, data = index.read_lines(first, stop)
-        for number, raw in enumerate(data.split(b"\n")[:-1], start=first + 1):
-            if len(raw) < SHORT_LINE and not raw.strip():
-                continue
-            event, problem = parse_line(raw)
-            if event is not None:
-                self.events += 1
-                self.summary.add(event)
-            else:
-                self.bad += 1
-                if self.bad <= MAX_BAD_LISTED:
-                    text = raw[:BAD_TEXT_CHARS * 4].decode("utf-8", "replace")[:BAD_TEXT_CHARS]
-                    self.new_bad.append(BadLine(number, text, problem or "unreadable"))
-        self.checked = stop
-
-    def take_new_bad(self) -> list[BadLine]:
-        new, self.new_bad = self.new_bad, []
-        return new
-
-
-@dataclass
-class CheckProgress:
-    checked: int
-    events: int
-    bad: int
-    new_bad: list[BadLine]
-    summary: dict[str, int | float]
-    caught_up: bool
-
-
-def check_job(index: LineIndex, report: Callable[[CheckProgress], None]) -> Iterator[str]:
-    """Check every line of the day (see ``CheckState``), following the index as it grows."""
-    state = CheckState()
-    last_report = time.monotonic()
-    reported = -1
-    while True:
-        if state.checked < index.line_count:
-            state.check(index, index.chunk_end(state.checked))
-            now = time.monotonic()
-            if now - last_report >= REPORT_EVERY * 5:
-                report(CheckProgress(state.checked, state.events, state.bad, state.take_new_bad(),
-                                     state.summary.result(), False))
-                last_report, reported = now, -1
-            yield WORKED
-        elif index.caught_up and reported != state.checked:
-            report(CheckProgress(state.checked, state.events, state.bad, state.take_new_bad(),
-                                 state.summary.result(), True))
-            last_report, reported = time.monotonic(), state.checked
-            yield IDLE
-        else:
-            yield IDLE
 
 
 def lines_job(index: LineIndex, lines: array, consume: Callable[[int, bytes], None],
@@ -581,79 +322,3 @@ def lines_job(index: LineIndex, lines: array, consume: Callable[[int, bytes], No
         yield WORKED
     report(done, True)
 
-
-# -- the folder ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class DayFile:
-    day: date
-    path: Path
-    size: int
-    mtime_ns: int
-    stats: DayStats | None = None
-
-
-@dataclass
-class DayStats:
-    """What the day list shows about a day once it has been read through."""
-
-    size: int
-    mtime_ns: int
-    events: int
-    bad: int
-    summary: dict[str, int | float] = field(default_factory=dict)
-
-    @property
-    def orders(self) -> int:
-        return int(self.summary.get("total_orders", 0))
-
-
-def list_days(folder: Path) -> list[DayFile]:
-    """The folder's day files, newest first (a name that is not a real date is left out)."""
-    days = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return []
-    for entry in entries:
-        match = LOG_NAME.match(entry.name)
-        if not match:
-            continue
-        try:
-            day = date.fromisoformat(match.group(1))
-            info = entry.stat(follow_symlinks=False)
-        except (ValueError, OSError):
-            continue
-        if stat.S_ISREG(info.st_mode):
-            days.append(DayFile(day, Path(entry.path), info.st_size, info.st_mtime_ns))
-    return sorted(days, key=lambda d: d.day, reverse=True)
-
-
-def stats_job(day: DayFile, report: Callable[[DayFile, DayStats | str], None],
-              follow: bool = False) -> Iterator[str]:
-    """Read a whole day file for the day list: its events, unreadable lines and summary. ``follow``: then
-    keep reading what is appended (today's file), reporting again each time it has caught up."""
-    try:
-        index = LineIndex(day.path)
-        state = CheckState()
-        reported: tuple[int, int] | None = None
-        while True:
-            index.step()
-            if index.scanned < index.size:
-                yield WORKED  # more of the file to index
-            elif state.checked < index.line_count:
-                state.check(index, index.chunk_end(state.checked))
-                yield WORKED
-            else:
-                if (index.size, state.checked) != reported:
-                    reported = (index.size, state.checked)
-                    bad = state.bad + (1 if index.unfinished else 0)  # no end: torn (as read_day says)
-                    report(day, DayStats(index.size, os.fstat(index.fd).st_mtime_ns, state.events, bad,
-                                         state.summary.result()))
-                if not follow:
-                    return
-                index.check_same_file()
-                yield IDLE
-    except (OSError, FileChanged) as exc:
-        report(day, str(getattr(exc, "strerror", None) or exc))

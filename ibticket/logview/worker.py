@@ -28,7 +28,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .index import FileChanged, LineIndex, check_job, filter_job, index_job, stats_job
+from .check import check_job
+from .days import stats_job
+from .filters import filter_job
+from .index import FileChanged, LineIndex, index_job
 from .jobs import CHECK, EXPORT, FILTER, INDEX, STATS, Job, Worker
 from .rows import export_job
 

@@ -18,20 +18,10 @@ from logdays import DAY, DayWriter, write_day
 
 from ibticket.core import read_day, summarize
 from ibticket.core.logreader import parse_line
-from ibticket.logview.index import (
-    UNREADABLE,
-    CheckState,
-    DayFile,
-    FileChanged,
-    FilterSpec,
-    LineIndex,
-    check_job,
-    filter_job,
-    index_job,
-    list_days,
-    scan_lines,
-    stats_job,
-)
+from ibticket.logview.check import CheckState, check_job
+from ibticket.logview.days import DayFile, list_days, stats_job
+from ibticket.logview.filters import UNREADABLE, FilterSpec, filter_job, scan_lines
+from ibticket.logview.index import FileChanged, LineIndex, index_job
 from ibticket.logview.jobs import CHECK, FILTER, INDEX, STATS, Worker
 from ibticket.logview.rows import COLUMNS, export_job, row_cells
 

@@ -1,16 +1,11 @@
 """The chart: the ticket's symbol as a last-price line or 1-minute candles, fills as ▲ / ▼, working orders as
-lines that a drag re-prices. pyqtgraph (and numpy) are imported with this module, only when the chart is
-first shown (see ``chart_dock.py``).
+lines that a drag re-prices (``chart_orders``). pyqtgraph (and numpy) are imported with this module, only
+when the chart is first shown (see ``docks/chart.py``).
 
 Drawing is paced, never per tick: a quote only marks the chart dirty and a timer redraws at most MAX_FPS
 times a second. The line is clipped to the view and downsampled (peak), so a day of ticks costs what the
 screen can show. In candle mode a tick redraws only the candle in progress: the closed candles are one
-cached picture, rebuilt when a minute ends.
-
-Dropping an order's line asks the window to modify the order (``modifyRequested``): the price is rounded to
-the tick here, the precaution checks and the confirmation are the order desk's. The line waits at the new
-price, dotted, until IB acknowledges the change, and goes back if the change is declined, refused or never
-acknowledged. Escape while dragging puts the line back and sends nothing.
+cached picture (``chart_items.CandlesItem``), rebuilt when a minute ends.
 """
 
 from __future__ import annotations
@@ -22,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPicture
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core import OrderRecord
-from ...core.format import decimals_for_tick, round_to_tick
+from ...core.format import decimals_for_tick
 from ...core.format import price as fmt_price
 from ...trading.chart_data import (
     CANDLE_SECONDS,
@@ -42,125 +36,13 @@ from ...trading.chart_data import (
     order_lines,
 )
 from ..theme import LIGHT, Colors
+from .chart_items import CandlesItem, OrderLine, with_alpha
+from .chart_orders import OrderLines
 
 MAX_FPS = 30
-ACK_POLL_MS = 100
-PENDING_SECONDS = 15.0  # a dragged price waits this long for IB's acknowledgement before the line goes back
 MODES = (("line", "Last price"), ("candles", "1-minute candles"))
 MARK_SIZE = 13
 MIN_SECONDS_IN_VIEW = 60.0
-# An order line's label sits above its line, below it when the line is in the upper half of the view (so
-# a line at the top edge keeps its label on screen).
-LABEL_ANCHORS = [(0, 0), (0, 1)]
-
-
-class CandlesItem(pg.GraphicsObject):
-    """Candles drawn into one QPicture, in coordinates relative to the first candle (a QPicture keeps
-    single-precision numbers: epoch seconds would be off by minutes)."""
-
-    def __init__(self, period: float = CANDLE_SECONDS) -> None:
-        super().__init__()
-        self.period = period
-        self._candles: list[Candle] = []
-        self._origin = (0.0, 0.0)  # the item's position: where the first candle starts, at its low
-        self._picture = QPicture()
-        self._rect = QRectF()
-        self._up = QColor(LIGHT.gain)
-        self._down = QColor(LIGHT.loss)
-
-    def set_style(self, up: str, down: str) -> None:
-        self._up, self._down = QColor(up), QColor(down)
-        self._render()
-
-    def set_candles(self, candles: Sequence[Candle]) -> None:
-        self._candles = list(candles)
-        self._render()
-
-    def candles(self) -> list[Candle]:
-        return list(self._candles)
-
-    def _render(self) -> None:
-        self.prepareGeometryChange()
-        picture = QPicture()
-        candles = self._candles
-        if candles:
-            x0, y0 = self._origin = candles[0].start, candles[0].low
-            self.setPos(x0, y0)
-            painter = QPainter(picture)
-            width = self.period * 0.7
-            for c in candles:
-                color = self._up if c.close >= c.open else self._down
-                painter.setPen(pg.mkPen(color, width=1))
-                painter.setBrush(pg.mkBrush(color))
-                x = c.start - x0 + self.period / 2
-                painter.drawLine(QPointF(x, c.low - y0), QPointF(x, c.high - y0))
-                painter.drawRect(QRectF(x - width / 2, c.open - y0, width, c.close - c.open))
-            painter.end()
-            low = min(c.low for c in candles)
-            high = max(c.high for c in candles)
-            self._rect = QRectF(0, low - y0, candles[-1].start - x0 + self.period, high - low)
-        else:
-            self._rect = QRectF()
-        self._picture = picture
-        self.update()
-
-    def paint(self, painter: QPainter, *_args: Any) -> None:
-        painter.drawPicture(0, 0, self._picture)
-
-    def boundingRect(self) -> QRectF:
-        return self._rect
-
-    def dataBounds(self, axis: int, frac: float = 1.0, orthoRange: Any = None) -> tuple[float, float] | None:
-        candles = self._candles
-        if axis == 1 and orthoRange is not None:  # the candles within the visible time range (view coordinates)
-            candles = [c for c in candles if c.start + self.period >= orthoRange[0] and c.start <= orthoRange[1]]
-        if not candles:
-            return None
-        # Answered in the item's coordinates (the ViewBox maps them through the item's position).
-        if axis == 0:
-            x0 = self._origin[0]
-            return candles[0].start - x0, candles[-1].start + self.period - x0
-        y0 = self._origin[1]
-        return min(c.low for c in candles) - y0, max(c.high for c in candles) - y0
-
-
-class _LabelText:
-    """The label of an order line: what the order becomes if dropped here (rounded to the tick)."""
-
-    def __init__(self, spec: OrderLineSpec, tick: float, suffix: str = "") -> None:
-        self.spec, self.tick, self.suffix = spec, tick, suffix
-
-    def format(self, value: float) -> str:  # InfLineLabel calls text.format(value=...)
-        return self.spec.label_for(round_to_tick(value, self.tick)) + self.suffix
-
-
-class OrderLine(pg.InfiniteLine):
-    """A working order's limit or stop price; draggable once IB has the order."""
-
-    def __init__(self, spec: OrderLineSpec, tick: float) -> None:
-        super().__init__(pos=spec.price, angle=0, movable=spec.movable,
-                         label=_LabelText(spec, tick), labelOpts={"position": 0.03, "anchors": LABEL_ANCHORS})
-        self.spec = spec
-        self.tick = tick
-        self.pending: float | None = None  # a dropped price the order has not taken yet
-        self.asking = False  # dropped: the order desk is checking and confirming, the line stays put
-        self.setZValue(20)
-
-    def dataBounds(self, axis: int, frac: float = 1.0, orthoRange: Any = None) -> tuple[float, float] | None:
-        # The order's price (not where a drag has it now) counts in the price range: every working order
-        # stays in view, and the view does not chase the mouse during a drag.
-        if axis == 0:
-            return None
-        target = (self.pending if self.pending is not None else self.spec.price) - self.value()
-        return target, target
-
-    def cancel_drag(self) -> bool:
-        """Escape: back to where the drag began; the drop that follows does nothing."""
-        if not self.moving:
-            return False
-        self.moving = False
-        self.setPos(self.startPosition)
-        return True
 
 
 class ChartView(QWidget):
@@ -176,7 +58,6 @@ class ChartView(QWidget):
         self.mode = "line"
         self._records: dict[int, OrderRecord] = {}
         self._history: dict[str, list[Any]] = {}
-        self._lines: dict[tuple[int, str], OrderLine] = {}
         self._marks: dict[int, list[FillMark]] = {}
         self._drawn_total = -1
         self._marks_dirty = False
@@ -245,10 +126,8 @@ class ChartView(QWidget):
 
         self._timer = QTimer(self, singleShot=True, interval=1000 // MAX_FPS)
         self._timer.timeout.connect(self.redraw)
-        # IB's acknowledgement (the permId) of an order already Submitted comes without a status change, so
-        # no callback says so: while a line shows "sending", the records are looked at again.
-        self._ack_timer = QTimer(self, interval=ACK_POLL_MS)
-        self._ack_timer.timeout.connect(self._refresh_lines)
+        self.lines = OrderLines(self.plot, self._line_specs, self)
+        self.lines.modifyRequested.connect(self.modifyRequested)
         self.set_colors(self.colors)
         self.set_mode("line")
         self._set_title()
@@ -261,12 +140,10 @@ class ChartView(QWidget):
         self.symbol, self.tick = symbol, tick or 0.01
         self._drawn_total = -1
         self._candles = None
-        for line in self._lines.values():
-            self.plot.removeItem(line)
-        self._lines.clear()
+        self.lines.clear(self.tick)
         self._marks = {oid: fill_marks(r) for oid, r in self._records.items() if r.symbol == symbol}
         self._draw_history()
-        self._refresh_lines()
+        self.lines.refresh()
         self._draw_marks()
         self.vb.enableAutoRange()
         self._set_title()
@@ -292,38 +169,24 @@ class ChartView(QWidget):
                 self._marks[r.order_id] = fill_marks(r)
                 touched = True
         if touched:
-            self._refresh_lines()
+            self.lines.refresh()
             self._marks_dirty = True
             self._schedule()
 
     def modify_done(self, order_id: int, kind: str, ok: bool) -> None:
         """The order desk's answer to a drop: not sent (declined, refused) puts the line back."""
-        line = self._lines.get((order_id, kind))
-        if line is None:
-            return
-        line.asking = False
-        line.setMovable(line.spec.movable)
-        self._style(line)
-        if not ok:
-            self._set_pending(line, None)
-        elif line.pending is not None:
-            pending = line.pending
-            QTimer.singleShot(int(PENDING_SECONDS * 1000), lambda: self._expire(order_id, kind, pending))
+        self.lines.modify_done(order_id, kind, ok)
 
     def order_errors(self, order_ids: Iterable[int]) -> None:
         """IB refused something about these orders: a change waiting for its acknowledgement will not come."""
-        for (order_id, _kind), line in self._lines.items():
-            if order_id in order_ids and line.pending is not None and not line.moving:
-                self._set_pending(line, None)
+        self.lines.order_errors(order_ids)
 
     def reset(self) -> None:
         """A new session: its orders and ticks only."""
         self._records.clear()
         self._marks.clear()
         self._history.clear()
-        for line in self._lines.values():
-            self.plot.removeItem(line)
-        self._lines.clear()
+        self.lines.clear(self.tick)
         self._drawn_total = -1
         self._candles = None
         self._draw_history()
@@ -365,10 +228,9 @@ class ChartView(QWidget):
         self.cross_v.setPen(cross)
         self.cross_h.setPen(cross)
         self.cross_text.setColor(c.chart_foreground)
-        self.cross_text.fill = pg.mkBrush(_alpha(c.chart_background, 210))
+        self.cross_text.fill = pg.mkBrush(with_alpha(c.chart_background, 210))
         self.hint.setStyleSheet(f"color: {c.muted}; font-size: 11px;")
-        for line in self._lines.values():
-            self._style(line)
+        self.lines.set_colors(c)
         self._draw_marks()
 
     # -- what is drawn (for tests and the status of the window) -----------------------------------------
@@ -388,13 +250,13 @@ class ChartView(QWidget):
         return sorted((m for ms in self._marks.values() for m in ms), key=lambda m: m.t)
 
     def order_line(self, order_id: int, kind: str = "limit") -> OrderLine | None:
-        return self._lines.get((order_id, kind))
+        return self.lines.line(order_id, kind)
 
     def order_lines(self) -> list[OrderLine]:
-        return list(self._lines.values())
+        return self.lines.lines()
 
     def cancel_drag(self) -> bool:
-        return any(line.cancel_drag() for line in self._lines.values())
+        return self.lines.cancel_drag()
 
     # -- drawing ---------------------------------------------------------------------------------------
 
@@ -474,80 +336,8 @@ class ChartView(QWidget):
         else:
             self.title.setText(f"{self.symbol}  {fmt_price(last[1], decimals_for_tick(self.tick))}")
 
-    # -- order lines -------------------------------------------------------------------------------------
-
-    def _refresh_lines(self) -> None:
-        specs = {s.key: s for s in order_lines(self._records.values(), self.symbol or "", self.tick)} \
-            if self.symbol else {}
-        for key in [k for k in self._lines if k not in specs]:
-            self.plot.removeItem(self._lines.pop(key))
-        for key, spec in specs.items():
-            line = self._lines.get(key)
-            if line is None:
-                line = self._lines[key] = OrderLine(spec, self.tick)
-                line.sigPositionChangeFinished.connect(self._dropped)
-                line.sigDragged.connect(self._dragging)
-                self.plot.addItem(line)
-            line.spec = spec
-            if line.pending is not None and abs(line.pending - spec.price) < self.tick / 2:
-                line.pending = None  # IB took the new price
-            if not line.moving:
-                line.setMovable(spec.movable and not line.asking)
-                line.setValue(line.pending if line.pending is not None else spec.price)
-            self._style(line)
-        waiting = any(not spec.acknowledged for spec in specs.values())
-        if waiting != self._ack_timer.isActive():
-            self._ack_timer.start() if waiting else self._ack_timer.stop()
-
-    def _style(self, line: OrderLine) -> None:
-        c, spec = self.colors, line.spec
-        color = QColor(c.buy if spec.action == "BUY" else c.sell)
-        if line.pending is not None:
-            pen = pg.mkPen(c.pending, width=2, style=Qt.PenStyle.DotLine)
-            text, suffix = QColor(c.pending), "  → confirm?" if line.asking else "  → change sent"
-        elif not spec.acknowledged:
-            pen = pg.mkPen(_alpha(color.name(), 170), width=1.5, style=Qt.PenStyle.DashLine)
-            text, suffix = color, ""
-        elif not spec.movable:
-            pen = pg.mkPen(c.muted, width=1.5, style=Qt.PenStyle.DashDotLine)
-            text, suffix = QColor(c.muted), ""
-        else:
-            pen = pg.mkPen(color, width=1.5)
-            text, suffix = color, ""
-        line.setPen(pen)
-        line.setHoverPen(pg.mkPen(pen.color(), width=3, style=pen.style()))
-        line.label.format = _LabelText(spec, self.tick, suffix)
-        line.label.setColor(text)
-        line.label.fill = pg.mkBrush(_alpha(c.chart_background, 200))
-        line.label.valueChanged()
-        line.setToolTip("Drag to change the price; Esc while dragging puts it back" if spec.movable
-                        else "IB has not acknowledged this order yet" if not spec.acknowledged else "")
-
-    def _dragging(self, line: OrderLine) -> None:
-        if line.moving and not self.plot.hasFocus():
-            self.plot.setFocus(Qt.FocusReason.MouseFocusReason)  # so Escape reaches the chart
-
-    def _dropped(self, line: OrderLine) -> None:
-        spec = line.spec
-        new = round_to_tick(line.value(), self.tick)
-        current = line.pending if line.pending is not None else spec.price
-        if new <= 0 or abs(new - current) < self.tick / 2 or not spec.movable:
-            line.setValue(current)
-            return
-        line.asking = True
-        line.setMovable(False)  # until the desk has answered
-        self._set_pending(line, new)
-        self.modifyRequested.emit(spec.order_id, spec.kind, new)
-
-    def _set_pending(self, line: OrderLine, value: float | None) -> None:
-        line.pending = value
-        line.setValue(value if value is not None else line.spec.price)
-        self._style(line)
-
-    def _expire(self, order_id: int, kind: str, price: float) -> None:
-        line = self._lines.get((order_id, kind))
-        if line is not None and line.pending == price:
-            self._set_pending(line, None)  # IB never took it: show where the order really is
+    def _line_specs(self) -> list[OrderLineSpec]:
+        return order_lines(self._records.values(), self.symbol or "", self.tick) if self.symbol else []
 
     # -- crosshair and keys ----------------------------------------------------------------------------
 
@@ -581,8 +371,3 @@ class ChartView(QWidget):
                 it.hide()
         return super().eventFilter(watched, event)
 
-
-def _alpha(color: str, alpha: int) -> QColor:
-    result = QColor(color)
-    result.setAlpha(alpha)
-    return result
