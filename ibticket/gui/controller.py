@@ -480,7 +480,7 @@ class WindowController(QObject):
 
     def _wire_chart(self) -> None:
         """The chart's feed records quotes and orders from the start; the chart itself is created when its
-        dock is first shown after start() (chart_dock.py). A dropped order line goes through the order desk."""
+        dock is first shown after start() (docks/chart.py). A dropped order line goes through the order desk."""
         self.chart = ChartFeed(self.window.chart_holder, self._spawn, self._day_bars, parent=self)
         self.chart.mode = self.settings.chart_mode()
         self.chart.modeChanged.connect(self.settings.set_chart_mode)

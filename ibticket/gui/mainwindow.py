@@ -64,7 +64,7 @@ class MainWindow(QMainWindow):
         self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("logview", "Log viewer", self.logview, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks["logview"].visibilityChanged.connect(self.logview.set_active)  # its tab in front or not
-        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: chart_dock.py).
+        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: docks/chart.py).
         self.chart_holder = ChartHolder()
         self.chart_holder.watch(self._dock("chart", "Chart", self.chart_holder, Qt.DockWidgetArea.RightDockWidgetArea))
         self.status = TradingStatusBar(self)

@@ -241,7 +241,7 @@ class LineIndex:
 
 
 
-# -- jobs: generators run a step at a time by logview_jobs.Worker; ``report`` runs on the worker's thread --
+# -- jobs: generators run a step at a time by logview.jobs.Worker; ``report`` runs on the worker's thread --
 
 
 @dataclass

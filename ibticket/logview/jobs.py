@@ -1,4 +1,4 @@
-"""The log viewer's jobs, a step at a time on one thread of the worker process (``logview_worker``); Qt-free.
+"""The log viewer's jobs, a step at a time on one thread of the worker process (``logview.worker``); Qt-free.
 
 A job is a generator that does one short step per ``next()`` (a chunk of the file) and yields whether it
 did something (``WORKED``, or ``GREW`` when the index gained lines) or had nothing to do (``IDLE``). The

@@ -7,7 +7,7 @@ to be handed over, about 5 ms each: a paint of the table's few hundred cells too
 process has its own GIL, so the window's thread only ever waits for the small messages it reads.
 
 The window (``RemoteWorker``) sends commands down a pipe; the process runs each as a job of its
-``logview_jobs.Worker`` and sends the jobs' reports back, each message a pickle framed by its length. It
+``logview.jobs.Worker`` and sends the jobs' reports back, each message a pickle framed by its length. It
 keeps its own index of each open day; the window keeps a copy (``LineIndex.absorb``) to read the rows it
 shows. The process ends when the window closes its end of the pipe.
 """
