@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
-from ...broker.portfolio import AccountValues
 from ...core import format as fmt
 from ..models.positions import HEADERS, PositionsModel
 from ..models.tables import blotter_table
+
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.portfolio import AccountValues
 
 
 class PositionsPanel(QWidget):

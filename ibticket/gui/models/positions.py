@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from ...broker.portfolio import Position
 from ...core import format as fmt
 from ..theme import LIGHT, Colors
 from .tables import ListTableModel
+
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.portfolio import Position
 
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Symbol", "Position", "Avg cost", "Last", "Market value", "Unrealized P&L", "Realized P&L")
 
 
-class PositionsModel(ListTableModel[Position]):
+class PositionsModel(ListTableModel["Position"]):
     """Rows are the broker layer's ``Position`` records (symbol, quantity, avg_cost, market_price,
     market_value, unrealized_pnl, realized_pnl); a new snapshot updates rows in place."""
 

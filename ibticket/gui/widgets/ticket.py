@@ -7,6 +7,7 @@ as the order line does. The frame takes the side's colour (blue buy, red sell, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -28,13 +29,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...broker.market import Quote
 from ...core import format as fmt
 from ...core.order import OrderRequest
 from ...core.validation import OrderValidationError
 from ...trading.orderline import describe
 from ..theme import LIGHT, Colors
 from .symbols import SymbolListModel
+
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.market import Quote
 
 TYPES = ("MKT", "LMT", "STP", "STP LMT")
 TIFS = ("DAY", "GTC", "IOC")
