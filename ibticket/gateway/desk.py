@@ -301,6 +301,8 @@ class TradingDesk:
             order.status = "Submitted"
             self._state.order_changed(order)
             self._send(order.client_id, *self._status(order))
+            # A stop limit that triggers now reaches the market now: it takes the touch within its limit.
+            resting = False
         market_like = order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
         price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
         if order.tif == "IOC":
