@@ -280,7 +280,7 @@ class StateFile:
             change["order_ids"] = {str(c): i for c, i in max_ids.items() if w.order_ids.get(c) != i}
         if (perm_id, exec_seq) != (w.perm_id, w.exec_seq):
             change["perm_id"], change["exec_seq"] = perm_id, exec_seq
-        if self._market is not None and self._market.due and (market := self._market.record()) is not None:
+        if self._market is not None and (market := self._market.record()) is not None:
             change["market"] = market
         return change
 

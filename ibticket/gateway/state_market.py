@@ -49,8 +49,12 @@ class MarketJournal:
         return self.due
 
     def record(self, everything: bool = False) -> dict[str, Any] | None:
-        """The "market" of the next line (every quote, or those that changed since the last one written);
-        None when nothing changed. written() makes it the saved state once the line is on disk."""
+        """The "market" of the line about to be written: every quote (a snapshot), or, when a save is due,
+        those that changed since the last one written; else None. written() makes it the saved state once
+        that line is on disk (a line that failed leaves nothing behind: the next record() replaces it)."""
+        self._pending = None
+        if not (everything or self.due):
+            return None
         quotes = self._market.quotes()
         keys = {symbol: _key(q) for symbol, q in quotes.items()}
         changed = {s: q for s, q in quotes.items() if everything or self._written.get(s) != keys[s]}
