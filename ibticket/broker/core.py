@@ -19,7 +19,7 @@ from typing import Any
 from ..core.errors import ErrorClass, classify
 from ..core.handler import OrderExecutionHandler
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
-from ..core.recovery import rebuild_orders
+from ..core.recovery import RestorePlan, plan_restore, restore_day
 from ..core.validation import (
     CancelledBeforeSend,
     OrderValidationError,
@@ -188,7 +188,12 @@ class BrokerCore:
     async def _connect_once(self, timeout: float) -> None:
         after_restart = not self._restored
         if after_restart:
-            self._restore_from_log()
+            # Reading and rebuilding a busy day is seconds of work: in a worker thread, so the window stays
+            # live; what it found joins the handler here, on the loop, in a few dict updates.
+            plan = await asyncio.get_running_loop().run_in_executor(None, self._restore_from_log)
+            if plan is not None:
+                self.handler.apply_restore(plan)
+            self._restored = True
         self._set_state(ConnectionState.CONNECTING)
         self._sync = SyncSnapshot()
         host, port = self.settings.host, self.port
@@ -218,17 +223,18 @@ class BrokerCore:
         finally:
             self._closing = closing
 
-    def _restore_from_log(self) -> None:
-        self._restored = True
+    def _restore_from_log(self) -> RestorePlan | None:
+        """Runs in a worker thread (see _connect_once): it reads the log and the handler, and changes neither;
+        the handler adopts the plan it returns on the loop."""
         logger = self.handler.logger
         if logger is None:
-            return
-        day = logger.read_day()
-        self.restore_report = day.report()  # bad lines are skipped, never fatal: say which
+            return None
+        day = restore_day(logger)  # read and rebuilt in one streaming pass
+        self.restore_report = day.report  # bad lines are skipped, never fatal: say which
         if self.restore_report:
             log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
-        rebuilt = rebuild_orders(day.events)
+        rebuilt = day.records
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
             r
@@ -241,9 +247,8 @@ class BrokerCore:
         )
         if self.foreign_orders:
             log.warning("%s", describe_foreign(self.foreign_orders, self.settings.client_id))
-        used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
         # Restored attempts are found again by their order reference (the log holds no permIds).
-        self.handler.restore(records, next_order_id=max(used, default=0) + 1)
+        return plan_restore(records, next_order_id=day.next_order_id, noted=day.noted)
 
     async def disconnect(self) -> None:
         self._closing = True

@@ -28,6 +28,15 @@ class OrderStatus(StrEnum):
 
 
 ACTIONS = ("BUY", "SELL")
+# A fill reported without an execution id (not from IB) gets "<order ref>.fill<n>" as its id.
+LOCAL_FILL_MARK = ".fill"
+
+
+def split_exec_id(exec_id: str) -> tuple[str, str]:
+    """IB corrections keep the execution id up to its last dot and raise the suffix (``.01`` -> ``.02``)."""
+    base, dot, suffix = exec_id.rpartition(".")
+    return (base, suffix) if dot else (exec_id, "")
+
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP", "STOP_LIMIT")
 TIME_IN_FORCE = ("DAY", "GTC", "IOC")
 

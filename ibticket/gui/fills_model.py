@@ -14,7 +14,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from ..core import Fill
-from ..core.handler import split_exec_id
+from ..core.records import split_exec_id
 from . import format as fmt
 from .tables import ListTableModel
 from .theme import LIGHT, Colors
