@@ -685,6 +685,12 @@ class OrderExecutionHandler:
         """``restore`` with its indexes built beforehand (``recovery.plan_restore``, which may run in a worker
         thread): a handful of dict updates, however big the day."""
         self._next_id = max(self._next_id, plan.next_order_id)
+        if not self._orders and not self._seen_exec_ids and not self._attempts_by_ref:
+            # A fresh handler (a start): the plan's indexes become its own, at no cost however big the day.
+            self._orders, self._seen_exec_ids = plan.orders, plan.seen_exec_ids
+            self._fills_by_exec, self._fill_by_exec_base = plan.fills_by_exec, plan.fill_by_exec_base
+            self._attempts_by_ref, self._ignored_in_log = plan.attempts_by_ref, plan.noted
+            return
         self._orders.update(plan.orders)
         self._seen_exec_ids.update(plan.fills_by_exec)
         self._fills_by_exec.update(plan.fills_by_exec)

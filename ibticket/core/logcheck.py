@@ -161,17 +161,21 @@ def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]] | N
 
 @dataclass(frozen=True)
 class _Shape:
-    counts: Callable[[dict[str, Any]], tuple[Any, ...]] | None
-    signed: Callable[[dict[str, Any]], tuple[Any, ...]] | None
-    floats: Callable[[dict[str, Any]], tuple[Any, ...]] | None
-    times: tuple[str, ...]
-    statuses: tuple[str, ...]
-    nonempty: tuple[str, ...]
+    counts: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # whole numbers, 0 to MAX_INT
+    signed: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # whole numbers, -MAX_INT to MAX_INT
+    floats: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # finite
+    statuses: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # order statuses
+    nonempty: Callable[[dict[str, Any]], tuple[Any, ...]] | None  # not ""
+    times: tuple[str, ...]  # ISO date-times
 
 
-def _shape_of(names: tuple[str, ...], types: tuple[type, ...]) -> _Shape | None:
-    """What a line of these fields with these types of value needs checked; None: ask the checks."""
-    counts, signed, floats, times, statuses, nonempty = [], [], [], [], [], []
+def _shape_of(key: tuple[Any, ...]) -> _Shape | None:
+    """What a line with these fields and these types of value needs checked; None: ask the checks."""
+    half = len(key) // 2
+    names, types = key[:half], key[half:]
+    if any(name not in names for name in REQUIRED_FIELDS):
+        return None
+    counts, signed, floats, statuses, nonempty, times = [], [], [], [], [], []
     for name, kind in zip(names, types, strict=True):
         field_kind = FIELD_KINDS.get(name, "scalar")
         if kind is str and field_kind in _ANY_TEXT_KINDS:
@@ -191,19 +195,23 @@ def _shape_of(names: tuple[str, ...], types: tuple[type, ...]) -> _Shape | None:
         elif not ((kind is type(None) and field_kind in _NONE_KINDS)
                   or (kind is bool and field_kind in ("flag", "scalar"))):
             return None
-    return _Shape(_getter(counts), _getter(signed), _getter(floats), tuple(times), tuple(statuses), tuple(nonempty))
+    return _Shape(_getter(counts), _getter(signed), _getter(floats), _getter(statuses), _getter(nonempty),
+                  tuple(times))
 
 
-_shapes: dict[tuple[tuple[str, ...], tuple[type, ...]], _Shape | None] = {}
+_shapes: dict[tuple[Any, ...], _Shape | None] = {}
+_fromisoformat = datetime.fromisoformat
 
 
-def _shape_accepts(event: dict[str, Any]) -> bool:
-    key = (tuple(event), tuple(map(type, event.values())))
+def accepts(event: dict[str, Any]) -> bool:
+    """True only when ``event_problem(event)`` is None, decided from the event's shape (its fields and the
+    types of their values) with a few C-level calls; False: ask event_problem (which says why, or accepts)."""
+    key = (*event, *map(type, event.values()))
     shape = _shapes.get(key, _shapes)
     if shape is _shapes:
         if len(_shapes) >= _MAX_SHAPES:  # a file of random fields: do not grow without bound
             _shapes.clear()
-        shape = _shapes[key] = _shape_of(*key)
+        shape = _shapes[key] = _shape_of(key)
     if shape is None:
         return False
     if shape.counts is not None:
@@ -218,15 +226,13 @@ def _shape_accepts(event: dict[str, Any]) -> bool:
         total = sum(shape.floats(event))
         if total - total != 0.0:  # an inf or a nan among them (or a sum too big: the checks decide)
             return False
-    for name in shape.statuses:
-        if event[name] not in _STATUSES:
-            return False
-    for name in shape.nonempty:
-        if not event[name]:
-            return False
+    if shape.statuses is not None and not _STATUSES.issuperset(shape.statuses(event)):
+        return False
+    if shape.nonempty is not None and not all(shape.nonempty(event)):
+        return False
     try:
         for name in shape.times:
-            datetime.fromisoformat(event[name])
+            _fromisoformat(event[name])
     except ValueError:
         return False
     return True
@@ -239,7 +245,7 @@ def event_problem(event: Any, required: Iterable[str] = REQUIRED_FIELDS) -> str 
     for name in required:
         if name not in event:
             return f"not an event (no {name!r})"
-    if _shape_accepts(event):
+    if accepts(event):
         return None
     for name, value in event.items():
         problem = FIELD_CHECKS.get(name, _scalar)(value)

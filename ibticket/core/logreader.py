@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .logcheck import _STATUSES, event_problem
+from .logcheck import _STATUSES, accepts, event_problem
 from .logcheck import FIELD_CHECKS as FIELD_CHECKS  # re-exported: the checks are part of the reader's contract
 from .logcheck import FIELD_KINDS as FIELD_KINDS
 from .logcheck import MAX_INT as MAX_INT
@@ -162,11 +162,21 @@ class LineScanner:
             lines: list[str] | list[bytes] = data[:cut].decode("utf-8").split("\n")
         except UnicodeDecodeError:
             lines = data[:cut].split(b"\n")  # some line is not UTF-8: each line for itself, as parse_line
-        on_event, bad = self._on_event, self.result.bad_lines
+        on_event, bad, scan = self._on_event, self.result.bad_lines, _scan_once
         number = self._number
         for line in lines:
             number += 1
             if isinstance(line, str):
+                # The common case inline (a call per line costs as much as its check): one JSON object from
+                # the first character to the last, of a shape the checks accept. Anything else goes the long
+                # way, which says why.
+                try:
+                    event, end = scan(line, 0)
+                    if end == len(line) and type(event) is dict and accepts(event):
+                        on_event(event)
+                        continue
+                except (StopIteration, ValueError, RecursionError):
+                    pass
                 if not line.strip(_BLANK):
                     continue
                 event, problem = _parse_text(line)

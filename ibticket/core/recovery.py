@@ -156,7 +156,11 @@ class Rebuilder:
                 self._last_time.pop(key, None)  # the fill's own time is the last change
         elif kind == "COMMISSION":
             fill_id = event.get("fill_id")
-            if fill_id is not None:
+            fills = record.fills
+            if fills and fills[-1].fill_id == fill_id:
+                # Most often the fill just before it. No view of the record exists yet: changed in place.
+                fills[-1].commission = float(event.get("commission") or 0.0)
+            elif fill_id is not None:
                 record.set_fill_commission(fill_id, float(event.get("commission") or 0.0))
         elif kind == "RETRY":
             record.retry_count = int(event.get("retry_count", record.retry_count))
@@ -194,6 +198,10 @@ def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
     """Attempts are written ahead (their ref, before anything is sent) and the broker's order id follows
     in a later line, once the order went out."""
     ref = event["attempt_ref"]
+    attempts = record.attempts
+    if attempts and attempts[-1].order_ref == ref:  # the line after the send, most often
+        attempts[-1].order_id = event.get("broker_order_id") or attempts[-1].order_id
+        return
     base, _, number = ref.rpartition("/")
     plausible = number.isascii() and number.isdigit() and len(number) <= 4 and 1 <= int(number) <= MAX_ATTEMPTS
     if base != record.order_ref or not plausible:
@@ -244,6 +252,7 @@ class RestorePlan:
     attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]]
     noted: set[tuple[int, str]]  # (order id, status) the log already notes as ignored
     next_order_id: int
+    seen_exec_ids: set[str] = field(default_factory=set)  # the keys of fills_by_exec
 
 
 def plan_restore(
@@ -270,4 +279,4 @@ def plan_restore(
             attempts[attempt.order_ref] = (record, attempt)
         if noted and record.order_ref in noted:
             notes.update((record.order_id, text) for text in noted[record.order_ref])
-    return RestorePlan(orders, fills, bases, attempts, notes, next_id)
+    return RestorePlan(orders, fills, bases, attempts, notes, next_id, set(fills))
