@@ -51,11 +51,6 @@ def order_key(event: dict[str, Any]) -> Any:
     return event.get("order_ref") or event.get("order_id")
 
 
-# What an event of a kind must carry to be applied at all; checked before anything changes, so a bad
-# event leaves the record as it was.
-_NEEDS = {"FILL": ("fill_id", "fill_quantity", "fill_price")}
-
-
 class Rebuilder:
     """One record per order as the log last saw it, fed one event at a time (``add``), in file order."""
 
@@ -74,7 +69,9 @@ class Rebuilder:
         otherwise it is checked here first. An event that cannot be used is skipped, never fatal."""
         self.events += 1
         order_id = event.get("order_id")
-        if isinstance(order_id, int) and order_id > self.max_order_id:
+        if not isinstance(order_id, int):
+            return  # about no order (a notice of the connection, say)
+        if order_id > self.max_order_id:
             self.max_order_id = order_id
         if not checked:
             problem = event_problem(event, required=("event_type",))
@@ -102,52 +99,42 @@ class Rebuilder:
         text = str(value)
         return self._strings.setdefault(text, text)
 
-    def _apply(self, event: dict[str, Any], order_id: Any) -> None:
-        if not isinstance(order_id, int):
-            return
+    def _apply(self, event: dict[str, Any], order_id: int) -> None:
+        # Every line of a day comes through here: the common cases first, and no work an event does not need.
         kind = event["event_type"]
-        for name in _NEEDS.get(kind, ()):
-            if name not in event:
-                raise KeyError(name)
-        key = event.get("order_ref") or order_id
+        if kind == "FILL" and not ("fill_id" in event and "fill_quantity" in event and "fill_price" in event):
+            raise KeyError("fill_id, fill_quantity and fill_price")  # checked before anything changes
+        get = event.get
+        key = get("order_ref") or order_id
         record = self._records.get(key)
         if record is None:
-            record = OrderRecord(
-                order_id=order_id,
-                symbol=self._intern(event["symbol"]),
-                action=self._intern(event["action"]),
-                total_quantity=int(event["quantity"]),
-                order_type=self._intern(event.get("order_type", "MARKET")),
-                limit_price=_price(event.get("limit_price")),
-                stop_price=_price(event.get("stop_price")),
-                tif=self._intern(event.get("tif", "DAY")),
-                outside_rth=bool(event.get("outside_rth", False)),
-                submission_time=_parse_time(event.get("submission_time")),
-                order_ref=event.get("order_ref") or "",
+            intern = self._intern
+            record = self._records[key] = OrderRecord(
+                order_id, intern(event["symbol"]), intern(event["action"]), int(event["quantity"]),
+                intern(get("order_type", "MARKET")), _price(get("limit_price")),
+                submission_time=_parse_time(get("submission_time")),
+                stop_price=_price(get("stop_price")),
+                tif=intern(get("tif", "DAY")),
+                outside_rth=bool(get("outside_rth", False)),
+                order_ref=get("order_ref") or "",
             )
-            self._records[key] = record
         elif "quantity" in event:
             # A modify can change the size and prices; every event carries them as they were at that moment.
-            quantity, limit, stop = int(event["quantity"]), event.get("limit_price"), event.get("stop_price")
-            if quantity != record.total_quantity or limit != record.limit_price or stop != record.stop_price:
-                record.total_quantity = quantity
+            limit, stop = get("limit_price"), get("stop_price")
+            if event["quantity"] != record.total_quantity or limit != record.limit_price or stop != record.stop_price:
+                record.total_quantity = int(event["quantity"])
                 record.limit_price = _price(limit)
                 record.stop_price = _price(stop)
                 record.remaining_quantity = record.total_quantity - record.filled_quantity
-        if event.get("attempt_ref"):
+        if get("attempt_ref"):
             _apply_attempt(record, event)
-        stamp = event.get("timestamp")
+        stamp = get("timestamp")
         if kind == "FILL":
-            fill = Fill(
-                fill_id=str(event["fill_id"]),
-                order_id=order_id,
-                symbol=record.symbol,
-                quantity=int(event["fill_quantity"]),
-                price=float(event["fill_price"]),
-                timestamp=_parse_time(event.get("fill_time")) or _parse_time(stamp) or datetime.now(),
-                commission=float(event.get("commission") or 0.0),
-            )
-            corrects = event.get("corrects")
+            fill = Fill(str(event["fill_id"]), order_id, record.symbol, int(event["fill_quantity"]),
+                        float(event["fill_price"]),
+                        _parse_time(get("fill_time")) or _parse_time(stamp) or datetime.now(),
+                        float(get("commission") or 0.0))
+            corrects = get("corrects")
             if corrects:
                 record.replace_fill(corrects, fill)
             else:
@@ -155,25 +142,25 @@ class Rebuilder:
             if stamp is None:
                 self._last_time.pop(key, None)  # the fill's own time is the last change
         elif kind == "COMMISSION":
-            fill_id = event.get("fill_id")
+            fill_id = get("fill_id")
             fills = record.fills
             if fills and fills[-1].fill_id == fill_id:
                 # Most often the fill just before it. No view of the record exists yet: changed in place.
-                fills[-1].commission = float(event.get("commission") or 0.0)
+                fills[-1].commission = float(get("commission") or 0.0)
             elif fill_id is not None:
-                record.set_fill_commission(fill_id, float(event.get("commission") or 0.0))
+                record.set_fill_commission(fill_id, float(get("commission") or 0.0))
         elif kind == "RETRY":
-            record.retry_count = int(event.get("retry_count", record.retry_count))
+            record.retry_count = int(get("retry_count", record.retry_count))
         elif kind == "ERROR":
-            if event.get("error_message") and not event.get("order_unchanged"):
+            if get("error_message") and not get("order_unchanged"):
                 record.error_message = str(event["error_message"])
         elif kind == "CANCELLATION":
-            record.cancel_requested = bool(event.get("requested", record.cancel_requested))
+            record.cancel_requested = bool(get("requested", record.cancel_requested))
         elif kind == "NOTICE":
-            ignored = _IGNORED.match(event.get("message") or "")
+            ignored = _IGNORED.match(get("message") or "")
             if ignored:
                 self.noted.setdefault(key, set()).add(ignored.group(1))
-        status = event.get("status")
+        status = get("status")
         if status and kind != "NOTICE":
             record.status = _STATUS[status]
         if isinstance(stamp, str):  # a checked event's timestamp is a time
@@ -199,8 +186,12 @@ def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
     in a later line, once the order went out."""
     ref = event["attempt_ref"]
     attempts = record.attempts
-    if attempts and attempts[-1].order_ref == ref:  # the line after the send, most often
-        attempts[-1].order_id = event.get("broker_order_id") or attempts[-1].order_id
+    if attempts:
+        if attempts[-1].order_ref == ref:  # the line after the send, most often
+            attempts[-1].order_id = event.get("broker_order_id") or attempts[-1].order_id
+            return
+    elif ref.endswith("/1") and ref[:-2] == record.order_ref:  # the first, written ahead
+        attempts.append(BrokerAttempt(ref, record.remaining_quantity, event.get("broker_order_id") or 0))
         return
     base, _, number = ref.rpartition("/")
     plausible = number.isascii() and number.isdigit() and len(number) <= 4 and 1 <= int(number) <= MAX_ATTEMPTS

@@ -28,8 +28,8 @@ FLOOD_INTERVAL_MS = 100  # between batches in a flood: at most 10 a second
 BURST_BATCH = 8  # a batch of more changes than this means a burst is on
 FLOOD_BATCH = 100  # ... and of more than this, a flood (over 2,000 changes a second at 50 ms)
 # Orders handed over per loop pass when a restart shows a day restored from the log: the views take a slice
-# in a few tens of milliseconds, so a day of 200,000 orders fills in while the window stays live.
-REPLAY_SLICE = 2_000
+# in 10-30 milliseconds, so a day of 200,000 orders fills in while the window stays live.
+REPLAY_SLICE = 1_000
 REPLAY_PAUSE_MS = 1  # between slices: input, paint and the connection's messages go in between
 
 
