@@ -148,20 +148,21 @@ class LineScanner:
         self.result = result
         self._on_event = on_event
         self._number = first_line - 1  # of the last line seen
-        self._tail = b""
+        # The start of a line whose end is in a later block, in pieces: a line of any length costs one copy.
+        self._tail: list[bytes] = []
 
     def feed(self, block: bytes) -> None:
-        data = self._tail + block if self._tail else block
-        cut = data.rfind(b"\n")
+        cut = block.rfind(b"\n")
         if cut < 0:
-            self._tail = data
+            self._tail.append(block)
             return
-        self._tail = data[cut + 1:]
+        data = b"".join((*self._tail, block[:cut])) if self._tail else block[:cut]
+        self._tail = [block[cut + 1:]] if cut + 1 < len(block) else []
         try:
             # One decode per block, not per line: a newline byte is never part of a UTF-8 character.
-            lines: list[str] | list[bytes] = data[:cut].decode("utf-8").split("\n")
+            lines: list[str] | list[bytes] = data.decode("utf-8").split("\n")
         except UnicodeDecodeError:
-            lines = data[:cut].split(b"\n")  # some line is not UTF-8: each line for itself, as parse_line
+            lines = data.split(b"\n")  # some line is not UTF-8: each line for itself, as parse_line
         on_event, bad, scan = self._on_event, self.result.bad_lines, _scan_once
         number = self._number
         for line in lines:
@@ -192,9 +193,9 @@ class LineScanner:
 
     def close(self) -> None:
         self._number += 1
-        if self._tail.strip():
-            self.result.bad_lines.append(BadLine(self._number, _bad_text(self._tail), TORN))
-        self._tail = b""
+        tail, self._tail = b"".join(self._tail), []
+        if tail.strip():
+            self.result.bad_lines.append(BadLine(self._number, _bad_text(tail), TORN))
 
 
 def _bad_text(line: str | bytes) -> str:
