@@ -155,10 +155,6 @@ class OrderBridge(QObject):
         if not self._replay_timer.isActive():
             self._replay_timer.start(REPLAY_PAUSE_MS)
 
-    @property
-    def replaying(self) -> bool:
-        return bool(self._queue)
-
     def _replay_slice(self) -> None:
         queue = self._queue
         batch = [queue.popleft() for _ in range(min(REPLAY_SLICE, len(queue)))]

@@ -3,7 +3,8 @@
 Each row caches its display strings, made when the row is first shown and again after its record changes,
 so ``data()`` is a lookup; a day restored from the log (200,000 orders) costs no strings for the rows nobody
 scrolls to.
-A batch costs one ``beginInsertRows`` for the new rows and one ranged ``dataChanged`` for the rest.
+A batch costs one ``beginInsertRows`` for the new rows and one ranged ``dataChanged`` for the rest (one per run
+of adjacent rows when the changed rows are few and far apart).
 Sorting happens here (not in a proxy, which would re-sort on every change) and keeps the selection
 through persistent indexes.
 """
