@@ -138,8 +138,8 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
 }
 REQUIRED_FIELDS = ("timestamp", "event_type")
 
-# Every line of a day passes through event_problem (600,000 lines for a big day), and calling a check per
-# field costs more than parsing the line. Lines come in a few shapes (the same fields with the same types of
+# Every line of a day passes through event_problem (600,000 lines for a big day), and a call to a check per
+# field costs about as much as parsing the line. Lines come in a few shapes (the same fields, the same types of
 # value), so what a shape needs checked is worked out once: which values are whole numbers that must be in
 # range, which floats must be finite, which texts must be times or statuses. A line is then checked with a
 # few C-level calls (itemgetter, min, max, sum) plus a parse of its times. Anything the shape does not accept

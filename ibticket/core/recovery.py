@@ -219,7 +219,7 @@ class RestoredDay:
     # Per order reference, the statuses the log already notes as ignored (the handler does not note them again).
     noted: dict[str, set[str]] = field(default_factory=dict)
     report: str | None = None  # what the reader skipped, for the trader; None when the day read cleanly
-    events: int = 0
+    events: int = 0  # the events read (applied, or skipped as unusable)
 
 
 def restore_day(logger: OrderLogger, day: date | None = None) -> RestoredDay:
