@@ -50,8 +50,10 @@ class _Clock:
         return self.now
 
 
-def write_day(folder: Path, events: int, day: date = date(2026, 2, 18), seed: int = 7) -> Path:
-    """Write about ``events`` events (exactly that many) for ``day`` into ``folder``; returns the file."""
+def write_day(folder: Path, events: int | None, day: date = date(2026, 2, 18), seed: int = 7,
+              orders: int | None = None) -> Path:
+    """Write ``events`` events for ``day`` into ``folder`` (or, with ``orders``, every event of that many
+    orders: about 4.7 events an order); returns the file. The orders' references are client id 11's."""
     folder.mkdir(parents=True, exist_ok=True)
     path = log_path(folder, day)
     if path.exists():
@@ -59,11 +61,14 @@ def write_day(folder: Path, events: int, day: date = date(2026, 2, 18), seed: in
     clock = _Clock(datetime.combine(day, time(9, 30)))
     logger = OrderLogger(log_dir=folder, log_to_console=False, now=clock)
     rng = random.Random(seed)
-    step = timedelta(seconds=23_400 / max(events, 1))  # spread over 09:30-16:00
+    total = events if events is not None else round((orders or 0) * 4.7)
+    step = timedelta(seconds=23_400 / max(total, 1))  # spread over 09:30-16:00
     written = 0
     try:
         for line in _events(rng, day, clock, step):
             kind, record, fields = line
+            if orders is not None and record.order_id > orders:
+                break
             if kind == "SUBMISSION":
                 logger.log_submission(record, **fields)
             elif kind == "STATUS_CHANGE":
@@ -79,7 +84,7 @@ def write_day(folder: Path, events: int, day: date = date(2026, 2, 18), seed: in
             else:
                 logger.log_event(kind, record, **fields)
             written += 1
-            if written >= events:
+            if events is not None and written >= events:
                 break
     finally:
         logger.close()

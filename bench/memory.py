@@ -75,12 +75,15 @@ def main() -> None:
     built = time.perf_counter() - started
     gc.collect()
     records = rss_mb()
-    # The bridge delivers orders first, then fills (as its flush does); measured after each.
+    # The bridge delivers orders first, then fills (as its flush does); measured after each. A replay comes
+    # in slices, one per loop pass: collected whole here, so each model takes its part in one batch.
     bridge = OrderBridge(handler)
-    delivered: dict[str, list[object]] = {}
-    bridge.ordersChanged.connect(lambda records: delivered.setdefault("orders", records))
-    bridge.fillsChanged.connect(lambda fills: delivered.setdefault("fills", fills))
+    delivered: dict[str, list[object]] = {"orders": [], "fills": []}
+    bridge.ordersChanged.connect(delivered["orders"].extend)
+    bridge.fillsChanged.connect(delivered["fills"].extend)
     bridge.replay()
+    while bridge.replaying:
+        app.processEvents()
     started = time.perf_counter()
     window.orders_model.apply(delivered["orders"])
     app.processEvents()

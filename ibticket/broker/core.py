@@ -21,6 +21,7 @@ from ..core.events import Event
 from ..core.handler import OrderExecutionHandler
 from ..core.order import OrderRequest
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
+from ..core.recovery import RestorePlan, plan_restore
 from ..core.validation import (
     CancelledBeforeSend,
     OrderValidationError,
@@ -191,7 +192,13 @@ class BrokerCore:
     async def _connect_once(self, timeout: float) -> None:
         after_restart = not self._restored
         if after_restart:
-            self._restore_from_log()
+            # Reading and rebuilding a busy day is seconds of work: in a worker thread, so the window stays
+            # live; what it found joins the handler here, on the loop, in a few dict updates.
+            restored = await asyncio.get_running_loop().run_in_executor(None, self._restore_from_log)
+            if restored is not None:
+                self.handler.apply_restore(restored[0])
+                self._by_perm.update(restored[1])
+            self._restored = True
         self._set_state(ConnectionState.CONNECTING)
         self._sync = SyncSnapshot()
         host, port = self.settings.host, self.port
@@ -205,8 +212,17 @@ class BrokerCore:
             self._set_state(ConnectionState.DISCONNECTED)
             raise
         self._set_state(ConnectionState.SYNCING)
+        earlier: dict[str, tuple[OrderRecord, date]] = {}
+        logger = self.handler.logger
+        if self._sync.orphans and logger is not None:
+            # Orders of ours IB reports and today's log lacks: look for them in the days they began on, off
+            # the loop. The snapshot stays open meanwhile, so what IB says of them now is still collected.
+            bases = {orphan.order_ref.rsplit("/", 1)[0] for orphan in self._sync.orphans.values()}
+            earlier = await asyncio.get_running_loop().run_in_executor(
+                None, find_earlier, logger, bases, self.handler.now().date()
+            )
         snapshot, self._sync = self._sync, None
-        adopted, carried = self._adopt_orphans(snapshot)
+        adopted, carried = self._adopt_orphans(snapshot, earlier)
         self.last_report = reconcile(
             self.handler, snapshot, after_restart=after_restart, adopted=adopted, carried=carried,
             foreign=self.foreign_orders,
@@ -222,31 +238,33 @@ class BrokerCore:
         finally:
             self._closing = closing
 
-    def _restore_from_log(self) -> None:
-        self._restored = True
+    def _restore_from_log(self) -> tuple[RestorePlan, dict[int, tuple[OrderRecord, BrokerAttempt]]] | None:
+        """Runs in a worker thread (see _connect_once): it reads the log and the handler, and changes neither;
+        the handler adopts the plan it returns on the loop, and the attempts IB acknowledged are found by their
+        permId too (IB's id for an order, whatever its reference)."""
         logger = self.handler.logger
         if logger is None:
-            return
-        found = read_today(logger, self.handler.now().date())
-        self.restore_report = found.report  # bad lines are skipped, never fatal: say which
+            return None
+        # Today's day, and the earlier days its orders began on: each read and rebuilt in one streaming pass.
+        day = read_today(logger, self.handler.now().date())
+        self.restore_report = day.report  # bad lines are skipped, never fatal: say which
         if self.restore_report:
             log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
             r
-            for r in found.orders
+            for r in day.orders
             if is_our_ref(r.order_ref, self.settings.client_id) and r.order_ref not in known
         ]
         # ... but IB tells only that client id about them: say so when no running ibticket is that client.
         self.foreign_orders = foreign_orders(
-            found.orders, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
+            day.orders, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
         )
         if self.foreign_orders:
             log.warning("%s", describe_foreign(self.foreign_orders, self.settings.client_id))
-        self.handler.restore(records, next_order_id=found.next_order_id)
-        for record in records:
-            self._index_attempts(record)
+        by_perm = {a.perm_id: (r, a) for r in records for a in r.attempts if a.perm_id}
+        return plan_restore(records, next_order_id=day.next_order_id, noted=day.noted), by_perm
 
     def _index_attempts(self, record: OrderRecord) -> None:
         """Find a restored order's attempts by permId too (IB's id for an order, whatever its reference)."""
@@ -590,15 +608,12 @@ class BrokerCore:
             return
         self._sync.orphans[order.orderRef] = Orphan(order.orderRef, request, order.orderId, order.permId, status)
 
-    def _adopt_orphans(self, snapshot: SyncSnapshot) -> tuple[int, int]:
+    def _adopt_orphans(
+        self, snapshot: SyncSnapshot, earlier: dict[str, tuple[OrderRecord, date]]
+    ) -> tuple[int, int]:
         """Take in this client's orders that IB reports and today's log does not mention: rebuilt from the
-        earlier day they began on when the log has them (carried), else adopted from what IB says. Returns
-        (adopted, carried)."""
-        if not snapshot.orphans:
-            return 0, 0
-        logger = self.handler.logger
-        bases = {orphan.order_ref.rsplit("/", 1)[0] for orphan in snapshot.orphans.values()}
-        earlier = find_earlier(logger, bases, self.handler.now().date()) if logger is not None else {}
+        earlier day they began on when the log has them (``earlier``, see ``restore.find_earlier``: carried),
+        else adopted from what IB says. Returns (adopted, carried)."""
         adopted = carried = 0
         for orphan in snapshot.orphans.values():
             found = earlier.get(orphan.order_ref.rsplit("/", 1)[0])

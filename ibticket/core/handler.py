@@ -19,7 +19,8 @@ from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .events import Event
 from .logger import OrderLogError, OrderLogger
 from .order import OrderRequest, validate_request
-from .records import MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .records import LOCAL_FILL_MARK, MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus, split_exec_id
+from .recovery import RestorePlan, plan_restore
 from .validation import CancelledBeforeSend, OrderValidationError, is_money, normalize_price, normalize_quantity
 
 log = logging.getLogger(__name__)
@@ -35,12 +36,6 @@ _RANK = {
     OrderStatus.SUBMITTED: 1,
     OrderStatus.PARTIALLY_FILLED: 2,
 }
-
-
-def split_exec_id(exec_id: str) -> tuple[str, str]:
-    """IB corrections keep the execution id up to its last dot and raise the suffix (``.01`` -> ``.02``)."""
-    base, dot, suffix = exec_id.rpartition(".")
-    return (base, suffix) if dot else (exec_id, "")
 
 
 def _suffix_key(suffix: str) -> tuple[int, str]:
@@ -96,6 +91,7 @@ class OrderExecutionHandler:
         # A commission that attaches to a fill after the fill itself was reported.
         self.commission_event: Event[[OrderRecord, Fill]] = Event("commission")
         self._ignored_noted: set[tuple[int, str]] = set()  # (order id, notice) already in the log
+        self._ignored_in_log: set[tuple[int, str]] = set()  # (order id, status) noted before a restart
 
     # -- wiring --------------------------------------------------------------------------------------
 
@@ -352,7 +348,7 @@ class OrderExecutionHandler:
             return False
         if not is_money(commission):
             commission = 0.0  # unknown; a commission report may still attach it
-        fill_id = exec_id or f"{record.order_ref}.fill{len(record.fills) + 1}"
+        fill_id = exec_id or f"{record.order_ref}{LOCAL_FILL_MARK}{len(record.fills) + 1}"
         if exec_id is not None:
             commission = commission or self._pending_commissions.pop(exec_id, 0.0)
         fill = Fill(fill_id, order_id, record.symbol, qty, float(price), timestamp or self._now(),
@@ -474,8 +470,9 @@ class OrderExecutionHandler:
         text = f"status {new.value} ignored: {why}"
         log.info("order %s: %s", record.order_id, text)
         # IB repeats an order's last status at every reconnect: the audit trail needs each reason once.
+        # A restart hears IB repeat every status again: one the log already notes as ignored is no news.
         key = (record.order_id, text)
-        if key not in self._ignored_noted:
+        if key not in self._ignored_noted and (record.order_id, new.value) not in self._ignored_in_log:
             self._ignored_noted.add(key)
             self._log("log_event", "NOTICE", record, message=text)
         return False
@@ -667,18 +664,31 @@ class OrderExecutionHandler:
 
     # -- recovery ------------------------------------------------------------------------------------
 
-    def restore(self, records: list[OrderRecord], next_order_id: int | None = None) -> None:
+    def restore(
+        self, records: list[OrderRecord], next_order_id: int | None = None, noted: dict[str, set[str]] | None = None
+    ) -> None:
         """Adopt orders rebuilt from the log (after a restart) so ids continue and executions dedupe.
-        ``next_order_id`` skips ids that others (another client sharing the log) used today."""
-        if next_order_id is not None:
-            self._next_id = max(self._next_id, next_order_id)
-        for record in records:
-            self._orders[record.order_id] = record
-            self._next_id = max(self._next_id, record.order_id + 1)
-            for fill in record.fills:
-                self._index_fill(fill, from_broker=not fill.fill_id.startswith(record.order_ref + ".fill"))
-            for attempt in record.attempts:
-                self._attempts_by_ref[attempt.order_ref] = (record, attempt)
+        ``next_order_id`` skips ids that others (another client sharing the log) used today; ``noted``: per
+        order reference, the statuses the log already notes as ignored (``RestoredDay.noted``), so a restart
+        does not note them again."""
+        self.apply_restore(plan_restore(records, next_order_id, noted))
+
+    def apply_restore(self, plan: RestorePlan) -> None:
+        """``restore`` with its indexes built beforehand (``recovery.plan_restore``, which may run in a worker
+        thread): a handful of dict updates, however big the day."""
+        self._next_id = max(self._next_id, plan.next_order_id)
+        if not self._orders and not self._seen_exec_ids and not self._attempts_by_ref:
+            # A fresh handler (a start): the plan's indexes become its own, at no cost however big the day.
+            self._orders, self._seen_exec_ids = plan.orders, plan.seen_exec_ids
+            self._fills_by_exec, self._fill_by_exec_base = plan.fills_by_exec, plan.fill_by_exec_base
+            self._attempts_by_ref, self._ignored_in_log = plan.attempts_by_ref, plan.noted
+            return
+        self._orders.update(plan.orders)
+        self._seen_exec_ids.update(plan.fills_by_exec)
+        self._fills_by_exec.update(plan.fills_by_exec)
+        self._fill_by_exec_base.update(plan.fill_by_exec_base)
+        self._attempts_by_ref.update(plan.attempts_by_ref)
+        self._ignored_in_log.update(plan.noted)
 
     def adopt(self, record: OrderRecord) -> OrderRecord:
         """Register an order found at the broker but missing here (placed just before a crash). Its line

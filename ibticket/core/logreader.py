@@ -11,17 +11,21 @@ from __future__ import annotations
 
 import errno
 import json
-import math
+import json.scanner
 import os
 import re
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .records import MAX_PRICE, OrderStatus
+from .logcheck import _STATUSES, accepts, event_problem
+from .logcheck import FIELD_CHECKS as FIELD_CHECKS  # re-exported: the checks are part of the reader's contract
+from .logcheck import FIELD_KINDS as FIELD_KINDS
+from .logcheck import MAX_INT as MAX_INT
+from .logcheck import REQUIRED_FIELDS as REQUIRED_FIELDS
 
 LOG_NAME = re.compile(r"^orders-(\d{4}-\d{2}-\d{2})\.jsonl$")
 
@@ -37,11 +41,7 @@ EVENT_TYPES = (
     "NOTICE",
 )
 
-# Integers beyond this cannot round-trip through a float (nor be an order id, a quantity or an IB code);
-# a larger one in the log is corruption, and would overflow wherever it meets a float.
-MAX_INT = 2**53
 _BAD_TEXT_CHARS = 200
-_STATUSES = frozenset(s.value for s in OrderStatus)
 
 # O_NOFOLLOW: a symlink planted at a day file's path is refused, not followed. O_NONBLOCK: a FIFO there
 # must not hang the reader (it is refused as not a regular file right after the open).
@@ -51,134 +51,6 @@ O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 def log_path(log_dir: Path, day: date) -> Path:
     return log_dir / f"orders-{day.isoformat()}.jsonl"
-
-
-# -- field checks: each returns what is wrong with a value, or None ----------------------------------
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, str):
-        value = value[:40]
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
-        return "a whole number too large to be real"
-    text = json.dumps(value) if isinstance(value, str | int | float | bool) or value is None else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -MAX_INT <= value <= MAX_INT
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return -MAX_INT <= value <= MAX_INT
-    return isinstance(value, float) and math.isfinite(value)
-
-
-def _is_time(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _check(test: Callable[[Any], bool], expected: str, optional: bool = False) -> Callable[[Any], str | None]:
-    def check(value: Any) -> str | None:
-        if (optional and value is None) or test(value):
-            return None
-        return f"expected {expected}{' or null' if optional else ''}, got {_describe(value)}"
-
-    return check
-
-
-_text = _check(lambda v: isinstance(v, str), "text")
-_opt_text = _check(lambda v: isinstance(v, str), "text", optional=True)
-_nonempty_text = _check(lambda v: isinstance(v, str) and v != "", "non-empty text")
-_count = _check(lambda v: _is_int(v) and v >= 0, "a whole number, 0 or more")
-_opt_count = _check(lambda v: _is_int(v) and v >= 0, "a whole number, 0 or more", optional=True)
-_opt_int = _check(_is_int, "a whole number", optional=True)
-_opt_number = _check(_is_number, "a finite number", optional=True)
-# Prices and money: finite is not enough (1e308 is finite, and 100 shares of it are not). A price is above
-# zero, as validation and the handler require of every order and fill; a commission may be a rebate.
-_UP_TO = f"up to {MAX_PRICE:,.0f}"
-_price = _check(lambda v: _is_number(v) and 0 < v <= MAX_PRICE, f"a price above zero, {_UP_TO}")
-_opt_price = _check(lambda v: _is_number(v) and 0 < v <= MAX_PRICE, f"a price above zero, {_UP_TO}", optional=True)
-_avg_price = _check(lambda v: _is_number(v) and 0 <= v <= MAX_PRICE, f"a price, 0 or more, {_UP_TO}")
-_opt_money = _check(lambda v: _is_number(v) and abs(v) <= MAX_PRICE, f"an amount of money {_UP_TO}", optional=True)
-_flag = _check(lambda v: isinstance(v, bool), "true or false")
-_time = _check(_is_time, "an ISO date-time")
-_opt_time = _check(_is_time, "an ISO date-time", optional=True)
-_status = _check(lambda v: isinstance(v, str) and v in _STATUSES, "an order status", optional=True)
-# Fields this version does not know: kept for a viewer, but only flat values (no nesting to recurse into).
-_scalar = _check(lambda v: v is None or isinstance(v, str | bool) or _is_number(v), "a plain value")
-
-FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
-    "timestamp": _time,
-    "event_type": _nonempty_text,
-    # order_fields(): on every event about an order
-    "order_id": _opt_count,
-    "symbol": _text,
-    "action": _text,
-    "quantity": _count,
-    "order_type": _text,
-    "status": _status,
-    "submission_time": _opt_time,
-    "filled_quantity": _count,
-    "remaining_quantity": _count,
-    "avg_fill_price": _avg_price,
-    "order_ref": _opt_text,
-    "limit_price": _opt_price,
-    "stop_price": _opt_price,
-    "tif": _text,
-    "outside_rth": _flag,
-    # attempts
-    "attempt": _count,
-    "attempt_ref": _opt_text,
-    "broker_order_id": _opt_count,
-    "perm_id": _opt_count,
-    # fills and commissions
-    "fill_id": _text,
-    "fill_quantity": _count,
-    "fill_price": _price,
-    "commission": _opt_money,
-    "fill_time": _opt_time,
-    "corrects": _opt_text,
-    # errors, retries, statuses, cancels
-    "error_code": _opt_int,
-    "error_message": _opt_text,
-    "retry_count": _count,
-    "retry_scheduled": _flag,
-    "delay": _opt_number,
-    "max_retries": _count,
-    "message": _opt_text,
-    "reason": _opt_text,
-    "old_status": _opt_text,
-    "new_status": _opt_text,
-    "requested": _flag,
-    "adopted": _flag,
-    "carried_from": _opt_text,
-    "order_unchanged": _flag,
-}
-REQUIRED_FIELDS = ("timestamp", "event_type")
-
-
-def event_problem(event: Any, required: Iterable[str] = REQUIRED_FIELDS) -> str | None:
-    """What makes ``event`` unusable as a log event, or None when every field has the type it should."""
-    if not isinstance(event, dict):
-        return f"not an event (a JSON {type(event).__name__}, not an object)"
-    for name in required:
-        if name not in event:
-            return f"not an event (no {name!r})"
-    for name, value in event.items():
-        problem = FIELD_CHECKS.get(name, _scalar)(value)
-        if problem is not None:
-            return f"{name!r}: {problem}"
-    return None
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -223,12 +95,27 @@ class LogDay:
         return "; ".join(parts) or None
 
 
-def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """One line of a log: (event, None) or (None, why it cannot be used)."""
+# json.loads without its Python-level wrapper: the scanner parses a line that is one JSON value from its first
+# character to its last; anything else (whitespace around it, an error) goes through json.loads itself, so
+# what is accepted and every error message stay json.loads'.
+_scan_once = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # a decoder is what it takes
+_BLANK = " \t\n\r\x0b\x0c"  # what bytes.strip() strips: a line of only these is blank
+BLOCK = 1 << 20  # bytes read (and decoded) at a time: a big day streams, it is never all in memory
+
+
+def _loads(text: str) -> Any:
     try:
-        event = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return None, f"not UTF-8 text: {exc.reason}"
+        value, end = _scan_once(text, 0)
+        if end == len(text):
+            return value
+    except (StopIteration, ValueError, RecursionError):
+        pass
+    return json.loads(text)
+
+
+def _parse_text(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    try:
+        event = _loads(text)
     except json.JSONDecodeError as exc:
         return None, f"not JSON: {exc.msg} (column {exc.colno})"
     except RecursionError:
@@ -239,30 +126,97 @@ def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     return (None, problem) if problem is not None else (event, None)
 
 
+def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    """One line of a log: (event, None) or (None, why it cannot be used)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8 text: {exc.reason}"
+    return _parse_text(text)
+
+
+TORN = "torn: the line has no end (its write was cut short)"
+
+
+class LineScanner:
+    """Lines fed in blocks of bytes, each checked on its own: the events go to ``on_event`` in file order, the
+    lines that cannot be used to ``result.bad_lines``. ``close()`` at the end of the data: every line is written
+    with its newline in one write, so a last line without one was cut short (a crash, a full disk), even if
+    what is there happens to parse."""
+
+    def __init__(self, result: LogDay, on_event: Callable[[dict[str, Any]], Any], first_line: int = 1) -> None:
+        self.result = result
+        self._on_event = on_event
+        self._number = first_line - 1  # of the last line seen
+        # The start of a line whose end is in a later block, in pieces: a line of any length costs one copy.
+        self._tail: list[bytes] = []
+
+    def feed(self, block: bytes) -> None:
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            self._tail.append(block)
+            return
+        data = b"".join((*self._tail, block[:cut])) if self._tail else block[:cut]
+        self._tail = [block[cut + 1:]] if cut + 1 < len(block) else []
+        try:
+            # One decode per block, not per line: a newline byte is never part of a UTF-8 character.
+            lines: list[str] | list[bytes] = data.decode("utf-8").split("\n")
+        except UnicodeDecodeError:
+            lines = data.split(b"\n")  # some line is not UTF-8: each line for itself, as parse_line
+        on_event, bad, scan = self._on_event, self.result.bad_lines, _scan_once
+        number = self._number
+        for line in lines:
+            number += 1
+            if isinstance(line, str):
+                # The common case inline (a call per line costs as much as its check): one JSON object from
+                # the first character to the last, of a shape the checks accept. Anything else goes the long
+                # way, which says why.
+                try:
+                    event, end = scan(line, 0)
+                    if end == len(line) and type(event) is dict and accepts(event):
+                        on_event(event)
+                        continue
+                except (StopIteration, ValueError, RecursionError):
+                    pass
+                if not line.strip(_BLANK):
+                    continue
+                event, problem = _parse_text(line)
+            else:
+                if not line.strip():
+                    continue
+                event, problem = parse_line(line)
+            if event is None:
+                bad.append(BadLine(number, _bad_text(line), problem or "unreadable"))
+            else:
+                on_event(event)
+        self._number = number
+
+    def close(self) -> None:
+        self._number += 1
+        tail, self._tail = b"".join(self._tail), []
+        if tail.strip():
+            self.result.bad_lines.append(BadLine(self._number, _bad_text(tail), TORN))
+
+
+def _bad_text(line: str | bytes) -> str:
+    if isinstance(line, str):
+        return line[:_BAD_TEXT_CHARS]
+    return line[: _BAD_TEXT_CHARS * 4].decode("utf-8", "replace")[:_BAD_TEXT_CHARS]
+
+
 def parse_lines(raw: bytes, day: date, path: Path, first_line: int = 1) -> LogDay:
     result = LogDay(day=day, path=path)
-    lines = raw.split(b"\n")
-    problem: str | None
-    for number, line in enumerate(lines, start=first_line):
-        if not line.strip():
-            continue
-        if number - first_line == len(lines) - 1:
-            # Every line is written with its newline in one write: a last line without one was cut short
-            # (a crash, a full disk), even if what is there happens to parse.
-            event, problem = None, "torn: the line has no end (its write was cut short)"
-        else:
-            event, problem = parse_line(line)
-        if event is None:
-            text = line[: _BAD_TEXT_CHARS * 4].decode("utf-8", "replace")[:_BAD_TEXT_CHARS]
-            result.bad_lines.append(BadLine(number, text, problem or "unreadable"))
-        else:
-            result.events.append(event)
+    scanner = LineScanner(result, result.events.append, first_line)
+    view = memoryview(raw)
+    for start in range(0, len(raw), BLOCK):
+        scanner.feed(bytes(view[start:start + BLOCK]))
+    scanner.close()
     return result
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The file's bytes, refusing a symlink or anything that is not a regular file (OSError with a
-    message naming the path)."""
+def open_regular_file(path: Path) -> int:
+    """A file descriptor for reading ``path``, refusing a symlink or anything that is not a regular file
+    (OSError with a message naming the path)."""
     try:
         fd = os.open(path, os.O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
     except OSError as exc:
@@ -272,25 +226,64 @@ def read_regular_file(path: Path) -> bytes:
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, f"{path} is not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The file's bytes, refusing a symlink or anything that is not a regular file (see open_regular_file)."""
+    fd = open_regular_file(path)
+    try:
         chunks = []
-        while chunk := os.read(fd, 1 << 20):
+        while chunk := os.read(fd, BLOCK):
             chunks.append(chunk)
         return b"".join(chunks)
     finally:
         os.close(fd)
 
 
+def scan_day(log_dir: Path | str, day: date, on_event: Callable[[dict[str, Any]], Any],
+             limit: int | None = None) -> LogDay:
+    """``read_day`` as a stream: each event goes to ``on_event`` as it is read, and the LogDay returned holds
+    no events, only what was skipped; the file is read a block at a time, so a day of any size costs
+    memory for one block. ``limit``: read no further than that many bytes (where the file ended when the
+    caller looked)."""
+    path = log_path(Path(log_dir), day)
+    result = LogDay(day=day, path=path)
+    try:
+        fd = open_regular_file(path)
+    except FileNotFoundError:
+        return result
+    except OSError as exc:
+        result.problem = f"Could not read the order log {path}: {exc.strerror or exc}"
+        return result
+    scanner = LineScanner(result, on_event)
+    left = limit
+    try:
+        while left is None or left > 0:
+            block = os.read(fd, BLOCK if left is None else min(BLOCK, left))
+            if not block:
+                break
+            if left is not None:
+                left -= len(block)
+            scanner.feed(block)
+    except OSError as exc:
+        result.problem = f"Could not read the order log {path}: {exc.strerror or exc}"
+    finally:
+        os.close(fd)
+    scanner.close()
+    return result
+
+
 def read_day(log_dir: Path | str, day: date) -> LogDay:
     """A day's log, never raising: an unreadable file is reported in ``problem``, bad lines in
     ``bad_lines``."""
-    path = log_path(Path(log_dir), day)
-    try:
-        raw = read_regular_file(path)
-    except FileNotFoundError:
-        return LogDay(day=day, path=path)
-    except OSError as exc:
-        return LogDay(day=day, path=path, problem=f"Could not read the order log {path}: {exc.strerror or exc}")
-    return parse_lines(raw, day, path)
+    events: list[dict[str, Any]] = []
+    result = scan_day(log_dir, day, events.append)
+    result.events = events
+    return result
 
 
 def available_days(log_dir: Path | str) -> list[date]:

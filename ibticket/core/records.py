@@ -31,6 +31,15 @@ ACTIONS = ("BUY", "SELL")
 # Above any real price or commission in any currency. A larger number is corruption, not a price: quantity x
 # price of it overflows to infinity, and a correction that takes it back out leaves NaN in every total.
 MAX_PRICE = 1e12
+# A fill reported without an execution id (not from IB) gets "<order ref>.fill<n>" as its id.
+LOCAL_FILL_MARK = ".fill"
+
+
+def split_exec_id(exec_id: str) -> tuple[str, str]:
+    """IB corrections keep the execution id up to its last dot and raise the suffix (``.01`` -> ``.02``)."""
+    base, dot, suffix = exec_id.rpartition(".")
+    return (base, suffix) if dot else (exec_id, "")
+
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP", "STOP_LIMIT")
 TIME_IN_FORCE = ("DAY", "GTC", "IOC")
 

@@ -1,21 +1,35 @@
-"""Rebuilding today's orders from the order log after a restart or a crash."""
+"""Rebuilding today's orders from the order log after a restart or a crash.
+
+A busy day is 600,000 lines and 200,000 orders, so the rebuild streams: each event is applied as the reader
+hands it over and dropped, and the work per event is constant however many came before it (a late
+commission finds its fill by id, not by scanning the order's fills). ``restore_day`` reads and rebuilds in one
+pass and touches nothing but the log: BrokerCore runs it in a worker thread, off the GUI loop.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .logreader import event_problem
-from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .logcheck import event_problem
+from .records import LOCAL_FILL_MARK, BrokerAttempt, Fill, OrderRecord, OrderStatus, split_exec_id
+
+if TYPE_CHECKING:
+    from .logger import OrderLogger
 
 log = logging.getLogger(__name__)
 
 # More attempts than any retry policy makes: an attempt number above this in the log is corruption, and
 # filling the gap up to it would allocate without bound.
 MAX_ATTEMPTS = 1000
+_STATUS = {s.value: s for s in OrderStatus}  # OrderStatus(value) costs a microsecond per event
+# What OrderExecutionHandler._ignore_status notes in the log: "status <status> ignored: <why>". IB repeats an
+# order's statuses at every connect, so a restart must know which of them the log has already noted.
+_IGNORED = re.compile(r"status (\w+) ignored: ")
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -53,127 +67,170 @@ def ref_day(order_ref: str) -> date | None:
         return None
 
 
-def begun_before(events: Iterable[dict[str, Any]]) -> date | None:
-    """How far back the log must be read so every order in ``events`` is whole: the earliest day a session
-    that placed one of them started, among the orders whose first line here is not their SUBMISSION (an
-    order working across midnight, a GTC order from an earlier day). None when every order begins here."""
-    seen: set[Any] = set()
-    earliest: date | None = None
-    for event in events:
-        key = order_key(event)
-        if key is None or key in seen:
-            continue
-        seen.add(key)
-        if event.get("event_type") == "SUBMISSION":
-            continue
-        day = ref_day(event.get("order_ref") or "")
-        if day is not None and (earliest is None or day < earliest):
-            earliest = day
-    return earliest
-
-
 def record_key(record: OrderRecord) -> Any:
     """``order_key`` of a rebuilt record."""
     return record.order_ref or record.order_id
 
 
-def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
-    """One record per order, as the log last saw it. Events come from the tolerant reader
-    (``logreader``); any that still cannot be used (a fill for an order never submitted, a field
-    missing) are skipped, never fatal."""
-    records: dict[Any, OrderRecord] = {}
-    for index, event in enumerate(events):
-        problem = event_problem(event, required=("event_type",))
-        if problem is not None:
-            log.warning("order log event %d skipped in recovery: %s", index + 1, problem)
-            continue
+class Rebuilder:
+    """One record per order as the log last saw it, fed one event at a time (``add``), in file order."""
+
+    def __init__(self) -> None:
+        self._records: dict[Any, OrderRecord] = {}
+        # The timestamp of each order's last event, parsed once at the end rather than once per event.
+        self._last_time: dict[Any, str] = {}
+        # One string object per symbol, side, type and time in force, not one per order.
+        self._strings: dict[str, str] = {}
+        self.noted: dict[Any, set[str]] = {}  # order key -> the statuses the log notes as ignored
+        self.events = 0  # applied or skipped: the count of add() calls
+        # Orders whose first line here is not their SUBMISSION (they began on an earlier day): their events,
+        # kept so they can be applied again after that day's (see broker/restore.py). Few: midnight, GTC.
+        self.partial: dict[Any, list[dict[str, Any]]] = {}
+        self._renumbered: set[Any] = set()
+        self.max_order_id = 0  # the highest order id any event carries, applied or not (ids continue above)
+
+    def add(self, event: dict[str, Any], checked: bool = True) -> None:
+        """Apply one event. ``checked``: it comes from the tolerant reader (every field has its type);
+        otherwise it is checked here first. An event that cannot be used is skipped, never fatal."""
+        self.events += 1
+        order_id = event.get("order_id")
+        if not isinstance(order_id, int):
+            return  # about no order (a notice of the connection, say)
+        if order_id > self.max_order_id:
+            self.max_order_id = order_id
+        if not checked:
+            problem = event_problem(event, required=("event_type",))
+            if problem is not None:
+                log.warning("order log event %d skipped in recovery: %s", self.events, problem)
+                return
         try:
-            _apply(records, event)
+            self._apply(event, order_id)
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            log.warning("order log event %d skipped in recovery: %s %s", index + 1, type(exc).__name__, exc)
-            continue
-    for record in records.values():
-        for fill in record.fills:
-            fill.order_id = record.order_id  # the number the order goes by now (see _apply)
-    return sorted(records.values(), key=lambda r: r.order_id)
+            log.warning("order log event %d skipped in recovery: %s %s", self.events, type(exc).__name__, exc)
 
+    def records(self) -> list[OrderRecord]:
+        """The rebuilt orders by order id (call once, at the end)."""
+        records = self._records
+        for key in self._renumbered:
+            record = records[key]
+            for fill in record.fills:
+                fill.order_id = record.order_id  # the number the order goes by now (see _apply)
+        for key, stamp in self._last_time.items():
+            when = _parse_time(stamp)
+            if when is not None:
+                records[key].last_update_time = when
+        self._last_time = {}
+        for record in records.values():
+            record._journal = None  # the rebuild's index of fill ids; the handler makes its own when needed
+        return sorted(records.values(), key=_by_order_id)
 
-# What an event of a kind must carry to be applied at all; checked before anything changes, so a bad
-# event leaves the record as it was.
-_NEEDS = {"FILL": ("fill_id", "fill_quantity", "fill_price")}
+    def _intern(self, value: Any) -> str:
+        text = str(value)
+        return self._strings.setdefault(text, text)
 
-
-def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
-    order_id = event.get("order_id")
-    if not isinstance(order_id, int):
-        return
-    for name in _NEEDS.get(event["event_type"], ()):
-        if name not in event:
-            raise KeyError(name)
-    record = records.get(order_key(event))
-    if record is None:
-        record = OrderRecord(
-            order_id=order_id,
-            symbol=str(event["symbol"]),
-            action=str(event["action"]),
-            total_quantity=int(event["quantity"]),
-            order_type=str(event.get("order_type", "MARKET")),
-            limit_price=_price(event.get("limit_price")),
-            stop_price=_price(event.get("stop_price")),
-            tif=str(event.get("tif", "DAY")),
-            outside_rth=bool(event.get("outside_rth", False)),
-            submission_time=_parse_time(event.get("submission_time")),
-            order_ref=event.get("order_ref") or "",
-        )
-        records[order_key(event)] = record
-    else:
-        # An order carried into a later day under a new number (its old one was taken there) keeps it.
-        record.order_id = order_id
+    def _apply(self, event: dict[str, Any], order_id: int) -> None:
+        # Every line of a day comes through here: the common cases first, and no work an event does not need.
+        kind = event["event_type"]
+        if kind == "FILL" and not ("fill_id" in event and "fill_quantity" in event and "fill_price" in event):
+            raise KeyError("fill_id, fill_quantity and fill_price")  # checked before anything changes
+        get = event.get
+        key = get("order_ref") or order_id
+        record = self._records.get(key)
+        if record is None:
+            intern = self._intern
+            record = self._records[key] = OrderRecord(
+                order_id, intern(event["symbol"]), intern(event["action"]), int(event["quantity"]),
+                intern(get("order_type", "MARKET")), _price(get("limit_price")),
+                submission_time=_parse_time(get("submission_time")),
+                stop_price=_price(get("stop_price")),
+                tif=intern(get("tif", "DAY")),
+                outside_rth=bool(get("outside_rth", False)),
+                order_ref=get("order_ref") or "",
+            )
+            if kind != "SUBMISSION":
+                self.partial[key] = []
+        elif record.order_id != order_id:
+            # An order carried into a later day under a new number (its old one was taken there) keeps it.
+            record.order_id = order_id
+            self._renumbered.add(key)
+        if key in self.partial:
+            self.partial[key].append(event)
         if "quantity" in event:
             # A modify can change the size and prices; every event carries them as they were at that moment.
-            record.total_quantity = int(event["quantity"])
-            record.limit_price = _price(event.get("limit_price"))
-            record.stop_price = _price(event.get("stop_price"))
-            record.remaining_quantity = record.total_quantity - record.filled_quantity
-    kind = event.get("event_type")
-    _apply_attempt(record, event)
-    if kind == "FILL":
-        fill = Fill(
-            fill_id=str(event["fill_id"]),
-            order_id=order_id,
-            symbol=record.symbol,
-            quantity=int(event["fill_quantity"]),
-            price=float(event["fill_price"]),
-            timestamp=_parse_time(event.get("fill_time")) or _parse_time(event["timestamp"]) or datetime.now(),
-            commission=float(event.get("commission") or 0.0),
-            side=record.action,
-        )
-        corrects = event.get("corrects")
-        if corrects:
-            record.replace_fill(corrects, fill)
-        else:
-            record.add_fill(fill)
-    elif kind == "COMMISSION":
-        for fill in record.fills:
-            if fill.fill_id == event.get("fill_id"):
-                fill.commission = float(event.get("commission") or 0.0)
-    if kind == "RETRY":
-        record.retry_count = int(event.get("retry_count", record.retry_count))
-    if kind == "ERROR" and event.get("error_message") and not event.get("order_unchanged"):
-        record.error_message = str(event["error_message"])
-    if kind == "CANCELLATION":
-        record.cancel_requested = bool(event.get("requested", record.cancel_requested))
-    status = event.get("status")
-    if status and kind != "NOTICE":
-        record.status = OrderStatus(status)
-    record.last_update_time = _parse_time(event.get("timestamp")) or record.last_update_time
+            limit, stop = get("limit_price"), get("stop_price")
+            if event["quantity"] != record.total_quantity or limit != record.limit_price or stop != record.stop_price:
+                record.total_quantity = int(event["quantity"])
+                record.limit_price = _price(limit)
+                record.stop_price = _price(stop)
+                record.remaining_quantity = record.total_quantity - record.filled_quantity
+        if get("attempt_ref"):
+            _apply_attempt(record, event)
+        stamp = get("timestamp")
+        if kind == "FILL":
+            fill = Fill(str(event["fill_id"]), order_id, record.symbol, int(event["fill_quantity"]),
+                        float(event["fill_price"]),
+                        _parse_time(get("fill_time")) or _parse_time(stamp) or datetime.now(),
+                        float(get("commission") or 0.0), record.action)
+            corrects = get("corrects")
+            if corrects:
+                record.replace_fill(corrects, fill)
+            else:
+                record.add_fill(fill)
+            if stamp is None:
+                self._last_time.pop(key, None)  # the fill's own time is the last change
+        elif kind == "COMMISSION":
+            fill_id = get("fill_id")
+            fills = record.fills
+            if fills and fills[-1].fill_id == fill_id:
+                # Most often the fill just before it. No view of the record exists yet: changed in place.
+                fills[-1].commission = float(get("commission") or 0.0)
+            elif fill_id is not None:
+                record.set_fill_commission(fill_id, float(get("commission") or 0.0))
+        elif kind == "RETRY":
+            record.retry_count = int(get("retry_count", record.retry_count))
+        elif kind == "ERROR":
+            if get("error_message") and not get("order_unchanged"):
+                record.error_message = str(event["error_message"])
+        elif kind == "CANCELLATION":
+            record.cancel_requested = bool(get("requested", record.cancel_requested))
+        elif kind == "NOTICE":
+            ignored = _IGNORED.match(get("message") or "")
+            if ignored:
+                self.noted.setdefault(key, set()).add(ignored.group(1))
+        status = get("status")
+        if status and kind != "NOTICE":
+            record.status = _STATUS[status]
+        if isinstance(stamp, str):  # a checked event's timestamp is a time
+            self._last_time[key] = stamp
+
+
+def _by_order_id(record: OrderRecord) -> int:
+    return record.order_id
+
+
+def rebuild_orders(events: Iterable[dict[str, Any]], checked: bool = False) -> list[OrderRecord]:
+    """One record per order, as the log last saw it. Events come from the tolerant reader
+    (``logreader``); any that still cannot be used (a fill for an order never submitted, a field
+    missing) are skipped, never fatal. ``checked``: the events are the reader's own (no need to check again)."""
+    rebuilder = Rebuilder()
+    for event in events:
+        rebuilder.add(event, checked=checked)
+    return rebuilder.records()
 
 
 def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
     """Attempts are written ahead (their ref, before anything is sent) and the broker's order id follows
     in a later line, once the order went out."""
-    ref = event.get("attempt_ref")
-    if not ref:
+    ref = event["attempt_ref"]
+    attempts = record.attempts
+    if attempts:
+        if attempts[-1].order_ref == ref:  # the line after the send, most often
+            attempts[-1].order_id = event.get("broker_order_id") or attempts[-1].order_id
+            attempts[-1].perm_id = event.get("perm_id") or attempts[-1].perm_id
+            return
+    elif ref.endswith("/1") and ref[:-2] == record.order_ref:  # the first, written ahead
+        attempts.append(BrokerAttempt(ref, record.remaining_quantity, event.get("broker_order_id") or 0,
+                                      event.get("perm_id") or 0))
         return
     base, _, number = ref.rpartition("/")
     plausible = number.isascii() and number.isdigit() and len(number) <= 4 and 1 <= int(number) <= MAX_ATTEMPTS
@@ -193,3 +250,67 @@ def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
     record.attempts.append(
         BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity, order_id=broker_order_id, perm_id=perm_id)
     )
+
+
+@dataclass
+class RestoredDay:
+    """A day's orders rebuilt from its log: what a restart hands the handler (``OrderExecutionHandler.restore``)."""
+
+    records: list[OrderRecord] = field(default_factory=list)
+    # Above every order id the day's log holds, of any client sharing it: new orders must not reuse one.
+    next_order_id: int = 1
+    # Per order reference, the statuses the log already notes as ignored (the handler does not note them again).
+    noted: dict[str, set[str]] = field(default_factory=dict)
+    report: str | None = None  # what the reader skipped, for the trader; None when the day read cleanly
+    events: int = 0  # the events read (applied, or skipped as unusable)
+
+
+def restore_day(logger: OrderLogger, day: date | None = None) -> RestoredDay:
+    """Read a day of ``logger``'s log (today by default) and rebuild its orders, in one streaming pass.
+
+    Pure: it reads the log and changes nothing, so it may run in a worker thread while the loop goes on."""
+    rebuilder = Rebuilder()
+    read = logger.scan_day(rebuilder.add, day)
+    records = rebuilder.records()
+    noted = {key: texts for key, texts in rebuilder.noted.items() if isinstance(key, str)}
+    return RestoredDay(records, rebuilder.max_order_id + 1, noted, read.report(), rebuilder.events)
+
+
+@dataclass
+class RestorePlan:
+    """What ``OrderExecutionHandler.apply_restore`` adds to its indexes, built beforehand (``plan_restore``)."""
+
+    orders: dict[int, OrderRecord]
+    fills_by_exec: dict[str, Fill]
+    fill_by_exec_base: dict[str, Fill]  # IB's executions by their id up to the last dot (corrections share it)
+    attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]]
+    noted: set[tuple[int, str]]  # (order id, status) the log already notes as ignored
+    next_order_id: int
+    seen_exec_ids: set[str] = field(default_factory=set)  # the keys of fills_by_exec
+
+
+def plan_restore(
+    records: Iterable[OrderRecord], next_order_id: int | None = None, noted: dict[str, set[str]] | None = None
+) -> RestorePlan:
+    """The handler's indexes for ``records`` (see ``OrderExecutionHandler.restore``). Pure: reads the records
+    only, so the work for a big day can be done in a worker thread and handed to the loop in one piece."""
+    orders: dict[int, OrderRecord] = {}
+    fills: dict[str, Fill] = {}
+    bases: dict[str, Fill] = {}
+    attempts: dict[str, tuple[OrderRecord, BrokerAttempt]] = {}
+    notes: set[tuple[int, str]] = set()
+    next_id = next_order_id or 1
+    for record in records:
+        orders[record.order_id] = record
+        if record.order_id >= next_id:
+            next_id = record.order_id + 1
+        local = record.order_ref + LOCAL_FILL_MARK
+        for fill in record.fills:
+            fills[fill.fill_id] = fill
+            if not fill.fill_id.startswith(local):
+                bases[split_exec_id(fill.fill_id)[0]] = fill
+        for attempt in record.attempts:
+            attempts[attempt.order_ref] = (record, attempt)
+        if noted and record.order_ref in noted:
+            notes.update((record.order_id, text) for text in noted[record.order_ref])
+    return RestorePlan(orders, fills, bases, attempts, notes, next_id, set(fills))

@@ -72,6 +72,7 @@ class WindowController(QObject):
         self._symbol_note = ""
         self._phase = ""
         self._gateway_report_shown = False
+        self._confirmed = False  # the session has been connected (restored orders are confirmed by IB)
         self._last_sent: int | None = None
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
@@ -144,6 +145,7 @@ class WindowController(QObject):
                                  gateway_options=self.gateway_options)
         self.session = session
         self._gateway_report_shown = False
+        self._confirmed = False
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
@@ -198,14 +200,13 @@ class WindowController(QObject):
         w = self.window
         w.status.set_connection(status)
         w.set_title(status.badge, status.phase, status.account)
-        first_phase = self._phase == ""
-        self._phase = status.phase
-        if status.phase == "connecting" and first_phase and self.bridge is not None:
-            # The log's orders are restored before connecting: show them, marked until IB confirms them.
+        if status.phase == "connecting" and not self._confirmed and self.bridge is not None and self.session:
+            # The log's orders are restored before connecting (the broker says "connecting" again once they
+            # are): show them, the working ones marked until IB confirms them. A big day fills in by slices.
+            w.orders_model.set_restoring(True)
             self.bridge.replay()
-            restored = {r.order_id for r in self.session.handler.get_all_orders() if r.is_active}
-            w.orders_model.mark_restored(restored)
         if status.phase == "connected":
+            self._confirmed = True
             w.orders_model.clear_restored()
             if self.bridge is not None:
                 self.bridge.replay()  # adopted orders arrive without callbacks

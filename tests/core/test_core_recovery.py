@@ -242,16 +242,18 @@ def test_ref_day_reads_the_sessions_start_from_an_order_reference() -> None:
     assert ref_day("") is None and ref_day("manual order") is None
 
 
-def test_begun_before_names_the_earliest_day_an_unfinished_story_began() -> None:
-    from datetime import date
+def test_the_rebuilder_keeps_the_lines_of_orders_that_began_before_this_day() -> None:
+    from ibticket.core.recovery import Rebuilder, ref_day
 
-    from ibticket.core.recovery import begun_before
-
-    whole = {"event_type": "SUBMISSION", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
-    later = {"event_type": "FILL", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
-    crossed = {"event_type": "FILL", "order_id": 2, "order_ref": "ibt-11-20261205-235900-2"}
-    older = {"event_type": "NOTICE", "order_id": 3, "order_ref": "ibt-11-20261201-090000-3"}
-    assert begun_before([whole, later]) is None
-    assert begun_before([whole, later, crossed]) == date(2026, 12, 5)
-    assert begun_before([crossed, older, whole]) == date(2026, 12, 1)
-    assert begun_before([{"event_type": "FILL", "order_id": 4}]) is None  # no reference: nothing to go on
+    base = {"timestamp": "2026-12-06T09:30:00", "symbol": "AAPL", "action": "BUY", "quantity": 10}
+    whole = {**base, "event_type": "SUBMISSION", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
+    later = {**base, "event_type": "STATUS_CHANGE", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
+    crossed = {**base, "event_type": "FILL", "order_id": 2, "order_ref": "ibt-11-20261205-235900-2",
+               "fill_id": "e1", "fill_quantity": 10, "fill_price": 230.0}
+    older = {**base, "event_type": "NOTICE", "order_id": 3, "order_ref": "ibt-11-20261201-090000-3"}
+    rebuilder = Rebuilder()
+    for event in (whole, later, crossed, older, {**older, "event_type": "STATUS_CHANGE"}):
+        rebuilder.add(event)
+    assert set(rebuilder.partial) == {crossed["order_ref"], older["order_ref"]}
+    assert [e["event_type"] for e in rebuilder.partial[older["order_ref"]]] == ["NOTICE", "STATUS_CHANGE"]
+    assert min(ref_day(k) for k in rebuilder.partial) == ref_day(older["order_ref"])

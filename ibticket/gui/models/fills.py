@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor
 
 from ...core import Fill
 from ...core import format as fmt
-from ...core.handler import split_exec_id
+from ...core.records import split_exec_id
 from ..theme import LIGHT, Colors
 from .tables import ListTableModel
 

@@ -1,7 +1,10 @@
 """The orders table: an adapter over the handler's records (they stay the truth), fed in batches.
 
-Each row caches its display strings, rebuilt only when its record changes, so ``data()`` is a lookup.
-A batch costs one ``beginInsertRows`` for the new rows and one ranged ``dataChanged`` for the rest.
+Each row caches its display strings, made when the row is first shown and again after its record changes,
+so ``data()`` is a lookup; a day restored from the log (200,000 orders) costs no strings for the rows nobody
+scrolls to.
+A batch costs one ``beginInsertRows`` for the new rows and one ranged ``dataChanged`` for the rest (one per run
+of adjacent rows when the changed rows are few and far apart).
 Sorting happens here (not in a proxy, which would re-sort on every change) and keeps the selection
 through persistent indexes.
 """
@@ -81,9 +84,10 @@ class OrdersModel(QAbstractTableModel):
         super().__init__(parent)
         self._retrying = retrying or (lambda order_id: False)
         self._records: list[OrderRecord] = []
-        self._rows: list[tuple[str, ...]] = []
+        self._rows: list[tuple[str, ...] | None] = []  # None: not formatted since the record changed
         self._row_of: dict[int, int] = {}
         self._restored: set[int] = set()
+        self._restoring = False  # rows that come in now are restored from the log (see set_restoring)
         self._working: set[int] = set()
         self._decimals = decimals or (lambda symbol: 2)
         self._colors: Colors = LIGHT
@@ -108,7 +112,7 @@ class OrdersModel(QAbstractTableModel):
 
     def data(self, index: Index, role: int = _DISPLAY) -> Any:
         if role == _DISPLAY:
-            return self._rows[index.row()][index.column()]
+            return (self._rows[index.row()] or self._row_text(index.row()))[index.column()]
         if role == _ALIGNMENT:
             return _ALIGNMENTS[index.column()]
         if role == _FOREGROUND:
@@ -123,7 +127,7 @@ class OrdersModel(QAbstractTableModel):
                 return self._buy if self._records[index.row()].action == "BUY" else self._sell
             return None
         if role == _EDIT:
-            return self._rows[index.row()][index.column()].replace(",", "")
+            return self._row_text(index.row())[index.column()].replace(",", "")
         if role == _TOOLTIP:
             record, col = self._records[index.row()], index.column()
             if col == COL["error"] and record.error_message:
@@ -197,21 +201,23 @@ class OrdersModel(QAbstractTableModel):
         for r in records:
             if is_working(r):
                 self._working.add(r.order_id)
+                if self._restoring and r.order_id not in self._row_of:
+                    self._restored.add(r.order_id)
             else:
                 self._working.discard(r.order_id)
         new = [r for r in records if r.order_id not in self._row_of]
         changed = [self._row_of[r.order_id] for r in records if r.order_id in self._row_of]
         for row in changed:
-            self._rows[row] = self._format(self._records[row])
+            self._rows[row] = None
         if changed:
-            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), len(COLUMNS) - 1))
+            self._emit_changed(changed)
         if new:
             newest_first = self._sort[0] in (COL["id"], COL["time"]) and self._sort[1] == Qt.SortOrder.DescendingOrder
             if newest_first:
                 new.sort(key=lambda r: r.order_id, reverse=True)
                 self.beginInsertRows(QModelIndex(), 0, len(new) - 1)
                 self._records[0:0] = new
-                self._rows[0:0] = [self._format(r) for r in new]
+                self._rows[0:0] = [None] * len(new)
                 self._row_of = {r.order_id: i for i, r in enumerate(self._records)}
             else:
                 first = len(self._records)
@@ -219,20 +225,38 @@ class OrdersModel(QAbstractTableModel):
                 for r in new:
                     self._row_of[r.order_id] = len(self._records)
                     self._records.append(r)
-                    self._rows.append(self._format(r))
+                    self._rows.append(None)
             self.endInsertRows()
 
-    def mark_restored(self, order_ids: set[int]) -> None:
-        self._restored |= order_ids
-        self.apply([self._records[self._row_of[i]] for i in order_ids if i in self._row_of])
+    def _emit_changed(self, rows: list[int]) -> None:
+        """One ranged dataChanged, or one per run of adjacent rows when they are few and far apart: the
+        orders filter re-checks every row of a range, and a range over a restored day is 200,000 rows."""
+        first, last = min(rows), max(rows)
+        if last - first < 4 * len(rows) + 64:
+            self.dataChanged.emit(self.index(first, 0), self.index(last, len(COLUMNS) - 1))
+            return
+        rows = sorted(set(rows))
+        start = previous = rows[0]
+        for row in [*rows[1:], -1]:
+            if row != previous + 1:
+                self.dataChanged.emit(self.index(start, 0), self.index(previous, len(COLUMNS) - 1))
+                start = row
+            previous = row
+
+    def set_restoring(self, restoring: bool) -> None:
+        """While on, the working orders among the new rows are marked restored: the orders of a day restored
+        from the log, until IB confirms them (``clear_restored``)."""
+        self._restoring = restoring
 
     def clear_restored(self) -> None:
+        self._restoring = False
         ids, self._restored = self._restored, set()
         self.apply([self._records[self._row_of[i]] for i in ids if i in self._row_of])
 
     def clear(self) -> None:
         self.beginResetModel()
         self._records, self._rows, self._row_of, self._restored, self._working = [], [], {}, set(), set()
+        self._restoring = False
         self.endResetModel()
 
     # -- lookups -----------------------------------------------------------------------------------
@@ -247,7 +271,13 @@ class OrdersModel(QAbstractTableModel):
         return list(self._records)
 
     def text(self, row: int, key: str) -> str:
-        return self._rows[row][COL[key]]
+        return self._row_text(row)[COL[key]]
+
+    def _row_text(self, row: int) -> tuple[str, ...]:
+        text = self._rows[row]
+        if text is None:
+            text = self._rows[row] = self._format(self._records[row])
+        return text
 
     def _format(self, r: OrderRecord) -> tuple[str, ...]:
         d = self._decimals(r.symbol)
