@@ -2,7 +2,7 @@
 
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState, NotConnectedError
-from .identity import ClientIdInUse, stable_client_id
+from .identity import ClientIdInUse, LogFolderUnwritable, stable_client_id
 from .market import MarketData, Quote, SymbolMatch
 from .portfolio import AccountValues, Portfolio, Position
 from .settings import ConnectionSettings, LiveTradingRefused, resolve_settings
@@ -18,6 +18,7 @@ __all__ = [
     "ContractInfo",
     "IBKRBroker",
     "LiveTradingRefused",
+    "LogFolderUnwritable",
     "MarketData",
     "NotConnectedError",
     "Portfolio",
