@@ -43,6 +43,7 @@ CHART_ARM_MS = 1500
 class WindowController(QObject):
     ready = Signal()  # connected, for --smoke
     firstQuote = Signal(str)
+    failed = Signal(str)  # the session gave up: the setup has to change (for --smoke)
 
     def __init__(
         self,
@@ -71,8 +72,13 @@ class WindowController(QObject):
         self._symbol_note = ""
         self._phase = ""
         self._last_sent: int | None = None
+        self.failure: str | None = None  # why the session gave up, while it has
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
+        # Everything a start reads, read now: what the settings file holds that cannot be used is named once.
+        settings.check()
+        settings.on_problem(self._settings_notice)
+        self._settings_notice()
         self._wire_chart()
         self.colors = apply_theme(QApplication.instance(), settings.theme())
         self._apply_colors()
@@ -132,15 +138,27 @@ class WindowController(QObject):
             log.error("window task failed", exc_info=exc)
             self.window.status.showMessage(f"Unexpected error: {exc}", 15000)
 
+    def _settings_notice(self) -> None:
+        text = self.settings.notice()
+        if text:
+            log.warning("%s", text)
+            self.window.notices.add("settings", text)
+
     # -- session ---------------------------------------------------------------------------------------
 
     async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
         from .ordering import OrderDesk
         from .session import TradingSession
 
-        session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
-                                 gateway_options=self.gateway_options)
+        try:
+            session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
+                                     gateway_options=self.gateway_options)
+        except (ValueError, OSError) as exc:  # e.g. IBTICKET_CLIENT_ID=abc: the window stays, and says so
+            self._cannot_start(choice, f"Cannot connect to the {choice.describe()}: {exc}")
+            return
         self.session = session
+        if session.settings.identity_notice:
+            self.window.notices.add("identity", session.settings.identity_notice)
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
@@ -162,10 +180,20 @@ class WindowController(QObject):
         register_health = getattr(session.logger, "register_health_callback", None)
         if register_health is not None:
             register_health(self.window.status.set_log_health)
+            # A folder that could not even be created was found before anyone listened.
+            self.window.status.set_log_health(session.logger.degraded, session.logger.health_message())
         session.add_listener(self.relay.connection)
         session.start()
         # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
         QTimer.singleShot(CHART_ARM_MS, self.window.chart_holder.arm)
+
+    def _cannot_start(self, choice: ConnectionChoice, text: str) -> None:
+        from .session import ConnectionPhase, ConnectionStatus
+
+        log.error("%s", text)
+        where = "embedded gateway" if choice.mode == "sim" else f"{choice.host}:{choice.port}"
+        self.relay.connection(ConnectionStatus(ConnectionPhase.DISCONNECTED, where,
+                                               "SIMULATED" if choice.mode == "sim" else "PAPER", message=text))
 
     async def stop(self) -> None:
         session, self.session = self.session, None
@@ -225,9 +253,16 @@ class WindowController(QObject):
                 text = describe_foreign(foreign, self.session.settings.client_id)
                 w.status.showMessage(text, 60000)
                 w.ticket.show_message(text, error=True)
+            w.notices.remove("connection")
+            self.failure = None
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
+        if status.message and status.phase == "disconnected":
+            # Only a session that gave up says why it is disconnected: the trader must change something.
+            w.notices.add("connection", status.message)
+            self.failure = status.message
+            self.failed.emit(status.message)
 
     # -- orders ----------------------------------------------------------------------------------------
 
@@ -473,12 +508,13 @@ class WindowController(QObject):
 
     def _system_scheme_changed(self, _scheme: object) -> None:
         if self.settings.theme() == "system":
-            self.set_theme("system")
+            self.set_theme("system", save=False)  # nothing was chosen: a stored value stays as it is
 
-    def set_theme(self, name: str) -> None:
+    def set_theme(self, name: str, save: bool = True) -> None:
         """Light, dark or the system's: tables, ticket and chart alike; remembered in the settings."""
-        self.settings.set_theme(name)
-        self.settings.sync()
+        if save:
+            self.settings.set_theme(name)
+            self.settings.sync()
         self.window.theme_actions[self.settings.theme()].setChecked(True)
         self.colors = apply_theme(QApplication.instance(), name)
         self._apply_colors()

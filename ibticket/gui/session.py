@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..broker import BrokerCore, ClientIdInUse, ConnectionState, LiveTradingRefused, resolve_settings
+from ..broker import (
+    BrokerCore,
+    ClientIdInUse,
+    ConnectionState,
+    LiveTradingRefused,
+    LogFolderUnwritable,
+    resolve_settings,
+)
 from ..broker.core import backoff_delays
 from ..broker.settings import LIVE_PORTS, ConnectionSettings
 from ..core import OrderExecutionHandler, OrderLogger
@@ -161,6 +168,12 @@ class TradingSession:
             except (LiveTradingRefused, ClientIdInUse) as exc:
                 # Retrying cannot help: the trader must choose another connection or client id.
                 self._publish(ConnectionPhase.DISCONNECTED, str(exc))
+                return
+            except LogFolderUnwritable as exc:
+                # Not a connection failure: no order could be logged before it is sent. The log's health
+                # says so too, until a reconnect (Ctrl+R) finds the folder writable.
+                self.logger.report_unwritable(exc.cause)
+                self._publish(ConnectionPhase.DISCONNECTED, f"{str(exc).rstrip('.')} (File → Reconnect now).")
                 return
             except asyncio.CancelledError:
                 raise
