@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             if self.settings.window_state()[1] is None:
-                QTimer.singleShot(0, self._size_docks)
+                QTimer.singleShot(0, self, self._size_docks)  # with the window as context: gone with it
 
     def restore_layout(self) -> None:
         geometry, state = self.settings.window_state()

@@ -11,12 +11,13 @@ import asyncio
 import json
 import os
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
-from windowkit import until
+from windowkit import Unconnected, until
 
 from ibticket.gui.app import _choice, run
 from ibticket.gui.connection import ConnectionChoice
@@ -46,6 +47,19 @@ BAD_VALUES = [
 ]
 
 
+@pytest.fixture
+def open_window(qapp: QApplication, tmp_path: Path) -> Iterator[Callable[[], Unconnected]]:
+    opened: list[Unconnected] = []
+
+    def open_() -> Unconnected:
+        opened.append(Unconnected(tmp_path))
+        return opened[-1]
+
+    yield open_
+    for window in opened:
+        window.discard()
+
+
 def _start_writes(app) -> None:
     """What app.run writes at start, besides what the window reads: the connection it chose."""
     app.settings.set_connection(_choice(parse_options([]), app.settings.connection()))
@@ -53,11 +67,11 @@ def _start_writes(app) -> None:
 
 
 @pytest.mark.parametrize("group, key, value", BAD_VALUES)
-def test_a_bad_value_is_ignored_named_and_not_written_back(make_app, tmp_path, group, key, value) -> None:
+def test_a_bad_value_is_ignored_named_and_not_written_back(open_window, tmp_path, group, key, value) -> None:
     ini = tmp_path / "settings.ini"
     ini.write_text(f"[{group}]\n{key}={value}\n")
     before = ini.read_bytes()
-    app = make_app()
+    app = open_window()
     full = key if group == "General" else f"{group}/{key}"
     [problem] = app.settings.problems
     assert problem.key == full
@@ -73,23 +87,23 @@ def test_a_bad_value_is_ignored_named_and_not_written_back(make_app, tmp_path, g
 
 @pytest.mark.parametrize("value, shown", [("abc", "'abc'"), ("-5", "'-5'"), ("99999999999", "'99999999999'"),
                                           ("", "''")])
-def test_a_bad_client_id_names_file_key_and_value(make_app, tmp_path, value, shown) -> None:
+def test_a_bad_client_id_names_file_key_and_value(open_window, tmp_path, value, shown) -> None:
     ini = tmp_path / "settings.ini"
     ini.write_text(f"[connection]\nclient_id={value}\n")
-    app = make_app()
+    app = open_window()
     assert app.settings.connection().client_id is None  # the installation's own id, not -1
     assert (f"   • connection/client_id = {shown}: not a client id (a whole number from 0 to 2147483647); "
             "this installation's own client id is used") in app.window.notices.notices()["settings"]
 
 
-def test_bad_entries_inside_stored_maps_are_named_one_by_one(make_app, tmp_path) -> None:
+def test_bad_entries_inside_stored_maps_are_named_one_by_one(open_window, tmp_path) -> None:
     ini = tmp_path / "settings.ini"
     qs = QSettings(str(ini), QSettings.Format.IniFormat)
     qs.setValue("precautions", {"size_limit": -5, "value_limit": "lots", "percent_from_market": 2.5})
     qs.setValue("presets/default_quantity", {"AAPL": 0, "MSFT": 200, "a b c d e f g h i j": 5})
     qs.sync()
     before = ini.read_bytes()
-    app = make_app()
+    app = open_window()
     p = app.settings.precautions()
     assert (p.size_limit, p.value_limit, p.percent_from_market) == (5000, 250_000.0, 2.5)
     assert app.settings.default_quantities() == {"MSFT": 200}
@@ -108,13 +122,13 @@ def test_bad_entries_inside_stored_maps_are_named_one_by_one(make_app, tmp_path)
 
 
 @pytest.mark.parametrize("damage", ["folder", "format"])
-def test_an_unreadable_settings_file_is_named_and_the_window_opens(make_app, tmp_path, damage) -> None:
+def test_an_unreadable_settings_file_is_named_and_the_window_opens(open_window, tmp_path, damage) -> None:
     ini = tmp_path / "settings.ini"
     if damage == "folder":
         ini.mkdir()
     else:
         ini.write_bytes(b"[view\ntheme=dark\n\x00\xff garbage\n")
-    app = make_app()
+    app = open_window()
     notice = app.window.notices.notices()["settings"]
     if damage == "folder":
         assert notice == (f"Settings file {ini} cannot be used (it is a folder): every setting has its default, "
@@ -126,9 +140,9 @@ def test_an_unreadable_settings_file_is_named_and_the_window_opens(make_app, tmp
                                  f"rest is used; a copy of it is kept as {copy.name}.")
 
 
-def test_dismiss_hides_the_notices(make_app, tmp_path) -> None:
+def test_dismiss_hides_the_notices(open_window, tmp_path) -> None:
     (tmp_path / "settings.ini").write_text("[view]\ntheme=purple\n")
-    app = make_app()
+    app = open_window()
     bar = app.window.notices
     assert bar.isVisible()
     bar.dismiss_button.click()
