@@ -72,13 +72,10 @@ class WindowController(QObject):
         self._symbol_note = ""
         self._phase = ""
         self._last_sent: int | None = None
-        self.failure: str | None = None  # why the session gave up, while it has
+        self.failure: str | None = None  # why the session gave up, while it has (for --smoke)
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
-        # Everything a start reads, read now: what the settings file holds that cannot be used is named once.
-        settings.check()
-        settings.on_problem(self._settings_notice)
-        self._settings_notice()
+        window.notices.watch(settings)  # reads everything a start reads: what cannot be used is named now
         self._wire_chart()
         self.colors = apply_theme(QApplication.instance(), settings.theme())
         self._apply_colors()
@@ -138,23 +135,17 @@ class WindowController(QObject):
             log.error("window task failed", exc_info=exc)
             self.window.status.showMessage(f"Unexpected error: {exc}", 15000)
 
-    def _settings_notice(self) -> None:
-        text = self.settings.notice()
-        if text:
-            log.warning("%s", text)
-            self.window.notices.add("settings", text)
-
     # -- session ---------------------------------------------------------------------------------------
 
     async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
         from .ordering import OrderDesk
-        from .session import TradingSession
+        from .session import TradingSession, unstarted
 
         try:
             session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
                                      gateway_options=self.gateway_options)
         except (ValueError, OSError) as exc:  # e.g. IBTICKET_CLIENT_ID=abc: the window stays, and says so
-            self._cannot_start(choice, f"Cannot connect to the {choice.describe()}: {exc}")
+            self.relay.connection(unstarted(choice, exc))
             return
         self.session = session
         if session.settings.identity_notice:
@@ -186,14 +177,6 @@ class WindowController(QObject):
         session.start()
         # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
         QTimer.singleShot(CHART_ARM_MS, self.window.chart_holder.arm)
-
-    def _cannot_start(self, choice: ConnectionChoice, text: str) -> None:
-        from .session import ConnectionPhase, ConnectionStatus
-
-        log.error("%s", text)
-        where = "embedded gateway" if choice.mode == "sim" else f"{choice.host}:{choice.port}"
-        self.relay.connection(ConnectionStatus(ConnectionPhase.DISCONNECTED, where,
-                                               "SIMULATED" if choice.mode == "sim" else "PAPER", message=text))
 
     async def stop(self) -> None:
         session, self.session = self.session, None
@@ -253,16 +236,12 @@ class WindowController(QObject):
                 text = describe_foreign(foreign, self.session.settings.client_id)
                 w.status.showMessage(text, 60000)
                 w.ticket.show_message(text, error=True)
-            w.notices.remove("connection")
-            self.failure = None
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
-        if status.message and status.phase == "disconnected":
-            # Only a session that gave up says why it is disconnected: the trader must change something.
-            w.notices.add("connection", status.message)
-            self.failure = status.message
-            self.failed.emit(status.message)
+        self.failure = w.notices.follow(status.phase, status.message)
+        if self.failure:
+            self.failed.emit(self.failure)
 
     # -- orders ----------------------------------------------------------------------------------------
 

@@ -8,9 +8,17 @@ window runs (the connection, for instance) can take its notice away again.
 
 from __future__ import annotations
 
+import logging
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QTextEdit, QToolBar, QWidget
+
+if TYPE_CHECKING:
+    from .appsettings import AppSettings
+
+log = logging.getLogger(__name__)
 
 # Fixed warning colours: readable on the light and the dark palette alike.
 STYLE = "#noticeFrame { background: #fff3cd; border: 1px solid #e0b84c; border-radius: 3px; } " \
@@ -75,6 +83,30 @@ class NoticeBar(QToolBar):
             return
         self._notices[key] = text
         self._render()
+
+    def watch(self, settings: AppSettings) -> None:
+        """Name what ``settings`` cannot use: everything a start reads is read now, and anything found later
+        (a file that cannot be saved) is added when it is found."""
+
+        def show() -> None:
+            text = settings.notice()
+            if text:
+                log.warning("%s", text)
+                self.add("settings", text)
+
+        settings.check()
+        settings.on_problem(show)
+        show()
+
+    def follow(self, phase: str, message: str) -> str | None:
+        """Name a session that gave up, until it connects; returns that reason, if it gave up. Only such a
+        session says why it is disconnected: the trader has to change something."""
+        if phase == "connected":
+            self.remove("connection")
+        elif phase == "disconnected" and message:
+            self.add("connection", message)
+            return message
+        return None
 
     def remove(self, key: str) -> None:
         if self._notices.pop(key, None) is not None:

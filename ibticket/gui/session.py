@@ -209,6 +209,15 @@ class TradingSession:
             self._publish(ConnectionPhase.DISCONNECTED)
 
 
+def unstarted(choice: ConnectionChoice, exc: Exception) -> ConnectionStatus:
+    """The status of a session that could not even be set up (e.g. IBTICKET_CLIENT_ID=abc)."""
+    text = f"Cannot connect to the {choice.describe()}: {exc}"
+    log.error("%s", text)
+    where = "embedded gateway" if choice.mode == "sim" else f"{choice.host}:{choice.port}"
+    return ConnectionStatus(ConnectionPhase.DISCONNECTED, where, "SIMULATED" if choice.mode == "sim" else "PAPER",
+                            message=text)
+
+
 def bound_reads(core: BrokerCore, size: int) -> None:
     """Make every connection of ``core`` read at most ``size`` bytes per socket read (see READ_CHUNK)."""
     protocol = core.ib.client.conn  # the library's asyncio.Protocol; each connect makes a new transport

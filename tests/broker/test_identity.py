@@ -99,6 +99,16 @@ def test_a_damaged_identity_file_is_moved_aside_and_a_new_id_named(tmp_path: Pat
     assert stable_client_id(tmp_path) == identity.client_id and load_identity(tmp_path).notice == ""
 
 
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_unreadable_identity_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "identity.json"
+    path.write_text('{"client_id": 345}')
+    path.chmod(0)
+    identity = load_identity(tmp_path)
+    assert identity.client_id in NEW_ID_RANGE  # what it held cannot be read either
+    assert identity.notice.startswith(f"{path} was damaged (it cannot be read: Permission denied); it is kept as ")
+
+
 @pytest.mark.parametrize("content", [b'{"client_id": 345', b'{"client_id": "345"}', b'{"client_id": 345,}\x00'])
 def test_a_damaged_identity_file_that_still_shows_its_id_keeps_it(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "identity.json"

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from windowkit import Unconnected, until
 
 from ibticket.gui.app import _choice, run
+from ibticket.gui.appsettings import AppSettings
 from ibticket.gui.connection import ConnectionChoice
 from ibticket.gui.options import parse_options
 
@@ -147,6 +148,33 @@ def test_dismiss_hides_the_notices(open_window, tmp_path) -> None:
     assert bar.isVisible()
     bar.dismiss_button.click()
     assert not bar.isVisible() and bar.notices() == {}
+
+
+def test_a_start_remembers_only_what_changed(open_window, tmp_path) -> None:
+    ini = tmp_path / "settings.ini"
+    ini.write_text("[connection]\nclient_id=abc\nport=http\n")
+    app = open_window()
+    app.settings.set_connection(ConnectionChoice("tws", "127.0.0.1", 7497))  # as `ibticket --tws` does
+    app.settings.sync()
+    text = ini.read_text()
+    assert "mode=tws" in text and "client_id=abc" in text and "port=http" in text
+    app.settings.set_connection(ConnectionChoice("custom", "10.0.0.5", 4002, client_id=12))
+    app.settings.sync()
+    assert AppSettings(ini).connection() == ConnectionChoice("custom", "10.0.0.5", 4002, client_id=12)
+
+
+def test_a_client_id_the_environment_spoils_keeps_the_window(make_app, qt_loop, monkeypatch) -> None:
+    monkeypatch.setenv("IBTICKET_CLIENT_ID", "abc")
+
+    async def scenario() -> None:
+        app = make_app()
+        await app.controller.start(ConnectionChoice("sim"))
+        assert app.session is None and app.window.isVisible()
+        message = "Cannot connect to the simulated paper account: IBTICKET_CLIENT_ID='abc' is not a whole number"
+        assert app.window.notices.notices()["connection"] == message
+        assert app.controller.failure == message and "Disconnected" in app.window.status.connection.text()
+
+    qt_loop.run_until_complete(scenario())
 
 
 def test_the_app_starts_on_a_settings_file_full_of_bad_values(qt_loop, tmp_path, monkeypatch) -> None:
