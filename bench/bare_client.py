@@ -9,6 +9,8 @@ quadratic in a trade's fills, see docs/benchmarks.md); without it the library ru
 
 Runs in ibticket's venv (ib_insync) or in a venv of its own with ib_async (the two cannot share a venv);
 it imports only the library and bench/benchgw.py's stdlib part.
+
+    python bench/bare_client.py --quick [--lib ib_async]   # a smoke run against a gateway process of its own
 """
 
 from __future__ import annotations
@@ -68,19 +70,45 @@ async def burst(lib: Any, args: argparse.Namespace) -> dict[str, Any]:
     return {"t0": t0, "t1": t1, "cpu": cpu, "execs": seen, "orders_filled": filled}
 
 
+def quick(lib_name: str) -> None:
+    """Against a gateway process of its own (it needs ibticket): a small burst as shipped, then with the
+    short repr, as bench/window_bench.py runs them."""
+    from benchgw import GatewayProcess
+
+    lib = importlib.import_module(lib_name)
+    shipped = lib.Trade.__repr__
+    orders, per_order = 2, 50
+    for short in (False, True):
+        lib.Trade.__repr__ = short_repr if short else shipped
+        with GatewayProcess(seed=1, tick_interval=None, partial_fills=per_order, market_orders_fill=False) as gw:
+            args = argparse.Namespace(port=gw.port, control=gw.control_port, key=gw.authkey.hex(), client_id=51,
+                                      orders=orders, qty=100, execs=orders * per_order, timeout=60.0)
+            result = asyncio.run(burst(lib, args))
+        if result["execs"] != orders * per_order or result["orders_filled"] != orders:
+            raise SystemExit(f"bare client --quick: {result}")
+        seconds = result["t1"] - result["t0"]
+        print(f"{lib_name} {'+ short repr' if short else 'as shipped':<14} {result['execs']} executions of "
+              f"{orders} orders: {seconds:.3f} s ({result['execs'] / seconds:,.0f}/s), CPU {result['cpu']:.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lib", choices=("ib_insync", "ib_async"), default="ib_insync")
     parser.add_argument("--short-repr", action="store_true")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--control", type=int, required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("--quick", action="store_true", help="a smoke run against a gateway process of its own")
+    connection = parser.add_argument_group("the gateway and the burst (all required without --quick)")
+    for name in ("--port", "--control", "--orders", "--qty", "--execs"):
+        connection.add_argument(name, type=int)
+    connection.add_argument("--key")
     parser.add_argument("--client-id", type=int, default=51)
-    parser.add_argument("--orders", type=int, required=True)
-    parser.add_argument("--qty", type=int, required=True)
-    parser.add_argument("--execs", type=int, required=True)
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
+    if args.quick:
+        quick(args.lib)
+        return
+    missing = [name for name in ("port", "control", "key", "orders", "qty", "execs") if getattr(args, name) is None]
+    if missing:
+        parser.error("missing " + ", ".join(f"--{name}" for name in missing))
     lib = importlib.import_module(args.lib)
     if args.short_repr:
         lib.Trade.__repr__ = short_repr

@@ -11,8 +11,11 @@ a ``multiprocessing.connection`` socket on 127.0.0.1 (random auth key):
   for every process on Linux, so they compare with the client's):
   ``place``: order ref -> when its placeOrder was read; ``exec``: exec id -> when the execDetails frame
   carrying it was handed to the socket (the gateway batches one event-loop turn's frames into one write).
+  The probes are a wire tap (``PaperGateway.add_wire_tap``), not patches of the gateway's internals.
 
 Only this module's top level is imported by the bare clients, which may run in a venv without ibticket.
+
+    python bench/benchgw.py --quick    # a self-test: a gateway process, a bare ib_insync client, both probes
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from multiprocessing.connection import Client, Connection, Listener
 from pathlib import Path
 from typing import Any
@@ -118,43 +122,36 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# A live execDetails frame starts, after its 4-byte length, with message id 11 and request id -1.
+LIVE_EXEC_DETAILS = b"11\0-1\0"
+EXEC_ID_FIELD = 14  # [11, -1, order id, 11 contract fields, exec id, ...]: see gateway messages.exec_details
+
+
 class Probes:
-    """Times of placeOrder reads and execDetails writes, stamped on the gateway's loop."""
+    """Times of placeOrder reads and execDetails writes: a wire tap (PaperGateway.add_wire_tap), so it is
+    called on the gateway's loop from its read and write paths, wherever those are."""
 
     def __init__(self) -> None:
+        from ibticket.gateway.requests import parse_place_order
+
+        self._parse_place_order = parse_place_order
         self.place: dict[str, float] = {}
         self.exec: dict[str, float] = {}
 
-    def install(self, gateway: Any) -> None:
-        from ibticket.gateway.session import ClientSession
+    def request(self, client_id: int | None, fields: list[str]) -> None:
+        if fields and fields[0] == "3":  # placeOrder
+            now = time.monotonic()
+            self.place.setdefault(self._parse_place_order(fields).order_ref, now)
 
-        desk = gateway.desk
-        place_order = desk.place_order
-        probes = self
-
-        def stamped_place(client_id: int, req: Any) -> None:
-            probes.place.setdefault(req.order_ref, time.monotonic())
-            place_order(client_id, req)
-
-        desk.place_order = stamped_place
-        send, write = ClientSession.send, ClientSession._write
-
-        def stamped_send(session: Any, fields: Any) -> None:
-            if fields and fields[0] == 11 and fields[1] == -1:  # a live execDetails
-                session.__dict__.setdefault("_bench_execs", []).append(fields[14])
-            send(session, fields)
-
-        def stamped_write(session: Any, data: bytes) -> None:
-            write(session, data)
-            pending = session.__dict__.get("_bench_execs")
-            if pending:
-                now = time.monotonic()
-                for exec_id in pending:
-                    probes.exec.setdefault(exec_id, now)
-                pending.clear()
-
-        ClientSession.send = stamped_send  # type: ignore[method-assign]
-        ClientSession._write = stamped_write  # type: ignore[method-assign]
+    def written(self, client_id: int | None, frames: Sequence[bytes]) -> None:
+        now = 0.0
+        for frame in frames:
+            if frame.startswith(LIVE_EXEC_DETAILS, 4):
+                now = now or time.monotonic()
+                exec_id = frame[4:].split(b"\0")[EXEC_ID_FIELD].decode()
+                if exec_id.count(".") != 3:  # the layout moved: fail loudly (the gateway drops the tap)
+                    raise ValueError(f"field {EXEC_ID_FIELD} of execDetails is {exec_id!r}, not an exec id")
+                self.exec.setdefault(exec_id, now)
 
 
 def serve(config: dict[str, Any]) -> None:
@@ -162,7 +159,7 @@ def serve(config: dict[str, Any]) -> None:
 
     gw = GatewayThread(GatewayConfig(**config)).start()
     probes = Probes()
-    gw.call(lambda: probes.install(gw.gateway))
+    gw.add_wire_tap(probes)
     authkey = os.urandom(16)
     listener = Listener(("127.0.0.1", 0), authkey=authkey)
     print(json.dumps({"port": gw.port, "control": listener.address[1], "key": authkey.hex()}), flush=True)
@@ -205,5 +202,63 @@ def serve(config: dict[str, Any]) -> None:
     gw.stop()
 
 
+# --- --quick: the gateway process, its control and both probes, end to end ----------------------------
+
+
+def quick() -> None:
+    """Start a benchgw process, trade through it with a bare ib_insync client, check the control and probes."""
+    from ib_insync import IB, MarketOrder, Stock
+
+    def until(predicate: Any, what: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise SystemExit(f"benchgw --quick: timed out waiting for {what}")
+            ib.sleep(0.01)
+
+    orders, execs = 2, 5
+    started = time.monotonic()
+    with GatewayProcess(seed=1, tick_interval=None, partial_fills=execs, market_orders_fill=False) as gw:
+        assert gw.control is not None
+        ib = IB()
+        ib.connect("127.0.0.1", gw.port, clientId=41, timeout=20)
+        (contract,) = ib.qualifyContracts(Stock("AAPL", "SMART", "USD"))
+        refs = [f"benchgw-quick-{i}" for i in range(orders)]
+        trades = [ib.placeOrder(contract, MarketOrder("BUY", 10, orderRef=ref)) for ref in refs]
+        until(lambda: all(t.orderStatus.status in ("PreSubmitted", "Submitted") for t in trades),
+              "the orders' acknowledgement")
+        released = time.monotonic()
+        gw.control.release()
+        until(lambda: all(t.orderStatus.status == "Filled" and len(t.fills) == execs for t in trades), "the fills")
+        stamps = gw.control.stamps()
+        made = {e["exec_id"] for e in gw.control.call("executions")}
+        ib.disconnect()
+    print(f"benchgw --quick: {orders} orders x {execs} executions through a gateway process "
+          f"({time.monotonic() - started:.1f} s in all)")
+    missing = [ref for ref in refs if ref not in stamps["place"]]
+    if missing or set(stamps["exec"]) != made:
+        raise SystemExit(f"benchgw --quick: the probes missed placeOrders {missing} or executions "
+                         f"{sorted(made - set(stamps['exec']))} (stamped {len(stamps['exec'])} of {len(made)})")
+    first, last = min(stamps["exec"].values()), max(stamps["exec"].values())
+    print(f"  placeOrder reads stamped: {len(stamps['place'])}; execDetails writes stamped: {len(stamps['exec'])}")
+    print(f"  release -> first execDetails written {(first - released) * 1000:.1f} ms, "
+          f"-> last {(last - released) * 1000:.1f} ms")
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config", nargs="?", help="the GatewayConfig fields as JSON (how GatewayProcess starts it)")
+    parser.add_argument("--quick", action="store_true", help="a self-test: a gateway process, a client, the probes")
+    args = parser.parse_args()
+    if args.quick:
+        quick()
+    elif args.config is not None:
+        serve(json.loads(args.config))
+    else:
+        parser.error("give the gateway's config as JSON, or --quick")
+
+
 if __name__ == "__main__":
-    serve(json.loads(sys.argv[1]))
+    main()

@@ -1,6 +1,7 @@
 """What one redraw of the chart costs with a full day of trades in it (offscreen).
 
     python bench/chart_redraw.py [--points 200000] [--repeat 30]
+    python bench/chart_redraw.py --quick    # a smoke run: 5,000 trades, 3 redraws each
 
 Fills one symbol's tick buffer with ``--points`` trades 0.1 s apart, then times the chart's redraw plus a
 repaint of its viewport after each new trade: the last-price line (whole session in view, and zoomed to
@@ -22,13 +23,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 5,000 trades, 3 redraws each")
     args = parser.parse_args()
+    if args.quick:
+        args.points, args.repeat = 5000, 3
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from ibticket.gui.chart import ChartView
-    from ibticket.gui.chart_data import TickStore
+    from ibticket.gui.widgets.chart import ChartView
+    from ibticket.trading.chart_data import TickStore
 
     store = TickStore(capacity=max(args.points, 1))
     buf = store.buffer("AAPL")

@@ -4,16 +4,22 @@ Orders arrive through the trading day on a few dozen symbols; each is written ah
 one or more executions (with late commission reports), cancelled, or refused and retried, with the odd
 broker notice, as ``OrderExecutionHandler`` logs them. Used by ``bench/log_viewer.py --make`` and for the
 log viewer's screenshots.
+
+    .venv/bin/python bench/daygen.py --events 100000 DIR   # write a day into DIR, read it back, print the counts
+    .venv/bin/python bench/daygen.py --quick               # the same with 2,000 events in a temporary folder
 """
 
 from __future__ import annotations
 
+import argparse
 import random
+import tempfile
+import timeit
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from ibticket.core import Fill, OrderLogger, OrderRecord, OrderStatus
+from ibticket.core import Fill, OrderLogger, OrderRecord, OrderStatus, read_day, summarize
 from ibticket.core.logreader import log_path
 
 SYMBOLS = {
@@ -150,3 +156,40 @@ def _events(rng: random.Random, day: date, clock: _Clock,
                 clock.now += step
                 fill.commission = commission
                 yield "COMMISSION", record, {"fill_id": exec_id, "commission": commission}
+
+
+def write_and_read(folder: Path, events: int) -> None:
+    """Write a day, read it back with the order log's reader; exit 1 unless every event reads."""
+    timer = timeit.default_timer
+    start = timer()
+    path = write_day(folder, events)
+    written = timer() - start
+    start = timer()
+    day = read_day(folder, date(2026, 2, 18))
+    read = timer() - start
+    summary = summarize(day.events)
+    print(f"{len(day.events):,} events, {path.stat().st_size / 1e6:,.1f} MB: written in {written:.2f} s "
+          f"({events / written:,.0f}/s), read back in {read:.2f} s ({events / read:,.0f}/s)")
+    print(f"  {summary['total_orders']:,} orders ({summary['filled_orders']:,} filled, {summary['cancelled_orders']:,} "
+          f"cancelled, {summary['error_orders']:,} in error), {summary['total_fills']:,} fills")
+    if len(day.events) != events or day.bad_lines or day.problem:
+        raise SystemExit(f"daygen: read {len(day.events)} of {events} events back; {day.report()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", nargs="?", type=Path, help="where to write the day (its file is replaced)")
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="2,000 events in a temporary folder")
+    args = parser.parse_args()
+    if args.quick:
+        with tempfile.TemporaryDirectory(prefix="ibticket-daygen-") as folder:
+            write_and_read(Path(folder), 2000)
+    elif args.folder is not None:
+        write_and_read(args.folder, args.events)
+    else:
+        parser.error("give a folder to write the day into, or --quick")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ baseline, measured in the same run, is the guard as it was before keys expired f
 every key on every check (``ScanningGuard`` below, the old code verbatim), swapped into the same handler.
 
     .venv/bin/python bench/dedup.py [--keys 1000 10000 100000] [--orders 200] [--repeat 5]
+    .venv/bin/python bench/dedup.py --quick    # a smoke run: 100 and 1,000 keys, 20 orders, one run
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ def prepared(variant: str, keys: int, expired: bool) -> tuple[OrderExecutionHand
     for n in range(keys):
         guard.remember(OrderKey("MSFT", "BUY", n + 1, "LIMIT", 400.0, None), 1_000_000 + n)
         clock.advance(STEP)
+    # The handler must really ask this guard: were its attribute renamed, the line above would quietly add
+    # a new one and both variants would measure the handler's own guard. A remembered key is refused.
+    if keys and handler.create_order("MSFT", "BUY", keys, "LIMIT", 400.0) is not None:
+        raise SystemExit(f"dedup bench: the handler does not use the {variant} guard put in as handler._dedup")
     if expired:
         clock.advance(WINDOW)
         handler.create_order("AAPL", "SELL", 1, "LIMIT", 150.0)  # this check expires them all, once
@@ -108,7 +113,10 @@ def main() -> None:
     parser.add_argument("--keys", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--orders", type=int, default=200, help="orders timed per run")
     parser.add_argument("--repeat", type=int, default=5, help="runs per point, median reported")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 100 and 1,000 keys, 20 orders, one run")
     args = parser.parse_args()
+    if args.quick:
+        args.keys, args.orders, args.repeat = [100, 1000], 20, 1
     print("ibticket duplicate-check benchmark (bench/dedup.py)")
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; nproc={os.cpu_count()}; "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")

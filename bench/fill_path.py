@@ -68,6 +68,7 @@ QUICK_E2E_BOTH = (50, 100)
 QUICK_E2E_FIX_ONLY = (200,)
 
 VARIANTS: dict[str, Callable[[Any], str]] = {"baseline": ORIGINAL_REPR, "fix": FIXED_REPR}
+BAD_RUNS: list[str] = []  # end-to-end runs whose checks failed: main() returns 1
 
 
 @contextmanager
@@ -327,6 +328,8 @@ def e2e_section(both: Sequence[int], fix_only: Sequence[int]) -> None:
     for (m, variant), r in results.items():
         ok = r.seconds is not None and r.final_status == "Filled" and r.final_filled == m
         ok = ok and r.final_fills == m
+        if not ok:
+            BAD_RUNS.append(f"M={m} {variant}")
         verdict = "BAD" if not ok else ("ok, after a reconnect" if "Disconnected" in r.states else "ok")
         line = (f"    M={m:<5} {variant:<8} {verdict}: callbacks={r.fill_callbacks} "
                 f"final={r.final_status} filled={r.final_filled} fills={r.final_fills}")
@@ -371,6 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         e2e_section(both, [*fix_only, *args.e2e_extra])
     print("growth = time(M)/time(previous M); (xK) = M ratio; p = log(time ratio)/log(M ratio): 1 linear, 2 quadratic")
     print(f"total wall time {time.perf_counter() - started:.1f} s")
+    if BAD_RUNS:
+        print(f"end-to-end runs whose checks failed: {', '.join(BAD_RUNS)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,6 +6,7 @@ each fill costs the same however many came before it (linear in M), about 4 mean
 baseline in the same run is the smallest M.
 
     .venv/bin/python bench/handler_fills.py [--sizes 1000 2000 4000 8000] [--repeat 3]
+    .venv/bin/python bench/handler_fills.py --quick     # a smoke run: 500 and 1,000 fills, one run each
 """
 
 from __future__ import annotations
@@ -32,7 +33,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000, 16000])
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs per size")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 500 and 1,000 fills, one run each")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.repeat = [500, 1000], 1
     print(f"{'fills':>7} {'best s':>9} {'fills/s':>10} {'growth':>7} {'vs first':>9}")
     first = previous = None
     for m in args.sizes:

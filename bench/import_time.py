@@ -4,6 +4,7 @@ Each run is a fresh interpreter that times ``import ibticket`` and then ``import
 ``time.perf_counter``; the first run is reported apart (the files may not be in the page cache yet).
 
     .venv/bin/python bench/import_time.py [--runs 15]
+    .venv/bin/python bench/import_time.py --quick    # a smoke run: the first run and one more
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ def ms(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: the first run and one more")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 1
     print("ibticket import-time benchmark (bench/import_time.py)")
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; nproc={os.cpu_count()}; "
           f"Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")

@@ -5,6 +5,7 @@ no fsync), best of several runs; the figure is microseconds per line. The file i
 holds the temporary folder.
 
     .venv/bin/python bench/log_fills.py [--lines 20000] [--repeat 5]
+    .venv/bin/python bench/log_fills.py --quick     # a smoke run: 1,000 lines, one run
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--lines", type=int, default=20_000)
     parser.add_argument("--repeat", type=int, default=5, help="best of N runs")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 lines, one run")
     args = parser.parse_args()
+    if args.quick:
+        args.lines, args.repeat = 1000, 1
     best = min(one_run(args.lines) for _ in range(args.repeat))
     print(f"{args.lines} fill lines: best {best:.3f} s, {best / args.lines * 1e6:.1f} us per line")
 

@@ -20,6 +20,7 @@ the event loop (a step of the worker holding the GIL too long, a model update, a
 
     .venv/bin/python bench/log_viewer.py --make 1000000 DIR/orders-2026-02-18.jsonl
     .venv/bin/python bench/log_viewer.py --file DIR/orders-2026-02-18.jsonl
+    .venv/bin/python bench/log_viewer.py --quick    # a smoke run: a day of 3,000 events in a temporary folder
 
 This is a script to run by hand; no test asserts its timings.
 """
@@ -96,12 +97,14 @@ def middle_order_id(path: Path) -> int:
     return event["order_id"] if event and event.get("order_id") is not None else 1
 
 
-def measure(path: Path) -> None:
+def measure(path: Path, idle_seconds: float = IDLE_SECONDS) -> dict[str, int]:
+    """Prints the figures; returns the counts (lines indexed, events and unreadable lines checked, rows
+    the filter matched and what grep counted) for a caller that knows what they must be."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QElapsedTimer, QEvent, QObject, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ibticket.gui.logview_panel import LogViewPanel
+    from ibticket.gui.docks.logview import LogViewPanel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     panel = LogViewPanel()
@@ -163,7 +166,7 @@ def measure(path: Path) -> None:
     ticker.start()
     stall["last"] = clock.elapsed()
     phase["name"] = "idle"
-    idle_until = time.perf_counter() + IDLE_SECONDS
+    idle_until = time.perf_counter() + idle_seconds
     spin_until(lambda: time.perf_counter() > idle_until)
     idle_stall, stall["worst"] = stall["worst"], 0
     phase["name"] = "opening"
@@ -177,9 +180,9 @@ def measure(path: Path) -> None:
     print(f"first rows: {first_rows:.3f} s ({min(rows_on_screen, panel.model.rowCount())} rows on screen)")
 
     phase["name"] = "indexing"
-    spin_until(lambda: panel._progress is not None and panel._progress.caught_up)
+    spin_until(lambda: panel.jobs.progress is not None and panel.jobs.progress.caught_up)
     full_index = time.perf_counter() - start
-    lines = panel._progress.lines
+    lines = panel.jobs.progress.lines
     print(f"full index: {full_index:.2f} s ({lines:,} lines, {size / 1e6 / full_index:,.0f} MB/s)")
 
     phase["name"] = "filtering"
@@ -189,7 +192,7 @@ def measure(path: Path) -> None:
         app.processEvents()
         t = time.perf_counter()
         panel.set_filter(order=str(order_id))
-        spin_until(lambda: panel._filter_done)
+        spin_until(lambda: panel.jobs.filter_done)
         ours.append(time.perf_counter() - t)
     matched = panel.model.rowCount()
     grep_s = statistics.median(g[0] for g in greps)
@@ -199,29 +202,42 @@ def measure(path: Path) -> None:
     panel.clear_filters()
 
     phase["name"] = "checking"
-    spin_until(lambda: panel._check is not None and panel._check.caught_up and panel._check.checked >= lines)
+    spin_until(lambda: panel.jobs.check is not None and panel.jobs.check.caught_up
+               and panel.jobs.check.checked >= lines)
     checked = time.perf_counter() - start
-    check = panel._check
+    check = panel.jobs.check
     print(f"check of every line (summary, unreadable lines): {checked:.1f} s after opening "
           f"({check.events:,} events, {check.bad:,} unreadable; {check.summary['total_orders']:,} orders)")
     ticker.stop()
     print(f"longest GUI stall: {stall['worst']} ms (a 5 ms timer's worst lateness, while {stall['worst_at']}, "
-          f"{stall['worst_when'] - start:.2f} s after opening; {idle_stall} ms over {IDLE_SECONDS:.0f} s with the "
+          f"{stall['worst_when'] - start:.2f} s after opening; {idle_stall} ms over {idle_seconds:g} s with the "
           f"viewer idle just before)")
     window_mb = peak_mb()
-    worker_mb = worker_peak_mb(panel._worker.pid) if panel._worker is not None else 0.0
+    worker_mb = worker_peak_mb(panel.jobs.worker.pid) if panel.jobs.worker is not None else 0.0
     print(f"peak memory: {window_mb + worker_mb:,.0f} MB resident at most: window process {window_mb:,.0f} MB "
           f"(Qt and Python included; {before_mb:,.0f} MB before the day was opened) + worker process "
           f"{worker_mb:,.0f} MB")
     print("summary: " + json.dumps(check.summary))
     panel.shutdown()
+    return {"lines": lines, "events": check.events, "bad": check.bad, "matched": matched, "grep": greps[0][1]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--file", type=Path, help="a day file of the order log to measure on")
     parser.add_argument("--make", nargs=2, metavar=("N", "PATH"), help="write a realistic day of N events to PATH")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: make a day of 3,000 events in a temporary folder and measure it")
     args = parser.parse_args()
+    if args.quick:
+        with tempfile.TemporaryDirectory(prefix="ibticket-logview-") as folder:
+            path = Path(folder) / "orders-2026-02-18.jsonl"
+            make(3000, path)
+            counts = measure(path, idle_seconds=0.5)
+        expected = {"lines": 3000, "events": 3000, "bad": 0, "matched": counts["grep"], "grep": counts["grep"]}
+        if counts != expected:
+            raise SystemExit(f"log viewer --quick: counted {counts}, expected {expected}")
+        return
     if args.make:
         make(int(args.make[0]), Path(args.make[1]))
     if args.file:

@@ -7,6 +7,7 @@ size (VmRSS) is read at each step: the window alone, the handler's records, the 
 Python heap's share (tracemalloc is not used: it doubles the memory it measures).
 
     .venv/bin/python bench/memory.py [--orders 100000 --fills-per-order 2]
+    .venv/bin/python bench/memory.py --quick     # a smoke run: 1,000 orders (the figures are mostly noise)
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--fills-per-order", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1,000 orders")
     args = parser.parse_args()
+    if args.quick:
+        args.orders = 1000
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
@@ -47,7 +51,8 @@ def main() -> None:
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; Python {platform.python_version()}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     base = rss_mb()
-    window = MainWindow(AppSettings(Path(tempfile.mkdtemp()) / "settings.ini"))
+    settings = tempfile.TemporaryDirectory(prefix="ibticket-memory-")
+    window = MainWindow(AppSettings(Path(settings.name) / "settings.ini"))
     window.show()
     window.orders.set_filter("all")
     app.processEvents()

@@ -13,6 +13,7 @@ run, is the copying snapshot (``copying_snapshot`` below, the old code verbatim)
     loopback socket, one market order filled in M executions; submission to the last fill callback.
 
     .venv/bin/python bench/snapshot.py [--only view|dispatch|e2e] [--sizes 1000 2000 4000 8000] [--repeat 3]
+    .venv/bin/python bench/snapshot.py --quick     # a smoke run: M = 100 and 200, one run each
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ class _Timed:
     def __init__(self, take: Callable[[OrderRecord], OrderRecord]) -> None:
         self.take = take
         self.seconds = 0.0
+        self.calls = 0
 
     def __call__(self, record: OrderRecord) -> OrderRecord:
+        self.calls += 1
         start = time.thread_time()
         try:
             return self.take(record)
@@ -154,7 +157,16 @@ def dispatch_run(variant: str, m: int) -> Run | None:
             fill(handler, record, k)
         assert done.wait(120), f"dispatch run M={m}: the last callback never came"
     callbacks.stop()
+    swapped_in(timed, m)
     return Run(finished[0][0] - start, finished[0][1] - start_cpu, timed.seconds)
+
+
+def swapped_in(timed: _Timed, m: int) -> None:
+    """The variant was really used: were the dispatcher to stop looking ``snapshot`` up in its module, the
+    swap would change nothing and both variants would quietly measure the current one."""
+    if timed.calls < m:
+        raise SystemExit(f"snapshot bench: {timed.calls} snapshots through the swapped-in variant for {m} fill "
+                         "callbacks: ibticket.broker.dispatch no longer calls its module's snapshot()")
 
 
 def timed_section(title: str, sizes: Sequence[int], repeat: int, run: Callable[[str, int], Run | None]) -> None:
@@ -194,12 +206,14 @@ def _rate(m: int, seconds: float | None) -> str:
 # --- (c) end to end -------------------------------------------------------------------------------
 
 _client_id = [200]
+BAD_RUNS: list[str] = []  # end-to-end runs whose checks failed: the script exits with status 1
 
 
 def e2e_run(variant: str, m: int) -> Run | None:
     _client_id[0] += 1
     with snapshot_variant(variant) as timed:
         result = run_end_to_end(m, "fix", _client_id[0])
+    swapped_in(timed, m)
     ok = (result.seconds is not None and result.final_status == "Filled" and result.final_filled == m
           and result.final_fills == m and result.fill_callbacks == m and "Disconnected" not in result.states)
     if not ok or result.notes:
@@ -209,6 +223,7 @@ def e2e_run(variant: str, m: int) -> Run | None:
         for note in result.notes:
             print(f"        {note}")
     if not ok or result.seconds is None or result.cpu_seconds is None:
+        BAD_RUNS.append(f"M={m} {variant}")
         return None
     return Run(result.seconds, result.cpu_seconds, timed.seconds)
 
@@ -218,7 +233,10 @@ def main() -> None:
     parser.add_argument("--only", choices=("view", "dispatch", "e2e"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000, 4000, 8000])
     parser.add_argument("--repeat", type=int, default=3, help="runs per point and variant, median (a: best)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: M = 100 and 200, one run each")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.repeat = [100, 200], 1
     started = time.perf_counter()
     print("ibticket snapshot benchmark (bench/snapshot.py)")
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; nproc={os.cpu_count()}; "
@@ -243,6 +261,8 @@ def main() -> None:
     print("growth (wall) = time(M)/time(previous M); (xK) = M ratio; p = log(time ratio)/log(M ratio): "
           "1 linear, 2 quadratic")
     print(f"load average {os.getloadavg()[0]:.2f} at the end; total wall time {time.perf_counter() - started:.1f} s")
+    if BAD_RUNS:
+        sys.exit(f"end-to-end runs whose checks failed: {', '.join(BAD_RUNS)}")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,13 @@ everything is compared with the gateway's own books:
 
     .venv/bin/python bench/soak.py                       # 10 minutes, 6 kills
     .venv/bin/python bench/soak.py --minutes 1 --kills 2 # what tests/soak runs
+    .venv/bin/python bench/soak.py --quick               # a smoke run: 4 s of trading and faults, one kill
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import json
 import os
@@ -375,13 +377,23 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="keep the app's folders here")
     parser.add_argument("--check", type=Path, default=None, metavar="WORKDIR",
                         help="only run the end checks again on a finished soak's folder")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 4 s of trading and faults (an action every 0.15 s, a fault every 0.4 s), "
+                             "one kill")
     args = parser.parse_args()
+    if args.quick:
+        args.minutes, args.kills, args.pace, args.fault_every = 4 / 60, 1, 0.15, 0.4
+        if args.workdir is None:
+            scratch = tempfile.TemporaryDirectory(prefix="ibticket-soak-")
+            atexit.register(scratch.cleanup)
+            args.workdir = Path(scratch.name)
     if args.check is not None:
         result = SoakResult()
         check(result, args.check)
         print(result.report())
         sys.exit(0 if result.ok else 1)
-    print(f"ibticket fault soak (bench/soak.py): {args.minutes:g} min, {args.kills} kills, seed {args.seed}, "
+    length = f"{args.minutes:g} min" if args.minutes >= 1 else f"{args.minutes * 60:.0f} s"
+    print(f"ibticket fault soak (bench/soak.py): {length}, {args.kills} kills, seed {args.seed}, "
           f"an action every {args.pace:g} s, a fault every {args.fault_every:g} s (means)")
     result = run_soak(args.minutes * 60, args.kills, args.seed, args.workdir, args.pace, args.fault_every)
     print(result.report())

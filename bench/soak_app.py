@@ -15,18 +15,22 @@ The driver talks to it over stdin/stdout, one line each:
 * ``exit``: shut down cleanly.
 
 The driver SIGKILLs it at random moments and starts it again on the same folders.
+
+    python bench/soak_app.py --quick    # on its own: a paper gateway in this process, 1 s of trading, a dump
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import json
 import os
 import random
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +68,7 @@ class Trader:
         return self.controller.session
 
     async def start(self) -> None:
-        from ibticket.gui.connection import ConnectionChoice
+        from ibticket.trading.connection import ConnectionChoice
 
         await self.controller.start(ConnectionChoice("custom", self.args.host, self.args.port, self.args.client_id))
         handler = self.session.handler
@@ -205,15 +209,33 @@ def read_stdin(loop: asyncio.AbstractEventLoop, commands: asyncio.Queue[str]) ->
     loop.call_soon_threadsafe(commands.put_nowait, "")
 
 
-async def run(args: argparse.Namespace) -> int:
+async def script(commands: asyncio.Queue[str], trader: Trader, dump: Path, freeze: Callable[[], None]) -> None:
+    """--quick: what the driver would say, without one: trade a little, freeze the market, quiesce, dump, exit."""
+    while trader.session is None or not trader.session.core.is_connected:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.0)
+    freeze()  # so no resting order fills after the dump
+    for command in ("quiesce", f"dump {dump}", "exit"):
+        commands.put_nowait(command)
+
+
+async def run(args: argparse.Namespace, freeze: Callable[[], None] | None = None) -> int:
+    """Trade until told to exit: by the driver on stdin, or (``freeze`` given, --quick) by ``script``."""
     trader = Trader(args)
     commands: asyncio.Queue[str] = asyncio.Queue()
-    threading.Thread(target=read_stdin, args=(asyncio.get_running_loop(), commands), daemon=True).start()
+    driver = None
+    if freeze is not None:
+        dump = args.log_dir.parent / "dump.json"
+        driver = asyncio.get_running_loop().create_task(script(commands, trader, dump, freeze))
+    else:
+        threading.Thread(target=read_stdin, args=(asyncio.get_running_loop(), commands), daemon=True).start()
     try:
         await trader.start()
         trading = asyncio.get_running_loop().create_task(trader.trade())
         code = await trader.serve(commands)
         trading.cancel()
+        if driver is not None:
+            await driver
         return code
     finally:
         await trader.controller.shutdown()
@@ -223,14 +245,27 @@ async def run(args: argparse.Namespace) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--client-id", type=int, required=True)
-    parser.add_argument("--log-dir", type=Path, required=True)
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--settings", type=Path, required=True)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--client-id", type=int)
+    parser.add_argument("--log-dir", type=Path)
+    parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--settings", type=Path)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pace", type=float, default=0.25, help="mean seconds between the trader's actions")
+    parser.add_argument("--quick", action="store_true",
+                        help="on its own: a paper gateway in this process and temporary folders; trade for 1 s, "
+                             "dump what the window holds and print its counts")
     args = parser.parse_args()
+    if args.quick:
+        quick(args)
+        return
+    missing = [n for n in ("port", "client_id", "log_dir", "data_dir", "settings") if getattr(args, n) is None]
+    if missing:
+        parser.error("missing " + ", ".join("--" + n.replace("_", "-") for n in missing) + " (or give --quick)")
+    sys.exit(run_app(args))
+
+
+def run_app(args: argparse.Namespace, freeze: Callable[[], None] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import logging
 
@@ -242,8 +277,32 @@ def main() -> None:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     with loop:
-        code = loop.run_until_complete(run(args))
-    sys.exit(code)
+        return loop.run_until_complete(run(args, freeze))
+
+
+def quick(args: argparse.Namespace) -> None:
+    import shutil
+    import tempfile
+
+    from ibticket.gateway import GatewayConfig, GatewayThread
+
+    root = Path(tempfile.mkdtemp(prefix="ibticket-soak-app-"))
+    atexit.register(shutil.rmtree, root, True)
+    args.client_id, args.pace = 71, 0.1
+    args.log_dir, args.data_dir, args.settings = root / "log", root / "data", root / "settings.ini"
+    config = GatewayConfig(seed=args.seed, tick_interval=0.1, partial_fills=3, fill_interval=0.02, start_cash=1e8)
+    with GatewayThread(config) as gw:
+        args.port = gw.port
+        started = time.monotonic()
+        code = run_app(args, freeze=lambda: gw.freeze_market(True))
+        made = [e for e in gw.executions() if e.client_id == args.client_id]
+    dump = json.loads((root / "dump.json").read_text())
+    fills = {f for r in dump["handler"] for f in r["fills"]}
+    print(f"soak app --quick: {time.monotonic() - started:.1f} s; {len(dump['handler'])} orders, {len(fills)} "
+          f"executions in the handler, {len(dump['fills_model'])} rows in the fills model, {len(made)} made by the "
+          f"gateway; connected at the end: {dump['connected']}")
+    if code or fills != {e.exec_id for e in made} or sorted(dump["fills_model"]) != sorted(fills):
+        raise SystemExit("soak app --quick: the window's executions differ from the gateway's")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ started, from /proc). Targets: first window < 1.0 s, ready < 2.0 s. The packaged
 way when it exists (``--bundle PATH`` or ``packaging/dist/ibticket/ibticket``).
 
     .venv/bin/python bench/startup.py [--runs 7]
+    .venv/bin/python bench/startup.py --quick    # a smoke run: one start, the bundle only if --bundle names it
 """
 
 from __future__ import annotations
@@ -62,8 +63,14 @@ def measure(label: str, cmd: list[str], runs: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--bundle", type=Path, default=ROOT / "packaging" / "dist" / "ibticket" / "ibticket")
+    parser.add_argument("--bundle", type=Path, default=None,
+                        help="the packaged app to measure too (default: packaging/dist/ibticket/ibticket if built)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: one start; a bundle only if --bundle names it (a stale build may lie about)")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 1
+    bundle = args.bundle or ROOT / "packaging" / "dist" / "ibticket" / "ibticket"
     print("ibticket start-up (bench/startup.py)")
     load = os.getloadavg()
     print(f"  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {platform.platform()}; nproc={os.cpu_count()}; "
@@ -71,10 +78,12 @@ def main() -> None:
     entry = Path(sys.executable).parent / "ibticket"
     measure("installed entry point", [str(entry)] if entry.exists() else [sys.executable, str(ROOT / "main.py")],
             args.runs)
-    if args.bundle.exists():
-        measure("packaged bundle", [str(args.bundle)], args.runs)
+    if args.quick and args.bundle is None:
+        print("\n  packaged bundle: skipped (--quick measures it only when --bundle names it)")
+    elif bundle.exists():
+        measure("packaged bundle", [str(bundle)], args.runs)
     else:
-        print(f"\n  packaged bundle: skipped (none at {args.bundle.relative_to(ROOT)}; nothing is packaged yet)")
+        print(f"\n  packaged bundle: skipped (none at {bundle}; nothing is packaged yet)")
 
 
 if __name__ == "__main__":

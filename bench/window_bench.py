@@ -19,7 +19,7 @@ between runs of the same round. Times are CLOCK_MONOTONIC, which every process o
 
     .venv/bin/python bench/window_bench.py                      # everything (several minutes)
     .venv/bin/python bench/window_bench.py --only burst --sizes 10000 --repeat 3
-    .venv/bin/python bench/window_bench.py --quick              # small sizes, a smoke run
+    .venv/bin/python bench/window_bench.py --quick              # every step at tiny sizes (about 15 s)
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ QTY = 100
 # The gateway must not cut a client that stalls (the bare ib_async client can, for seconds, at 100k).
 BURST_GATEWAY = {"seed": 1, "tick_interval": None, "partial_fills": PARTIAL_FILLS, "market_orders_fill": False,
                  "start_cash": 1e9, "slow_reader_timeout": 600.0}
+
+
+# What went wrong in a run (a count that does not match, a probe that saw nothing): the figures printed
+# beside it mean nothing, so the script exits with status 1 at the end.
+PROBLEMS: list[str] = []
+
+
+def problem(text: str) -> None:
+    PROBLEMS.append(text)
+    print(f"   PROBLEM: {text}")
 
 
 def pct(values: list[float], q: float) -> float:
@@ -125,9 +135,15 @@ def bench_burst(sizes: list[int], repeat: int, shipped_max: int, timeout: float)
                     f"{statistics.median(ratios):.2f}x ({', '.join(f'{x:.2f}' for x in ratios)})")
                 print(f"   {name:<30} {med:9.2f} {n / med:9,.0f} {', '.join(f'{s:.2f}' for s in secs):<24} "
                       f"{ratio_text}")
+        for name, _ in variants:
+            for r in runs[name]:
+                if r["execs"] != n:
+                    problem(f"{name}: {r['execs']:,} executions seen of {n:,}")
         for r in runs["ibticket window"]:
             marks = {k: v - r["t0"] for k, v in r["marks"].items()}
             ok = r["execs"] == n and r["log_fills"] == n and r["fills_rows"] == n
+            if not ok:
+                problem(f"window run: {r['log_fills']:,} FILL lines and {r['fills_rows']:,} fills rows for {n:,}")
             print(f"     window run: handler {marks['handler']:.2f} s, fills model {marks['fills_model']:.2f} s, "
                   f"orders model {marks['orders_model']:.2f} s; log FILL lines {r['log_fills']:,}, fills rows "
                   f"{r['fills_rows']:,} ({'ok' if ok else 'MISMATCH'}); RSS {r['rss_kb'] / 1024:.0f} MB")
@@ -155,6 +171,9 @@ def bench_click(clicks: int, timeout: float) -> None:
     for how, label in (("send", "Send button"), ("enter", "Enter on the order line")):
         lat = [(place[s["ref"]] - s["t"]) * 1000 for s in result["samples"] if s["how"] == how and s["ref"] in place]
         missing = sum(1 for s in result["samples"] if s["how"] == how and s["ref"] not in place)
+        if missing or not lat:
+            problem(f"{label}: {missing} of {missing + len(lat)} placeOrders not stamped by the gateway's probe")
+            continue
         print(f"   {label:<24} n={len(lat):4d}  p50 {pct(lat, 0.5):5.2f} ms  p99 {pct(lat, 0.99):5.2f} ms  "
               f"max {max(lat):6.2f} ms" + (f"  ({missing} never reached the gateway)" if missing else ""))
 
@@ -176,9 +195,16 @@ def bench_rate(rates: list[int], seconds: float, timeout: float) -> None:
             result = run_json([sys.executable, str(HERE / "window_client.py"), "rate", *gw.client_args(),
                                "--qty", str(count), "--orders", str(orders)], timeout)
             stamps = gw.control.stamps()["exec"]
+            made = len(gw.control.call("executions"))
+        if len(stamps) != made or not made:
+            problem(f"{rate}/s: the gateway's probe stamped {len(stamps):,} of the {made:,} executions it made")
+            continue
         sent = sorted(stamps.values())
         achieved = (len(sent) - 1) / (sent[-1] - sent[0]) if len(sent) > 1 else 0.0
         row = [(result["inserted"][e] - t) * 1000 for e, t in stamps.items() if e in result["inserted"]]
+        if len(row) != made:
+            problem(f"{rate}/s: {len(row):,} of the {made:,} executions have a fills row")
+            continue
         paint = [(result["painted"][e] - t) * 1000 for e, t in stamps.items() if e in result["painted"]]
         g = [x * 1000 for x in gaps_in(result["ticks"], sent[0], sent[-1])]
         print(f"   {rate:>5,}/s asked, {achieved:,.0f}/s sent, {len(stamps):,} executions of {orders} order(s):")
@@ -219,11 +245,14 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=100)
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--rate-seconds", type=float, default=4.0)
-    parser.add_argument("--quick", action="store_true", help="N = 2,000, one run, 20 clicks, 1 s per rate")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run of every step, in seconds: N = 500, one run, no as-shipped baseline "
+                             "(bare_client.py --quick runs it), 3 clicks each, 0.5 s at 200/s")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
     if args.quick:
-        args.sizes, args.repeat, args.clicks, args.rate_seconds = [2_000], 1, 20, 1.0
+        args.sizes, args.repeat, args.clicks, args.rates, args.rate_seconds = [500], 1, 3, [200], 0.5
+        args.shipped_max = 0
     started = time.monotonic()
     header()
     only = set(args.only or ("burst", "click", "rate"))
@@ -234,6 +263,9 @@ def main() -> None:
     if "rate" in only:
         bench_rate(args.rates, args.rate_seconds, args.timeout)
     print(f"\ntotal wall time {time.monotonic() - started:.0f} s")
+    if PROBLEMS:
+        print(f"{len(PROBLEMS)} problem(s): the figures above are not to be trusted", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,19 @@ Test-only entry (no hidden flags in the product): it builds ``MainWindow`` + ``W
   fills row was inserted in the model and when the fills view next painted.
 
 Prints one JSON line on stdout. All times are ``time.monotonic()`` (one clock across processes on Linux).
+
+    python bench/window_client.py --quick    # every mode once, tiny, against gateway processes of its own
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import gc
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -71,7 +75,7 @@ class Window:
         from ibticket.gui.appsettings import AppSettings
         from ibticket.gui.controller import WindowController
         from ibticket.gui.mainwindow import MainWindow
-        from ibticket.gui.precautions import Precautions
+        from ibticket.trading.precautions import Precautions
 
         self.root = root
         self.port = port
@@ -84,7 +88,7 @@ class Window:
         self.window.show()
 
     async def start(self) -> None:
-        from ibticket.gui.connection import ConnectionChoice
+        from ibticket.trading.connection import ConnectionChoice
 
         await self.controller.start(ConnectionChoice("custom", "127.0.0.1", self.port, self.client_id))
         await until(lambda: self.session.core.is_connected and self.session.status.phase == "connected", 30,
@@ -108,11 +112,12 @@ class Window:
 
 
 async def burst(w: Window, args: argparse.Namespace) -> dict[str, Any]:
-    from ibticket.core import OrderStatus
+    from ibticket.core import OrderRequest, OrderStatus
 
     control = Control(args.control, bytes.fromhex(args.key))
     core, handler = w.session.core, w.session.handler
-    records = [await core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True) for i in range(args.orders)]
+    records = [await core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
+               for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.SUBMITTED for r in records), 120, "the orders' acknowledgement")
     await until(lambda: w.window.orders_model.rowCount() == args.orders, 10, "the order rows")
     fills_model, orders_model = w.window.fills_model, w.window.orders_model
@@ -173,8 +178,7 @@ async def click(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from ibticket.core import OrderStatus
-    from ibticket.gui.orderline import OrderCommand
+    from ibticket.core import OrderRequest, OrderStatus
 
     ticket, handler = w.window.ticket, w.session.handler
     await w.controller.load_symbol("AAPL")
@@ -189,7 +193,7 @@ async def click(w: Window, args: argparse.Namespace) -> dict[str, Any]:
         before = len(handler.get_all_orders())
         # The trader fills the ticket (or types the line) first; the window repaints that before the click.
         if how == "send":
-            ticket.load(OrderCommand("BUY", 10, "AAPL", "LIMIT", price, None, "DAY", False))
+            ticket.load(OrderRequest("AAPL", "BUY", 10, "LIMIT", price))
             if not ticket.send.isEnabled():
                 raise SystemExit(f"window client: the ticket cannot send: {ticket.send.toolTip()}")
             await asyncio.sleep(0.03)
@@ -224,7 +228,7 @@ def _visible_prompts() -> list[str]:
 async def rate(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     from PySide6.QtCore import QEvent, QObject
 
-    from ibticket.core import OrderStatus
+    from ibticket.core import OrderRequest, OrderStatus
 
     fills_model = w.window.fills_model
     view = w.window.fills.table
@@ -255,12 +259,19 @@ async def rate(w: Window, args: argparse.Namespace) -> dict[str, Any]:
     ticks = TickGaps()
     ticks.start()
     # Several orders fill side by side when one alone cannot reach the rate (the gateway's timer steps).
-    records = [await w.session.core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True)
+    records = [await w.session.core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
                for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.FILLED for r in records), args.timeout, "the fills", step=0.05)
     await until(lambda: fills_model.rowCount() == sum(len(r.fills) for r in records), 5, "the fills rows")
     await asyncio.sleep(0.2)
     return {"inserted": inserted, "painted": painted, "ticks": ticks.stop()}
+
+
+def scratch_folder() -> Path:
+    """The run's log, data and settings folder; removed when the process ends."""
+    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    atexit.register(shutil.rmtree, root, True)
+    return root
 
 
 def rss_kb() -> int:
@@ -274,18 +285,19 @@ def rss_kb() -> int:
 async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
     """The same burst into the window's TradingSession (broker, handler, order log) on a plain asyncio loop:
     no Qt, no bridge, no models. Separates the engine's cost from the window's."""
-    from ibticket.core import OrderStatus
-    from ibticket.gui.connection import ConnectionChoice
-    from ibticket.gui.session import TradingSession
+    from ibticket.core import OrderRequest, OrderStatus
+    from ibticket.trading.connection import ConnectionChoice
+    from ibticket.trading.session import TradingSession
 
-    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    root = scratch_folder()
     session = TradingSession(ConnectionChoice("custom", "127.0.0.1", args.port, args.client_id),
                              log_dir=root / "log", data_dir=root / "data")
     session.start()
     await until(lambda: session.core.is_connected, 30, "the engine to connect")
     control = Control(args.control, bytes.fromhex(args.key))
     core, handler = session.core, session.handler
-    records = [await core.submit(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty, force=True) for i in range(args.orders)]
+    records = [await core.submit(OrderRequest(SYMBOLS[i % len(SYMBOLS)], "BUY", args.qty), force=True)
+               for i in range(args.orders)]
     await until(lambda: all(r.status is OrderStatus.SUBMITTED for r in records), 120, "the orders' acknowledgement")
     done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     seen = 0
@@ -307,7 +319,7 @@ async def engine_burst(args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="ibticket-bench-"))
+    root = scratch_folder()
     w = Window(root, args.port, args.client_id, precautions=args.mode == "click")
     await w.start()
     if os.environ.get("BENCH_READ_SIZE"):  # experiment: cap the bytes one socket read hands the decoder
@@ -322,12 +334,57 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         await w.stop()
 
 
+def quick(parser: argparse.ArgumentParser) -> None:
+    """Every mode once at tiny sizes, in this process, each against a gateway process of its own configured
+    as bench/window_bench.py configures it; one line of figures per mode, exit status 1 on a wrong count."""
+    import qasync
+    from benchgw import GatewayProcess
+    from PySide6.QtWidgets import QApplication
+    from window_bench import BURST_GATEWAY, gaps_in
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    burst_args = ["--orders", "2", "--qty", "100", "--execs", str(2 * BURST_GATEWAY["partial_fills"])]
+    plan = (("engine", BURST_GATEWAY, burst_args), ("burst", BURST_GATEWAY, burst_args),
+            ("click", {"seed": 1, "tick_interval": None}, ["--clicks", "2"]),
+            ("rate", {"seed": 1, "tick_interval": None, "partial_fills": 25, "fill_interval": 0.01, "start_cash": 1e9},
+             ["--orders", "2", "--qty", "25"]))
+    with loop:
+        for mode, config, extra in plan:
+            with GatewayProcess(**config) as gw:
+                assert gw.control is not None
+                args = parser.parse_args([mode, *gw.client_args(), *extra, "--timeout", "60"])
+                r = loop.run_until_complete(engine_burst(args) if mode == "engine" else run(args))
+                stamps, made = gw.control.stamps(), len(gw.control.call("executions"))
+            if mode in ("engine", "burst"):
+                ok = r["execs"] == args.execs == made and r.get("log_fills", made) == r.get("fills_rows", made) == made
+                gaps = gaps_in(r["ticks"], r["t0"], r["t1"]) if "ticks" in r else []
+                print(f"{mode:<6} {r['execs']} executions in {r['t1'] - r['t0']:.3f} s, CPU {r['cpu']:.3f} s"
+                      + (f"; log FILL lines {r['log_fills']}, fills rows {r['fills_rows']}, longest GUI gap "
+                         f"{max(gaps, default=0) * 1000:.0f} ms" if mode == "burst" else ""))
+            elif mode == "click":
+                lat = [(stamps["place"][x["ref"]] - x["t"]) * 1000 for x in r["samples"] if x["ref"] in stamps["place"]]
+                ok = len(lat) == len(r["samples"]) == 2 * args.clicks
+                print(f"click  {len(lat)} of {len(r['samples'])} orders read by the gateway; click-to-wire "
+                      + ", ".join(f"{x:.1f}" for x in lat) + " ms")
+            else:
+                lat = [(r["inserted"][e] - t) * 1000 for e, t in stamps["exec"].items() if e in r["inserted"]]
+                ok = len(lat) == len(stamps["exec"]) == made == args.orders * args.qty
+                print(f"rate   {len(lat)} of {made} executions in the fills model; execDetails written to row in the "
+                      f"model: max {max(lat, default=0):.1f} ms; {len(r['painted'])} painted")
+            if not ok:
+                raise SystemExit(f"window client --quick: {mode}: a count does not add up (the gateway made {made})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("burst", "engine", "click", "rate"))
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--control", type=int, required=True)
-    parser.add_argument("--key", required=True)
+    parser.add_argument("mode", nargs="?", choices=("burst", "engine", "click", "rate"))
+    parser.add_argument("--quick", action="store_true",
+                        help="every mode at tiny sizes against gateway processes of its own (a smoke run)")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--control", type=int, default=0)
+    parser.add_argument("--key", default="")
     parser.add_argument("--client-id", type=int, default=61)
     parser.add_argument("--orders", type=int, default=100)
     parser.add_argument("--qty", type=int, default=100)
@@ -335,10 +392,15 @@ def main() -> None:
     parser.add_argument("--clicks", type=int, default=100, help="click mode: this many Sends and as many Enters")
     parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args()
+    if not args.quick and not (args.mode and args.port and args.control and args.key):
+        parser.error("give a mode, --port, --control and --key (from bench/benchgw.py's GatewayProcess), or --quick")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.quick:
+        quick(parser)
+        return
     if args.mode == "engine":
         print(json.dumps(asyncio.run(engine_burst(args))), flush=True)
         return

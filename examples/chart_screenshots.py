@@ -24,9 +24,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from ibticket.gui.appsettings import AppSettings
-from ibticket.gui.connection import ConnectionChoice
 from ibticket.gui.controller import WindowController
 from ibticket.gui.mainwindow import MainWindow
+from ibticket.trading.connection import ConnectionChoice
 
 
 async def until(predicate: Any, timeout: float = 20.0) -> Any:
@@ -53,7 +53,7 @@ async def shoot(theme: str, seconds: float, mode: str, out: Path, root: Path) ->
     window.docks["chart"].raise_()
     view = await until(lambda: window.chart_holder.view)
     async def run(text: str) -> None:
-        from ibticket.gui.orderline import parse
+        from ibticket.trading.orderline import parse
 
         await controller.run_line(parse(text))
 

@@ -1,12 +1,13 @@
 """The broker layer: ib_insync (or ib_async) driving the core's order handler."""
 
 from .contracts import ContractInfo
-from .core import BrokerCore, ConnectionState, NotConnectedError
-from .identity import ClientIdInUse, LogFolderUnwritable, stable_client_id
+from .core import BrokerCore, ConnectionState
+from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused, LogFolderUnwritable, NotConnectedError
+from .identity import stable_client_id
 from .market import MarketData, Quote, SymbolMatch
 from .portfolio import AccountValues, Portfolio, Position
-from .settings import ConnectionSettings, LiveTradingRefused, resolve_settings
-from .sync import BrokerClosedError, IBKRBroker
+from .settings import ConnectionSettings, resolve_settings
+from .sync import IBKRBroker
 
 __all__ = [
     "AccountValues",

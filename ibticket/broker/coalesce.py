@@ -76,12 +76,3 @@ class CoalescedFeed:
     @interval.setter
     def interval(self, seconds: float) -> None:
         self._coalescer.interval = seconds
-
-
-def call_each(callbacks: list[Callable[..., object]], *args: object) -> None:
-    """Call every callback; one that raises is logged and does not keep the others from their turn."""
-    for callback in list(callbacks):
-        try:
-            callback(*args)
-        except Exception:
-            log.exception("callback %r raised", callback)

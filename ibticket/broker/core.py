@@ -11,27 +11,28 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ErrorClass, classify
+from ..core.events import Event
 from ..core.handler import OrderExecutionHandler
+from ..core.order import OrderRequest
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
-from ..core.recovery import rebuild_orders
 from ..core.validation import (
     CancelledBeforeSend,
     OrderValidationError,
     normalize_price,
     normalize_quantity,
-    validate_request,
 )
 from .contracts import ContractBook, check_tick
+from .errors import NotConnectedError
 from .ib import IB, UNSET_DOUBLE, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
-from .orders import APP_ORDER_TYPES, build_order, map_status
+from .orders import build_order, map_status, request_from_ib
 from .portfolio import Portfolio
 from .reconcile import (
     Orphan,
@@ -43,6 +44,7 @@ from .reconcile import (
     reconcile,
     ref_prefix,
 )
+from .restore import find_earlier, read_today
 from .settings import ConnectionSettings, check_live_accounts, check_live_port
 from .taps import install_taps
 
@@ -57,15 +59,15 @@ def backoff_delays(cap: float, first: float = 1.0) -> Iterator[float]:
         delay = min(delay * 2, cap)
 
 
+# A change sent and not yet acknowledged: the new total quantity, limit and stop (None: unchanged).
+PendingModify = tuple[int, float | None, float | None]
+
+
 class ConnectionState(StrEnum):
     DISCONNECTED = "Disconnected"
     CONNECTING = "Connecting"
     SYNCING = "Syncing"
     CONNECTED = "Connected"
-
-
-class NotConnectedError(ConnectionError):
-    pass
 
 
 class BrokerCore:
@@ -87,7 +89,8 @@ class BrokerCore:
         self.order_wait = order_wait
         self.connect_timeout = connect_timeout
         self._gateway_options = gateway_options or {}
-        handler.ref_prefix = ref_prefix(settings.client_id, f"{datetime.now():%Y%m%d-%H%M%S}")
+        # The handler's clock, as the log's days are: an order's reference names the day its log begins.
+        handler.ref_prefix = ref_prefix(settings.client_id, f"{handler.now():%Y%m%d-%H%M%S}")
         handler.set_place_function(self._place)
         self.ib = IB()
         install_taps(self.ib.wrapper, self)
@@ -102,16 +105,18 @@ class BrokerCore:
         self.foreign_orders: dict[int, list[str]] = {}
         self._id_lock: ClientIdLock | None = None
         self.restore_report: str | None = None  # what the restore from the order log skipped, if anything
-        self._state_callbacks: list[Callable[[ConnectionState], Any]] = []
+        self.gateway_report: str | None = None  # what the embedded gateway restored of a damaged account file
+        self.state_event: Event[[ConnectionState]] = Event("connection state")
         self._by_perm: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
-        self._pending_modify: dict[str, tuple[int, float | None, float | None]] = {}
+        self._pending_modify: dict[str, PendingModify] = {}
         self._sync: SyncSnapshot | None = None
         self._restored = False
         self._closing = False
         self._ready: asyncio.Event | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
         self.next_reconnect_at: float | None = None  # loop time of the next reconnect attempt, for a countdown
+        self.reconnect_event: Event[[float]] = Event("reconnect scheduled")  # with next_reconnect_at
         self._tasks: set[asyncio.Task[Any]] = set()
         # Quotes, positions and account values for the window; they resume when the state is Connected.
         self.market = MarketData(self.ib, self.contracts)
@@ -133,18 +138,14 @@ class BrokerCore:
     # -- connection ----------------------------------------------------------------------------------
 
     def register_state_callback(self, callback: Callable[[ConnectionState], Any]) -> None:
-        self._state_callbacks.append(callback)
+        self.state_event.connect(callback)
 
     def _set_state(self, state: ConnectionState) -> None:
         if state is self.state:
             return
         self.state = state
         log.info("connection: %s", state.value)
-        for callback in list(self._state_callbacks):
-            try:
-                callback(state)
-            except Exception:
-                log.exception("state callback raised")
+        self.state_event.emit(state)
 
     def _ready_event(self) -> asyncio.Event:
         if self._ready is None:
@@ -184,6 +185,8 @@ class BrokerCore:
         gateway = GatewayThread(GatewayConfig(**self._gateway_options))
         await asyncio.get_running_loop().run_in_executor(None, gateway.__enter__)
         self.gateway = gateway
+        report = gateway.state_report
+        self.gateway_report = str(report) if report is not None else None
 
     async def _connect_once(self, timeout: float) -> None:
         after_restart = not self._restored
@@ -203,9 +206,10 @@ class BrokerCore:
             raise
         self._set_state(ConnectionState.SYNCING)
         snapshot, self._sync = self._sync, None
-        adopted = self._adopt_orphans(snapshot)
+        adopted, carried = self._adopt_orphans(snapshot)
         self.last_report = reconcile(
-            self.handler, snapshot, after_restart=after_restart, adopted=adopted, foreign=self.foreign_orders
+            self.handler, snapshot, after_restart=after_restart, adopted=adopted, carried=carried,
+            foreign=self.foreign_orders,
         )
         self.last_reconcile = str(self.last_report)
         self._set_state(ConnectionState.CONNECTED)
@@ -223,27 +227,32 @@ class BrokerCore:
         logger = self.handler.logger
         if logger is None:
             return
-        day = logger.read_day()
-        self.restore_report = day.report()  # bad lines are skipped, never fatal: say which
+        found = read_today(logger, self.handler.now().date())
+        self.restore_report = found.report  # bad lines are skipped, never fatal: say which
         if self.restore_report:
             log.warning("order log: %s", self.restore_report)
         known = {r.order_ref for r in self.handler.get_all_orders()}
-        rebuilt = rebuild_orders(day.events)
         # Only this client's orders: another client id sharing the log manages (and reconciles) its own.
         records = [
             r
-            for r in rebuilt
+            for r in found.orders
             if is_our_ref(r.order_ref, self.settings.client_id) and r.order_ref not in known
         ]
         # ... but IB tells only that client id about them: say so when no running ibticket is that client.
         self.foreign_orders = foreign_orders(
-            rebuilt, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
+            found.orders, self.settings.client_id, lambda owner: is_client_id_locked(logger.log_dir, owner)
         )
         if self.foreign_orders:
             log.warning("%s", describe_foreign(self.foreign_orders, self.settings.client_id))
-        used = [e["order_id"] for e in day.events if isinstance(e.get("order_id"), int)]
-        # Restored attempts are found again by their order reference (the log holds no permIds).
-        self.handler.restore(records, next_order_id=max(used, default=0) + 1)
+        self.handler.restore(records, next_order_id=found.next_order_id)
+        for record in records:
+            self._index_attempts(record)
+
+    def _index_attempts(self, record: OrderRecord) -> None:
+        """Find a restored order's attempts by permId too (IB's id for an order, whatever its reference)."""
+        for attempt in record.attempts:
+            if attempt.perm_id:
+                self._by_perm[attempt.perm_id] = (record, attempt)
 
     async def disconnect(self) -> None:
         self._closing = True
@@ -283,6 +292,7 @@ class BrokerCore:
         loop = asyncio.get_running_loop()
         while not self._closing:
             self.next_reconnect_at = loop.time() + delay
+            self.reconnect_event.emit(self.next_reconnect_at)
             await asyncio.sleep(delay)
             self.next_reconnect_at = None
             if self._closing:
@@ -329,20 +339,11 @@ class BrokerCore:
 
     # -- orders --------------------------------------------------------------------------------------
 
-    async def submit(
-        self,
-        symbol: str,
-        action: str,
-        quantity: int,
-        order_type: str = "MARKET",
-        limit_price: float | None = None,
-        stop_price: float | None = None,
-        tif: str = "DAY",
-        outside_rth: bool = False,
-        force: bool = False,
-    ) -> OrderRecord | None:
-        """Validate fully, then place. None: refused as a duplicate (reason in ``handler.last_refusal``)."""
-        request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None:
+        """Check what only the broker knows (the instrument's tick), then place. None: refused as a
+        duplicate (reason in ``handler.last_refusal``)."""
+        if request.legs or request.oca_group:
+            raise OrderValidationError("Attached orders and one-cancels-all groups cannot be sent yet")
         if not self.is_connected:
             raise NotConnectedError("Not connected to IB: the order was not sent")
         info = await self.contracts.resolve(request.symbol)
@@ -350,10 +351,7 @@ class BrokerCore:
             check_tick(info, request.limit_price, "Limit price")
         if request.stop_price is not None:
             check_tick(info, request.stop_price, "Stop price")
-        record = self.handler.create_order(
-            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
-            request.stop_price, request.tif, request.outside_rth, force=force,
-        )
+        record = self.handler.create(request, force=force)
         if record is not None:
             await self.handler.place(record)
         return record
@@ -429,7 +427,9 @@ class BrokerCore:
 
     # -- message taps --------------------------------------------------------------------------------
 
-    def _lookup(self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None):
+    def _lookup(
+        self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None
+    ) -> tuple[OrderRecord, BrokerAttempt] | None:
         found = self.handler.find_attempt(order_ref) if order_ref else None
         if found is None and perm_id:
             found = self._by_perm.get(perm_id)
@@ -463,7 +463,9 @@ class BrokerCore:
         if mapped is not None and mapped is not OrderStatus.FILLED:
             self.handler.handle_status(record.order_id, mapped, broker_order_id=attempt.order_id)
 
-    def _apply_modify_ack(self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: tuple) -> None:
+    def _apply_modify_ack(
+        self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: PendingModify
+    ) -> None:
         total, limit, stop = pending
         attempt_qty = int(order.totalQuantity)
         earlier = record.total_quantity - attempt.quantity
@@ -581,35 +583,35 @@ class BrokerCore:
         if order.orderRef in self._sync.orphans:
             self._sync.orphans[order.orderRef].status = status
             return
-        kind = APP_ORDER_TYPES.get(order.orderType)
-        if kind is None:
+        request = request_from_ib(contract, order)
+        if request is None:
+            log.warning("IB reports order %s of this client, which the app cannot show: %s %s %s %s",
+                        order.orderRef, order.action, order.totalQuantity, contract.symbol, order.orderType)
             return
-        self._sync.orphans[order.orderRef] = Orphan(
-            order_ref=order.orderRef,
-            symbol=contract.symbol,
-            action=order.action,
-            quantity=int(order.totalQuantity),
-            order_type=kind,
-            limit_price=order.lmtPrice if kind in ("LIMIT", "STOP_LIMIT") else None,
-            stop_price=order.auxPrice if kind in ("STOP", "STOP_LIMIT") else None,
-            tif=order.tif or "DAY",
-            order_id=order.orderId,
-            perm_id=order.permId,
-            status=status,
-        )
+        self._sync.orphans[order.orderRef] = Orphan(order.orderRef, request, order.orderId, order.permId, status)
 
-    def _adopt_orphans(self, snapshot: SyncSnapshot) -> int:
-        """Adopt this client's orders that IB knows and the log does not; returns how many."""
+    def _adopt_orphans(self, snapshot: SyncSnapshot) -> tuple[int, int]:
+        """Take in this client's orders that IB reports and today's log does not mention: rebuilt from the
+        earlier day they began on when the log has them (carried), else adopted from what IB says. Returns
+        (adopted, carried)."""
+        if not snapshot.orphans:
+            return 0, 0
+        logger = self.handler.logger
+        bases = {orphan.order_ref.rsplit("/", 1)[0] for orphan in snapshot.orphans.values()}
+        earlier = find_earlier(logger, bases, self.handler.now().date()) if logger is not None else {}
+        adopted = carried = 0
         for orphan in snapshot.orphans.values():
-            base = orphan.order_ref.rsplit("/", 1)[0]
-            record = OrderRecord(
-                order_id=0, symbol=orphan.symbol, action=orphan.action, total_quantity=orphan.quantity,
-                order_type=orphan.order_type, limit_price=orphan.limit_price, stop_price=orphan.stop_price,
-                tif=orphan.tif, status=OrderStatus.SUBMITTED, order_ref=base, submission_time=datetime.now(),
-                attempts=[BrokerAttempt(orphan.order_ref, orphan.quantity, orphan.order_id, orphan.perm_id)],
-            )
-            self.handler.adopt(record)
-            attempt = record.attempts[0]
+            found = earlier.get(orphan.order_ref.rsplit("/", 1)[0])
+            if found is not None and found[0].status.is_terminal and map_status(orphan.status) in (
+                OrderStatus.FILLED, OrderStatus.CANCELLED
+            ):
+                continue  # finished on an earlier day, as IB says too: not today's business
+            if found is not None:
+                record, attempt = self._carry(orphan, *found)
+                carried += 1
+            else:
+                record, attempt = self._adopt(orphan)
+                adopted += 1
             self._by_perm[orphan.perm_id] = (record, attempt)
             if orphan.order_id:
                 self._by_order_id[orphan.order_id] = (record, attempt)
@@ -619,4 +621,24 @@ class BrokerCore:
             mapped = map_status(orphan.status)
             if mapped is OrderStatus.CANCELLED:
                 self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")
-        return len(snapshot.orphans)
+        return adopted, carried
+
+    def _carry(self, orphan: Orphan, record: OrderRecord, day: date) -> tuple[OrderRecord, BrokerAttempt]:
+        attempt = next((a for a in record.attempts if a.order_ref == orphan.order_ref), None)
+        if attempt is None:  # an attempt whose line was lost: IB's word is all there is
+            attempt = BrokerAttempt(orphan.order_ref, orphan.request.quantity - record.filled_quantity)
+            record.attempts.append(attempt)
+        attempt.order_id = orphan.order_id or attempt.order_id
+        attempt.perm_id = orphan.perm_id or attempt.perm_id
+        self.handler.carry(record, day)
+        self._index_attempts(record)
+        return record, attempt
+
+    def _adopt(self, orphan: Orphan) -> tuple[OrderRecord, BrokerAttempt]:
+        record = orphan.request.new_record(
+            0, status=OrderStatus.SUBMITTED, order_ref=orphan.order_ref.rsplit("/", 1)[0],
+            submission_time=self.handler.now(),
+            attempts=[BrokerAttempt(orphan.order_ref, orphan.request.quantity, orphan.order_id, orphan.perm_id)],
+        )
+        self.handler.adopt(record)
+        return record, record.attempts[0]

@@ -83,7 +83,7 @@ def _short_trade_repr(self: Trade) -> str:
 # The library's Wrapper.orderStatus/openOrder log ``f'...{trade}'`` eagerly on every message, whatever the
 # log level; the dataclass repr formats every Fill and log entry of the trade, so an order filled in M
 # executions costs O(M^2) (13 s for 1,000 executions, measured). A short repr removes the cause.
-Trade.__repr__ = _short_trade_repr  # type: ignore[method-assign]
+Trade.__repr__ = _short_trade_repr
 
 
 def send_new_order(ib: IB, contract: Contract, order: Order) -> int:
@@ -95,7 +95,7 @@ def send_new_order(ib: IB, contract: Contract, order: Order) -> int:
     write is one step (an exception from it means nothing was sent) and the bookkeeping another, which
     replaces a finished trade under the same id instead of asserting.
     """
-    order_id = order.orderId or ib.client.getReqId()
+    order_id: int = order.orderId or ib.client.getReqId()
     order.orderId = order_id
     order.clientId = ib.wrapper.clientId
     ib.client.placeOrder(order_id, contract, order)

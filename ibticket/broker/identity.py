@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from .errors import ClientIdInUse, LogFolderUnwritable
+
 try:
     import fcntl
 except ImportError:  # Windows: no flock; the app then runs without the second-instance guard
@@ -49,37 +51,6 @@ LOCK_PATIENCE = 0.2
 MAX_CLIENT_ID = 2**31 - 1  # the API sends it as a signed 32-bit number
 # The id in a damaged file, where one can still be seen: {"client_id": 345 (cut short), {"client_id": "345"}.
 _HELD_ID = re.compile(rb'"client_id"\s*:\s*"?\s*(-?\d{1,12})')
-
-
-class ClientIdInUse(ConnectionError):
-    """Another ibticket process uses this client id with this order log folder."""
-
-    def __init__(self, client_id: int, folder: Path, pid: int | None) -> None:
-        self.client_id = client_id
-        self.folder = folder
-        self.pid = pid
-        who = f"process {pid}" if pid else "another process"
-        super().__init__(
-            f"Client id {client_id} is already in use by {who} with the order log in {folder}. "
-            "Close that ibticket first, or give this one another client id (client_id=… or IBTICKET_CLIENT_ID)."
-        )
-
-
-class LogFolderUnwritable(OSError):
-    """The order log folder cannot be written, so no order could be logged before it is sent."""
-
-    def __init__(self, folder: Path, cause: OSError) -> None:
-        self.folder = folder
-        self.cause = cause
-        reason = cause.strerror or str(cause)
-        super().__init__(
-            cause.errno,
-            f"The order log folder {folder} cannot be written ({reason}): nothing can be sent. Make it "
-            "writable, or choose another order log folder, then connect again.",
-        )
-
-    def __str__(self) -> str:
-        return str(self.strerror)
 
 
 @dataclass(frozen=True)

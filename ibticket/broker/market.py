@@ -20,9 +20,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from ..core.events import Event
 from ..core.validation import OrderValidationError, normalize_symbol
-from .coalesce import CoalescedFeed, Coalescer, call_each
+from .coalesce import CoalescedFeed, Coalescer
 from .contracts import ContractBook, ContractInfo
+from .errors import NotConnectedError
 from .ib import IB
 
 log = logging.getLogger(__name__)
@@ -88,7 +90,8 @@ class MarketData(CoalescedFeed):
         self._contracts = contracts
         self._subs: dict[str, _Subscription] = {}
         self._by_con_id: dict[int, str] = {}
-        self._callbacks: list[Callable[[Quote], Any]] = []
+        # A symbol's latest quote, on the loop, at most once per symbol per ``interval``.
+        self.quote_event: Event[[Quote]] = Event("quote")
         self._dirty: set[str] = set()
         self._coalescer = Coalescer(interval, self._flush)
         # Each connection gets a new generation: requests of an older one are gone at IB and in the library.
@@ -109,7 +112,6 @@ class MarketData(CoalescedFeed):
             sub.count += 1
             return sub.info
         if not self._ib.isConnected():
-            from .core import NotConnectedError  # core imports this module
 
             raise NotConnectedError(f"Not connected to IB: no quotes for {name}")
         info = await self._contracts.resolve(name)
@@ -198,11 +200,10 @@ class MarketData(CoalescedFeed):
 
     def register_quote_callback(self, callback: Callable[[Quote], Any]) -> None:
         """``callback(quote)`` on the loop, at most once per symbol per ``interval``, with the latest values."""
-        self._callbacks.append(callback)
+        self.quote_event.connect(callback)
 
     def unregister_quote_callback(self, callback: Callable[[Quote], Any]) -> None:
-        if callback in self._callbacks:
-            self._callbacks.remove(callback)
+        self.quote_event.disconnect(callback)
 
     def _mark(self, name: str) -> None:
         self._dirty.add(name)
@@ -216,7 +217,7 @@ class MarketData(CoalescedFeed):
                 continue
             quote = self._build(name, sub)
             if quote is not None:
-                call_each(self._callbacks, quote)
+                self.quote_event.emit(quote)
 
     # -- library events ------------------------------------------------------------------------------
 
@@ -224,7 +225,7 @@ class MarketData(CoalescedFeed):
         for ticker in tickers:
             name = self._by_con_id.get(getattr(ticker.contract, "conId", 0))
             sub = self._subs.get(name) if name else None
-            if sub is not None and sub.ticker is ticker:
+            if name and sub is not None and sub.ticker is ticker:
                 if sub.notice and sub.notice != NOTICE_DELAYED:
                     sub.notice = ""  # data flows again: whatever interrupted it is over
                 self._mark(name)
@@ -234,7 +235,7 @@ class MarketData(CoalescedFeed):
             return
         name = self._by_con_id.get(getattr(contract, "conId", 0))
         sub = self._subs.get(name) if name else None
-        if sub is None or sub.info.contract is not contract:
+        if not name or sub is None or sub.info.contract is not contract:
             return  # an order or contract request, or a request this module no longer holds
         if code in NO_SUBSCRIPTION and not sub.tried_delayed:
             log.info("%s: %s (%s); asking for delayed data", name, message, code)
@@ -293,7 +294,6 @@ class MarketData(CoalescedFeed):
         if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
             raise OrderValidationError(f"limit must be a whole number, 1 or more, not {limit!r}")
         if not self._ib.isConnected():
-            from .core import NotConnectedError
 
             raise NotConnectedError("Not connected to IB: symbol lookup needs the connection")
         descriptions = await self._ib.reqMatchingSymbolsAsync(pattern) or []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from ..core.order import OrderRequest
 from ..core.records import BrokerAttempt, OrderRecord, OrderStatus
+from ..core.validation import OrderValidationError
 from .ib import Order
 
 IB_ORDER_TYPES = {"MARKET": "MKT", "LIMIT": "LMT", "STOP": "STP", "STOP_LIMIT": "STP LMT"}
@@ -34,6 +38,23 @@ def build_order(
     if attempt.order_id:
         order.orderId = attempt.order_id
     return order
+
+
+def request_from_ib(contract: Any, order: Any) -> OrderRequest | None:
+    """The app's request for an order IB reports (one placed by this client that the app has lost);
+    None when it is not an order the app can show (another order type, a value the app refuses)."""
+    kind = APP_ORDER_TYPES.get(order.orderType)
+    if kind is None:
+        return None
+    try:
+        return OrderRequest(
+            symbol=contract.symbol, action=order.action, quantity=order.totalQuantity, order_type=kind,
+            limit_price=order.lmtPrice if kind in ("LIMIT", "STOP_LIMIT") else None,
+            stop_price=order.auxPrice if kind in ("STOP", "STOP_LIMIT") else None,
+            tif=order.tif or "DAY", outside_rth=bool(order.outsideRth),
+        )
+    except OrderValidationError:
+        return None
 
 
 def map_status(ib_status: str, why_held: str = "") -> OrderStatus | None:

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .coalesce import CoalescedFeed, Coalescer, call_each
+from ..core.events import Event
+from .coalesce import CoalescedFeed, Coalescer
 from .ib import IB
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,10 @@ class AccountValues:
 class Portfolio(CoalescedFeed):
     def __init__(self, ib: IB, interval: float = 0.05) -> None:
         self._ib = ib
-        self._positions_callbacks: list[Callable[[list[Position]], Any]] = []
-        self._account_callbacks: list[Callable[[AccountValues], Any]] = []
+        # On the loop, at most once per ``interval``: the positions when they change, the default account's
+        # values when they change.
+        self.positions_event: Event[[list[Position]]] = Event("positions")
+        self.account_event: Event[[AccountValues]] = Event("account values")
         self._positions_dirty = False
         self._account_dirty = False
         self._coalescer = Coalescer(interval, self._flush)
@@ -143,19 +146,17 @@ class Portfolio(CoalescedFeed):
 
     def register_positions_callback(self, callback: Callable[[list[Position]], Any]) -> None:
         """``callback(positions)`` on the loop when the positions change, at most once per ``interval``."""
-        self._positions_callbacks.append(callback)
+        self.positions_event.connect(callback)
 
     def unregister_positions_callback(self, callback: Callable[[list[Position]], Any]) -> None:
-        if callback in self._positions_callbacks:
-            self._positions_callbacks.remove(callback)
+        self.positions_event.disconnect(callback)
 
     def register_account_callback(self, callback: Callable[[AccountValues], Any]) -> None:
         """``callback(values)`` of the default account when they change, at most once per ``interval``."""
-        self._account_callbacks.append(callback)
+        self.account_event.connect(callback)
 
     def unregister_account_callback(self, callback: Callable[[AccountValues], Any]) -> None:
-        if callback in self._account_callbacks:
-            self._account_callbacks.remove(callback)
+        self.account_event.disconnect(callback)
 
     def _mark(self, positions: bool) -> None:
         self._positions_dirty = self._positions_dirty or positions
@@ -171,13 +172,13 @@ class Portfolio(CoalescedFeed):
             positions = self.positions()
             if positions != self._sent_positions:
                 self._sent_positions = positions
-                call_each(self._positions_callbacks, list(positions))
+                self.positions_event.emit(list(positions))
         if self._account_dirty:
             self._account_dirty = False
             values = self.account()
             if values is not None and values != self._sent_account:
                 self._sent_account = values
-                call_each(self._account_callbacks, values)
+                self.account_event.emit(values)
 
     # -- library events ------------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.errors import TRANSPORT_ERROR
 from ..core.handler import OrderExecutionHandler
+from ..core.order import OrderRequest
 from ..core.records import OrderRecord, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -75,13 +76,7 @@ class Orphan:
     """An order of this app that IB knows and the app does not (placed just before a crash)."""
 
     order_ref: str
-    symbol: str
-    action: str
-    quantity: int
-    order_type: str
-    limit_price: float | None
-    stop_price: float | None
-    tif: str
+    request: OrderRequest
     order_id: int
     perm_id: int
     status: str
@@ -108,6 +103,8 @@ class ReconcileReport:
     resubmit: int = 0
     failed: int = 0
     adopted: int = 0
+    # Orders IB reports that began on an earlier day, taken in from that day's log.
+    carried: int = 0
     # Unfinished orders of other client ids in today's log, by client id (see foreign_orders).
     foreign: dict[int, int] = field(default_factory=dict)
 
@@ -116,6 +113,8 @@ class ReconcileReport:
             f"reconciled: {self.live} live, {self.done} done at IB, {self.resubmit} to resubmit, "
             f"{self.failed} failed, {self.adopted} adopted"
         )
+        if self.carried:
+            text += f", {self.carried} from earlier days"
         for owner, count in self.foreign.items():
             text += f"; {count} left to client id {owner} (connect as client id {owner} to recover them)"
         return text
@@ -128,11 +127,13 @@ def reconcile(
     after_restart: bool,
     only_acknowledged: bool = False,
     adopted: int = 0,
+    carried: int = 0,
     foreign: dict[int, list[str]] | None = None,
 ) -> ReconcileReport:
-    """``adopted``: orphans the caller adopted from this snapshot; ``foreign``: see ``foreign_orders``."""
+    """``adopted`` / ``carried``: orphans the caller took in from this snapshot (see
+    ``BrokerCore._adopt_orphans``); ``foreign``: see ``foreign_orders``."""
     report = ReconcileReport(
-        adopted=adopted, foreign={owner: len(refs) for owner, refs in (foreign or {}).items()}
+        adopted=adopted, carried=carried, foreign={owner: len(refs) for owner, refs in (foreign or {}).items()}
     )
     for record in handler.get_all_orders():
         if record.status.is_terminal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from .errors import LiveTradingRefused
 from .identity import DEFAULT_CLIENT_ID as DEFAULT_CLIENT_ID  # where it always was
 from .identity import load_identity
 
@@ -18,10 +19,6 @@ LIVE_PORTS = frozenset({TWS_LIVE_PORT, GATEWAY_LIVE_PORT})
 ENV_HOST = "IBTICKET_TWS_HOST"
 ENV_PORT = "IBTICKET_TWS_PORT"
 ENV_CLIENT_ID = "IBTICKET_CLIENT_ID"
-
-
-class LiveTradingRefused(ConnectionError):
-    """Connecting would reach a live account without ``allow_live=True``."""
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,18 @@ from typing import Any, TypeVar
 
 from ..core.handler import OrderExecutionHandler
 from ..core.logger import OrderLogger
+from ..core.order import OrderRequest, validate_request
 from ..core.records import OrderRecord
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
-from .identity import ClientIdInUse, LogFolderUnwritable
+from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused, LogFolderUnwritable
 from .market import Quote, SymbolMatch
 from .portfolio import AccountValues, Position
-from .settings import LiveTradingRefused, resolve_settings
+from .settings import resolve_settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-class BrokerClosedError(RuntimeError):
-    """A call on an IBKRBroker after its close(): its thread and event loop are gone."""
 
 
 CLOSED_MESSAGE = "This IBKRBroker is closed; create a new IBKRBroker to trade again"
@@ -62,14 +59,14 @@ class IBKRBroker:
             paper_trading, host, port, client_id, use_gateway, allow_live, embedded, config_dir=config_dir
         )
         self.enable_order_execution = enable_order_execution
-        self.logger = (
+        self.order_handler = handler or OrderExecutionHandler()
+        # A handler that brings its own logger (its own folder or clock) is the one log this broker reads.
+        self.logger = self.order_handler.logger or (
             OrderLogger(log_to_file=True, log_dir=log_dir, log_to_console=log_to_console)
             if enable_order_logging
             else None
         )
-        self.order_handler = handler or OrderExecutionHandler()
-        if self.order_handler.logger is None:
-            self.order_handler.logger = self.logger
+        self.order_handler.logger = self.logger
         self._callbacks = CallbackDispatcher()
         self._closed = False
         self._close_lock = threading.Lock()  # a call from another thread is either on the loop or refused
@@ -219,13 +216,11 @@ class IBKRBroker:
     ) -> OrderRecord | None:
         """Any order type. None when refused as a duplicate (the reason is in ``last_error``)."""
         self._require_execution()
-        record = self._call(
-            self._submit(symbol, side, quantity, order_type, limit_price, stop_price, tif, outside_rth, force)
-        )
-        return record
+        request = validate_request(symbol, side, quantity, order_type, limit_price, stop_price, tif, outside_rth)
+        return self._call(self._submit(request, force))
 
-    async def _submit(self, *args: Any) -> OrderRecord | None:
-        record = await self.core.submit(*args)
+    async def _submit(self, request: OrderRequest, force: bool) -> OrderRecord | None:
+        record = await self.core.submit(request, force)
         self.last_error = self.order_handler.last_refusal if record is None else None
         return snapshot(record) if record is not None else None
 

@@ -5,9 +5,10 @@ from .errors import ErrorClass, classify, is_retryable
 from .handler import OrderExecutionHandler
 from .logger import OrderLogError, OrderLogger
 from .logreader import DaySummary, LogDay, available_days, read_day, summarize
+from .order import OrderRequest, validate_request
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
 from .recovery import rebuild_orders
-from .validation import OrderValidationError, validate_request
+from .validation import OrderValidationError
 
 __all__ = [
     "AsyncioClock",
@@ -22,6 +23,7 @@ __all__ = [
     "OrderLogError",
     "OrderLogger",
     "OrderRecord",
+    "OrderRequest",
     "OrderStatus",
     "OrderValidationError",
     "available_days",

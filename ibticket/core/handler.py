@@ -10,15 +10,17 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from .clock import AsyncioClock, Clock, TimerHandle
-from .dedup import DuplicateGuard, OrderKey
+from .dedup import DuplicateGuard
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
+from .events import Event
 from .logger import OrderLogError, OrderLogger
-from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .validation import CancelledBeforeSend, OrderValidationError, normalize_price, normalize_quantity, validate_request
+from .order import OrderRequest, validate_request
+from .records import MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .validation import CancelledBeforeSend, OrderValidationError, is_money, normalize_price, normalize_quantity
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +89,12 @@ class OrderExecutionHandler:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._next_id = 1
         self.last_refusal: str | None = None
-        self._fill_callbacks: list[FillCallback] = []
-        self._status_callbacks: list[StatusCallback] = []
-        self._error_callbacks: list[ErrorCallback] = []
-        self._commission_callbacks: list[CommissionCallback] = []
+        # What the handler tells others (the broker facade's callbacks, the window's bridge).
+        self.fill_event: Event[[OrderRecord]] = Event("fill")
+        self.status_event: Event[[OrderRecord]] = Event("order status")
+        self.error_event: Event[[OrderRecord, str]] = Event("order error")
+        # A commission that attaches to a fill after the fill itself was reported.
+        self.commission_event: Event[[OrderRecord, Fill]] = Event("commission")
         self._ignored_noted: set[tuple[int, str]] = set()  # (order id, notice) already in the log
 
     # -- wiring --------------------------------------------------------------------------------------
@@ -98,38 +102,31 @@ class OrderExecutionHandler:
     def set_place_function(self, place_order: PlaceFunction | None) -> None:
         self._place = place_order
 
+    # The seed's registration API, on the events above.
+
     def register_fill_callback(self, callback: FillCallback) -> None:
-        self._fill_callbacks.append(callback)
+        self.fill_event.connect(callback)
 
     def register_status_callback(self, callback: StatusCallback) -> None:
-        self._status_callbacks.append(callback)
+        self.status_event.connect(callback)
 
     def register_error_callback(self, callback: ErrorCallback) -> None:
-        self._error_callbacks.append(callback)
+        self.error_event.connect(callback)
 
     def register_commission_callback(self, callback: CommissionCallback) -> None:
-        """Called when a commission attaches to a fill after the fill itself was reported."""
-        self._commission_callbacks.append(callback)
+        self.commission_event.connect(callback)
 
     def unregister_fill_callback(self, callback: FillCallback) -> None:
-        _remove(self._fill_callbacks, callback)
+        self.fill_event.disconnect(callback)
 
     def unregister_status_callback(self, callback: StatusCallback) -> None:
-        _remove(self._status_callbacks, callback)
+        self.status_event.disconnect(callback)
 
     def unregister_error_callback(self, callback: ErrorCallback) -> None:
-        _remove(self._error_callbacks, callback)
+        self.error_event.disconnect(callback)
 
     def unregister_commission_callback(self, callback: CommissionCallback) -> None:
-        _remove(self._commission_callbacks, callback)
-
-    def _notify(self, callbacks: list[Callable[..., Any]], *args: Any) -> None:
-        for callback in list(callbacks):
-            try:
-                callback(*args)
-            except Exception:
-                # One broken callback must not starve the others of the event.
-                log.exception("order callback %r raised", callback)
+        self.commission_event.disconnect(callback)
 
     def _log(self, method: str, *args: Any, **kwargs: Any) -> None:
         """Log an event about something that has already happened. The logger keeps what the disk refuses
@@ -142,6 +139,10 @@ class OrderExecutionHandler:
             log.exception("order log: %s failed", method)
 
     # -- queries -------------------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The handler's clock (what its records and log lines are stamped with)."""
+        return self._now()
 
     def get_order(self, order_id: int) -> OrderRecord | None:
         return self._orders.get(order_id)
@@ -199,10 +200,12 @@ class OrderExecutionHandler:
         """Validate and register a Pending order. ``None`` means refused as a duplicate: see
         ``last_refusal``. Bad input raises ``OrderValidationError`` and registers nothing."""
         request = validate_request(symbol, action, quantity, order_type, limit_price, stop_price, tif, outside_rth)
-        key = OrderKey(
-            request.symbol, request.action, request.quantity, request.order_type, request.limit_price,
-            request.stop_price,
-        )
+        return self.create(request, force=force)
+
+    def create(self, request: OrderRequest, *, force: bool = False) -> OrderRecord | None:
+        """Register a Pending order for ``request`` (already checked: it is an ``OrderRequest``). ``None``
+        means refused as a duplicate: see ``last_refusal``."""
+        key = request.duplicate_key
         self.last_refusal = None
         if not force:
             reason = self._dedup.check(key)
@@ -213,19 +216,8 @@ class OrderExecutionHandler:
         order_id = self._next_id
         self._next_id += 1
         now = self._now()
-        record = OrderRecord(
-            order_id=order_id,
-            symbol=request.symbol,
-            action=request.action,
-            total_quantity=request.quantity,
-            order_type=request.order_type,
-            limit_price=request.limit_price,
-            stop_price=request.stop_price,
-            tif=request.tif,
-            outside_rth=request.outside_rth,
-            submission_time=now,
-            last_update_time=now,
-            order_ref=f"{self.ref_prefix}-{order_id}",
+        record = request.new_record(
+            order_id, submission_time=now, last_update_time=now, order_ref=f"{self.ref_prefix}-{order_id}"
         )
         self._orders[order_id] = record
         self._dedup.remember(key, order_id)
@@ -291,7 +283,7 @@ class OrderExecutionHandler:
             broker_order_id=attempt.order_id, attempt=number, attempt_ref=attempt.order_ref,
         )
         if record.status is not old:
-            self._notify(self._status_callbacks, record)
+            self.status_event.emit(record)
 
     def _write_ahead(self, record: OrderRecord, attempt: BrokerAttempt, number: int) -> None:
         """Put the attempt in the log before anything is sent (raises ``OrderLogError`` if it cannot be).
@@ -358,13 +350,13 @@ class OrderExecutionHandler:
                 f"{record.total_quantity} already filled, exec {exec_id})",
             )
             return False
-        if isinstance(commission, bool) or not isinstance(commission, int | float) or not math.isfinite(commission):
+        if not is_money(commission):
             commission = 0.0  # unknown; a commission report may still attach it
         fill_id = exec_id or f"{record.order_ref}.fill{len(record.fills) + 1}"
         if exec_id is not None:
             commission = commission or self._pending_commissions.pop(exec_id, 0.0)
         fill = Fill(fill_id, order_id, record.symbol, qty, float(price), timestamp or self._now(),
-                    float(commission))
+                    float(commission), record.action)
         old_status = record.status
         if corrected is not None:
             record.replace_fill(corrected.fill_id, fill)
@@ -378,8 +370,8 @@ class OrderExecutionHandler:
         extra = {"corrects": corrected.fill_id} if corrected else {}
         self._log("log_fill", record, fill, **extra)
         if record.status is not old_status:
-            self._notify(self._status_callbacks, record)
-        self._notify(self._fill_callbacks, record)
+            self.status_event.emit(record)
+        self.fill_event.emit(record)
         return True
 
     def _index_fill(self, fill: Fill, from_broker: bool = True) -> None:
@@ -398,7 +390,7 @@ class OrderExecutionHandler:
 
     def handle_commission(self, exec_id: str, commission: float) -> bool:
         """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
-        if not isinstance(commission, int | float) or not math.isfinite(commission):
+        if not is_money(commission):
             return False
         fill = self._fills_by_exec.get(exec_id)
         if fill is None:
@@ -415,13 +407,13 @@ class OrderExecutionHandler:
             self._reindex_fill(fill, updated)
             fill = updated
         self._log("log_event", "COMMISSION", record, fill_id=exec_id, commission=fill.commission)
-        self._notify(self._commission_callbacks, record, fill)
+        self.commission_event.emit(record, fill)
         return True
 
     def _refuse_fill(self, record: OrderRecord, message: str) -> None:
         log.error("order %s: %s", record.order_id, message)
         self._log("log_error", record, message)
-        self._notify(self._error_callbacks, record, message)
+        self.error_event.emit(record, message)
 
     # -- statuses ------------------------------------------------------------------------------------
 
@@ -475,7 +467,7 @@ class OrderExecutionHandler:
             return self._ignore_status(record, new, f"it is older than {old.value}")
         record.update_status(new, when=self._now())
         self._log("log_status_change", record, old, new, message)
-        self._notify(self._status_callbacks, record)
+        self.status_event.emit(record)
         return True
 
     def _ignore_status(self, record: OrderRecord, new: OrderStatus, why: str) -> bool:
@@ -517,7 +509,7 @@ class OrderExecutionHandler:
         if record is None:
             return
         self._log("log_error", record, error_message, error_code, order_unchanged=True)
-        self._notify(self._error_callbacks, record, error_message)
+        self.error_event.emit(record, error_message)
 
     def amend(
         self,
@@ -557,7 +549,7 @@ class OrderExecutionHandler:
         if record.remaining_quantity == 0:
             record.status = OrderStatus.FILLED
         self._log("log_status_change", record, record.status, record.status, "modified: " + ", ".join(changes))
-        self._notify(self._status_callbacks, record)
+        self.status_event.emit(record)
         return True
 
     def _mark_cancelled(self, record: OrderRecord, reason: str | None) -> None:
@@ -570,7 +562,7 @@ class OrderExecutionHandler:
             self._dedup.forget_order(record.order_id)
         who = "cancelled by you" if record.cancel_requested else "cancelled by IB"
         self._log("log_cancellation", record, reason=reason or who, requested=record.cancel_requested)
-        self._notify(self._status_callbacks, record)
+        self.status_event.emit(record)
 
     # -- errors and retries --------------------------------------------------------------------------
 
@@ -621,8 +613,8 @@ class OrderExecutionHandler:
             self._dedup.forget_order(record.order_id)
         self._log("log_error", record, message, code)
         if old is not OrderStatus.ERROR:
-            self._notify(self._status_callbacks, record)
-        self._notify(self._error_callbacks, record, message)
+            self.status_event.emit(record)
+        self.error_event.emit(record, message)
 
     def _schedule_retry(self, record: OrderRecord, code: int, message: str) -> bool:
         old = record.status
@@ -639,8 +631,8 @@ class OrderExecutionHandler:
         self._retry_timers[record.order_id] = handle
         self._log("log_retry", record, delay=delay, max_retries=self.max_retries, error_code=code)
         if old is not OrderStatus.ERROR:
-            self._notify(self._status_callbacks, record)
-        self._notify(self._error_callbacks, record, message)
+            self.status_event.emit(record)
+        self.error_event.emit(record, message)
         return True
 
     def _cancel_retry(self, order_id: int) -> bool:
@@ -689,12 +681,42 @@ class OrderExecutionHandler:
                 self._attempts_by_ref[attempt.order_ref] = (record, attempt)
 
     def adopt(self, record: OrderRecord) -> OrderRecord:
-        """Register an order found at the broker but missing here (placed just before a crash)."""
+        """Register an order found at the broker but missing here (placed just before a crash). Its line
+        names the attempt IB knows, so the next start finds the order in the log instead of adopting it
+        again."""
         record.order_id = self._next_id
         self._next_id += 1
         self.restore([record])
-        self._log("log_submission", record, adopted=True)
+        self._log("log_submission", record, adopted=True, **attempt_fields(record))
         return record
+
+    def carry(self, record: OrderRecord, from_day: date) -> OrderRecord:
+        """Take in an order the broker still reports that began on an earlier day (a GTC order, one working
+        across midnight), rebuilt from that day's log. It keeps its number unless today's log has used it,
+        and today's log says where it came from, so the next start reads it back from that day."""
+        if record.order_id in self._orders or record.order_id <= 0:
+            record.order_id = self._next_id
+            for fill in record.fills:
+                fill.order_id = record.order_id
+        self.restore([record])
+        self._log(
+            "log_event", "NOTICE", record, message=f"continued from the order log of {from_day.isoformat()}",
+            carried_from=from_day.isoformat(), **attempt_fields(record),
+        )
+        return record
+
+
+def attempt_fields(record: OrderRecord) -> dict[str, Any]:
+    """What the log needs to find an order's latest attempt at the broker again after a restart."""
+    if not record.attempts:
+        return {}
+    attempt = record.attempts[-1]
+    fields: dict[str, Any] = {"attempt_ref": attempt.order_ref}
+    if attempt.order_id:
+        fields["broker_order_id"] = attempt.order_id
+    if attempt.perm_id:
+        fields["perm_id"] = attempt.perm_id
+    return fields
 
 
 def _fill_problem(quantity: object, price: object) -> str | None:
@@ -704,9 +726,6 @@ def _fill_problem(quantity: object, price: object) -> str | None:
         return f"quantity {quantity!r} is not a positive whole number"
     if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
         return f"price {price!r} is not a positive number"
+    if price > MAX_PRICE:
+        return f"price {price:g} is beyond any real price"
     return None
-
-
-def _remove(callbacks: list[Any], callback: Any) -> None:
-    if callback in callbacks:
-        callbacks.remove(callback)

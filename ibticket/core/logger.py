@@ -32,6 +32,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from .events import Event
 from .logreader import (
     EVENT_TYPES,
     O_NOFOLLOW,
@@ -136,7 +137,8 @@ class OrderLogger:
         self._degraded = False
         self.last_error: str | None = None
         self._problem = ""
-        self._health_callbacks: list[HealthCallback] = []
+        # (degraded, message) when the log becomes unwritable or writable again.
+        self.health_event: Event[[bool, str]] = Event("order log health")
         self._warned_folder = False
         # Today's lines when there is no file; a new day starts a new list.
         self._memory: list[bytes] = []
@@ -163,11 +165,10 @@ class OrderLogger:
     def register_health_callback(self, callback: HealthCallback) -> None:
         """``callback(degraded, message)`` on every change between writable and degraded, in the thread
         that noticed it (the broker's loop for the broker's writes)."""
-        self._health_callbacks.append(callback)
+        self.health_event.connect(callback)
 
     def unregister_health_callback(self, callback: HealthCallback) -> None:
-        if callback in self._health_callbacks:
-            self._health_callbacks.remove(callback)
+        self.health_event.disconnect(callback)
 
     def health_message(self) -> str:
         if not self._degraded:
@@ -201,11 +202,7 @@ class OrderLogger:
             return
         message = self.health_message() if self._degraded else f"Order log writable again ({self.log_dir})"
         (log.warning if self._degraded else log.info)(message)
-        for callback in list(self._health_callbacks):
-            try:
-                callback(self._degraded, message)
-            except Exception:
-                log.exception("order log health callback %r raised", callback)
+        self.health_event.emit(self._degraded, message)
 
     def retry(self) -> bool:
         """Try again to write what is owed (the broker calls this periodically while degraded). With
@@ -354,7 +351,7 @@ class OrderLogger:
 
     def log_event(
         self, event_type: str, order_record: OrderRecord | None = None, *, write_ahead: bool = False, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Log one event. ``write_ahead=True``: the line must be on disk before the caller acts on it;
         raises ``OrderLogError`` if it cannot be (and then the line is not kept). Otherwise never raises
         for the disk: an unwritten line is kept and written later, in order."""
@@ -422,10 +419,10 @@ class OrderLogger:
         with contextlib.suppress(OSError, ValueError):  # a closed or broken console must not fail an order
             print(" ".join(str(p) for p in parts), file=stream)
 
-    def log_submission(self, order_record: OrderRecord, *, write_ahead: bool = False, **fields: Any) -> dict:
+    def log_submission(self, order_record: OrderRecord, *, write_ahead: bool = False, **fields: Any) -> dict[str, Any]:
         return self.log_event("SUBMISSION", order_record, write_ahead=write_ahead, **fields)
 
-    def log_fill(self, order_record: OrderRecord, fill: Fill, **fields: Any) -> dict:
+    def log_fill(self, order_record: OrderRecord, fill: Fill, **fields: Any) -> dict[str, Any]:
         return self.log_event(
             "FILL",
             order_record,
@@ -446,7 +443,7 @@ class OrderLogger:
         *,
         write_ahead: bool = False,
         **fields: Any,
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "STATUS_CHANGE",
             order_record,
@@ -457,12 +454,12 @@ class OrderLogger:
             **fields,
         )
 
-    def log_cancellation(self, order_record: OrderRecord, reason: str | None = None, **fields: Any) -> dict:
+    def log_cancellation(self, order_record: OrderRecord, reason: str | None = None, **fields: Any) -> dict[str, Any]:
         return self.log_event("CANCELLATION", order_record, reason=reason, **fields)
 
     def log_error(
         self, order_record: OrderRecord, error_message: str, error_code: int | None = None, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "ERROR",
             order_record,
@@ -474,7 +471,7 @@ class OrderLogger:
 
     def log_retry(
         self, order_record: OrderRecord, retry_count: int | None = None, delay: float | None = None, **fields: Any
-    ) -> dict:
+    ) -> dict[str, Any]:
         return self.log_event(
             "RETRY",
             order_record,

@@ -21,7 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from .records import OrderStatus
+from .records import MAX_PRICE, OrderStatus
 
 LOG_NAME = re.compile(r"^orders-(\d{4}-\d{2}-\d{2})\.jsonl$")
 
@@ -102,8 +102,14 @@ _nonempty_text = _check(lambda v: isinstance(v, str) and v != "", "non-empty tex
 _count = _check(lambda v: _is_int(v) and v >= 0, "a whole number, 0 or more")
 _opt_count = _check(lambda v: _is_int(v) and v >= 0, "a whole number, 0 or more", optional=True)
 _opt_int = _check(_is_int, "a whole number", optional=True)
-_number = _check(_is_number, "a finite number")
 _opt_number = _check(_is_number, "a finite number", optional=True)
+# Prices and money: finite is not enough (1e308 is finite, and 100 shares of it are not). A price is above
+# zero, as validation and the handler require of every order and fill; a commission may be a rebate.
+_UP_TO = f"up to {MAX_PRICE:,.0f}"
+_price = _check(lambda v: _is_number(v) and 0 < v <= MAX_PRICE, f"a price above zero, {_UP_TO}")
+_opt_price = _check(lambda v: _is_number(v) and 0 < v <= MAX_PRICE, f"a price above zero, {_UP_TO}", optional=True)
+_avg_price = _check(lambda v: _is_number(v) and 0 <= v <= MAX_PRICE, f"a price, 0 or more, {_UP_TO}")
+_opt_money = _check(lambda v: _is_number(v) and abs(v) <= MAX_PRICE, f"an amount of money {_UP_TO}", optional=True)
 _flag = _check(lambda v: isinstance(v, bool), "true or false")
 _time = _check(_is_time, "an ISO date-time")
 _opt_time = _check(_is_time, "an ISO date-time", optional=True)
@@ -124,21 +130,22 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "submission_time": _opt_time,
     "filled_quantity": _count,
     "remaining_quantity": _count,
-    "avg_fill_price": _number,
+    "avg_fill_price": _avg_price,
     "order_ref": _opt_text,
-    "limit_price": _opt_number,
-    "stop_price": _opt_number,
+    "limit_price": _opt_price,
+    "stop_price": _opt_price,
     "tif": _text,
     "outside_rth": _flag,
     # attempts
     "attempt": _count,
     "attempt_ref": _opt_text,
     "broker_order_id": _opt_count,
+    "perm_id": _opt_count,
     # fills and commissions
     "fill_id": _text,
     "fill_quantity": _count,
-    "fill_price": _number,
-    "commission": _opt_number,
+    "fill_price": _price,
+    "commission": _opt_money,
     "fill_time": _opt_time,
     "corrects": _opt_text,
     # errors, retries, statuses, cancels
@@ -154,6 +161,7 @@ FIELD_CHECKS: dict[str, Callable[[Any], str | None]] = {
     "new_status": _opt_text,
     "requested": _flag,
     "adopted": _flag,
+    "carried_from": _opt_text,
     "order_unchanged": _flag,
 }
 REQUIRED_FIELDS = ("timestamp", "event_type")
@@ -234,6 +242,7 @@ def parse_line(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
 def parse_lines(raw: bytes, day: date, path: Path, first_line: int = 1) -> LogDay:
     result = LogDay(day=day, path=path)
     lines = raw.split(b"\n")
+    problem: str | None
     for number, line in enumerate(lines, start=first_line):
         if not line.strip():
             continue

@@ -28,6 +28,9 @@ class OrderStatus(StrEnum):
 
 
 ACTIONS = ("BUY", "SELL")
+# Above any real price or commission in any currency. A larger number is corruption, not a price: quantity x
+# price of it overflows to infinity, and a correction that takes it back out leaves NaN in every total.
+MAX_PRICE = 1e12
 ORDER_TYPES = ("MARKET", "LIMIT", "STOP", "STOP_LIMIT")
 TIME_IN_FORCE = ("DAY", "GTC", "IOC")
 
@@ -43,6 +46,7 @@ class Fill:
     price: float
     timestamp: datetime
     commission: float = 0.0
+    side: str = ""  # the order's action, BUY or SELL: a blotter row needs no lookup of its order
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -53,6 +57,7 @@ class Fill:
             "price": self.price,
             "timestamp": self.timestamp.isoformat(),
             "commission": self.commission,
+            "side": self.side,
         }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import re
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from .logreader import event_problem
@@ -35,6 +37,46 @@ def order_key(event: dict[str, Any]) -> Any:
     return event.get("order_ref") or event.get("order_id")
 
 
+# Every order reference ends "-<yyyymmdd>-<hhmmss>-<order id>" (and "/<attempt>"): the day and time the
+# session that placed the order started, so its first line is in that day's log or a later one.
+_REF_DAY = re.compile(r"-(\d{8})-\d{6}-\d+(?:/\d+)?$")
+
+
+def ref_day(order_ref: str) -> date | None:
+    """The day the session that placed an order started, read from the order's reference."""
+    match = _REF_DAY.search(order_ref or "")
+    if match is None:
+        return None
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def begun_before(events: Iterable[dict[str, Any]]) -> date | None:
+    """How far back the log must be read so every order in ``events`` is whole: the earliest day a session
+    that placed one of them started, among the orders whose first line here is not their SUBMISSION (an
+    order working across midnight, a GTC order from an earlier day). None when every order begins here."""
+    seen: set[Any] = set()
+    earliest: date | None = None
+    for event in events:
+        key = order_key(event)
+        if key is None or key in seen:
+            continue
+        seen.add(key)
+        if event.get("event_type") == "SUBMISSION":
+            continue
+        day = ref_day(event.get("order_ref") or "")
+        if day is not None and (earliest is None or day < earliest):
+            earliest = day
+    return earliest
+
+
+def record_key(record: OrderRecord) -> Any:
+    """``order_key`` of a rebuilt record."""
+    return record.order_ref or record.order_id
+
+
 def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
     """One record per order, as the log last saw it. Events come from the tolerant reader
     (``logreader``); any that still cannot be used (a fill for an order never submitted, a field
@@ -50,6 +92,9 @@ def rebuild_orders(events: list[dict[str, Any]]) -> list[OrderRecord]:
         except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
             log.warning("order log event %d skipped in recovery: %s %s", index + 1, type(exc).__name__, exc)
             continue
+    for record in records.values():
+        for fill in record.fills:
+            fill.order_id = record.order_id  # the number the order goes by now (see _apply)
     return sorted(records.values(), key=lambda r: r.order_id)
 
 
@@ -81,12 +126,15 @@ def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
             order_ref=event.get("order_ref") or "",
         )
         records[order_key(event)] = record
-    elif "quantity" in event:
-        # A modify can change the size and prices; every event carries them as they were at that moment.
-        record.total_quantity = int(event["quantity"])
-        record.limit_price = _price(event.get("limit_price"))
-        record.stop_price = _price(event.get("stop_price"))
-        record.remaining_quantity = record.total_quantity - record.filled_quantity
+    else:
+        # An order carried into a later day under a new number (its old one was taken there) keeps it.
+        record.order_id = order_id
+        if "quantity" in event:
+            # A modify can change the size and prices; every event carries them as they were at that moment.
+            record.total_quantity = int(event["quantity"])
+            record.limit_price = _price(event.get("limit_price"))
+            record.stop_price = _price(event.get("stop_price"))
+            record.remaining_quantity = record.total_quantity - record.filled_quantity
     kind = event.get("event_type")
     _apply_attempt(record, event)
     if kind == "FILL":
@@ -98,6 +146,7 @@ def _apply(records: dict[Any, OrderRecord], event: dict[str, Any]) -> None:
             price=float(event["fill_price"]),
             timestamp=_parse_time(event.get("fill_time")) or _parse_time(event["timestamp"]) or datetime.now(),
             commission=float(event.get("commission") or 0.0),
+            side=record.action,
         )
         corrects = event.get("corrects")
         if corrects:
@@ -131,12 +180,16 @@ def _apply_attempt(record: OrderRecord, event: dict[str, Any]) -> None:
     if base != record.order_ref or not plausible:
         return  # not an attempt of this order: a corrupt or foreign ref
     broker_order_id = event.get("broker_order_id") or 0
+    perm_id = event.get("perm_id") or 0
     for attempt in record.attempts:
         if attempt.order_ref == ref:
             attempt.order_id = broker_order_id or attempt.order_id
+            attempt.perm_id = perm_id or attempt.perm_id
             return
     # An attempt whose line never made it (a log written by an older version, or lost) keeps its number
     # taken, so the next attempt after a restart cannot reuse the ref of one that may have reached IB.
     for missing in range(len(record.attempts) + 1, int(number)):
         record.attempts.append(BrokerAttempt(order_ref=f"{base}/{missing}", quantity=record.remaining_quantity))
-    record.attempts.append(BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity, order_id=broker_order_id))
+    record.attempts.append(
+        BrokerAttempt(order_ref=ref, quantity=record.remaining_quantity, order_id=broker_order_id, perm_id=perm_id)
+    )

@@ -6,9 +6,8 @@ import math
 import numbers
 import re
 import string
-from dataclasses import dataclass
 
-from .records import ACTIONS, ORDER_TYPES, TIME_IN_FORCE
+from .records import ACTIONS, MAX_PRICE, ORDER_TYPES
 
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9.\- ]{0,11}$")
 # What IB symbols are made of ("BRK B", "BF.B"). Checked before any case change: str.upper() turns look-alike
@@ -31,18 +30,6 @@ class OrderValidationError(ValueError):
 
 class CancelledBeforeSend(Exception):
     """Raised by a place function that found the order cancelled before it wrote anything."""
-
-
-@dataclass(frozen=True)
-class OrderRequest:
-    symbol: str
-    action: str
-    quantity: int
-    order_type: str
-    limit_price: float | None
-    stop_price: float | None
-    tif: str
-    outside_rth: bool
 
 
 def normalize_symbol(symbol: object) -> str:
@@ -99,7 +86,15 @@ def normalize_price(price: object, what: str) -> float:
         raise OrderValidationError(f"{what} must be a finite number")
     if value <= 0:
         raise OrderValidationError(f"{what} must be above zero")
+    if value > MAX_PRICE:
+        raise OrderValidationError(f"{what} {value:g} is beyond any real price")
     return value
+
+
+def is_money(value: object) -> bool:
+    """A commission (or rebate) that can be summed: finite and within MAX_PRICE either way."""
+    return (isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+            and abs(value) <= MAX_PRICE)
 
 
 def normalize_order_type(order_type: object) -> str:
@@ -108,41 +103,3 @@ def normalize_order_type(order_type: object) -> str:
     if text not in ORDER_TYPES:
         raise OrderValidationError(f"Order type must be one of {', '.join(ORDER_TYPES)}, not {order_type!r}")
     return text
-
-
-def validate_request(
-    symbol: object,
-    action: object,
-    quantity: object,
-    order_type: object = "MARKET",
-    limit_price: object = None,
-    stop_price: object = None,
-    tif: object = "DAY",
-    outside_rth: object = False,
-) -> OrderRequest:
-    kind = normalize_order_type(order_type)
-    needs_limit = kind in ("LIMIT", "STOP_LIMIT")
-    needs_stop = kind in ("STOP", "STOP_LIMIT")
-    if needs_limit and limit_price is None:
-        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order needs a limit price")
-    if not needs_limit and limit_price is not None:
-        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order takes no limit price")
-    if needs_stop and stop_price is None:
-        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order needs a stop price")
-    if not needs_stop and stop_price is not None:
-        raise OrderValidationError(f"A {kind.replace('_', ' ').lower()} order takes no stop price")
-    tif_text = tif.strip().upper() if isinstance(tif, str) else ""
-    if tif_text not in TIME_IN_FORCE:
-        raise OrderValidationError(f"Time in force must be one of {', '.join(TIME_IN_FORCE)}, not {tif!r}")
-    if not isinstance(outside_rth, bool):
-        raise OrderValidationError("Outside regular trading hours must be yes or no")
-    return OrderRequest(
-        symbol=normalize_symbol(symbol),
-        action=normalize_action(action),
-        quantity=normalize_quantity(quantity),
-        order_type=kind,
-        limit_price=normalize_price(limit_price, "Limit price") if needs_limit else None,
-        stop_price=normalize_price(stop_price, "Stop price") if needs_stop else None,
-        tif=tif_text,
-        outside_rth=outside_rth,
-    )

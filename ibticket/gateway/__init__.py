@@ -5,12 +5,14 @@ Stdlib only; it imports nothing from the rest of ibticket, so any TWS API client
 
 from .config import GatewayConfig
 from .faults import Faults
+from .journal import StateReport
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
 from .state import StateError
 from .thread import GatewayThread
+from .wiretap import WireTap
 
 __all__ = [
     "Execution", "Faults", "GatewayConfig", "GatewayThread", "OrderView", "PaperGateway", "PositionView",
-    "QuoteView", "StateError",
+    "QuoteView", "StateError", "StateReport", "WireTap",
 ]

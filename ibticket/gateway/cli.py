@@ -110,6 +110,8 @@ async def _serve(config: GatewayConfig, host: str, port: int) -> int:
         # Windows has no add_signal_handler; Ctrl-C then arrives as KeyboardInterrupt instead.
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, stop.set)
+    if gateway.state_report is not None:
+        print(f"ibticket-gateway: {gateway.state_report}", file=sys.stderr, flush=True)
     print(f"ibticket-gateway listening on {gateway.host}:{gateway.port} "
           f"(account {config.account}, server version {SERVER_VERSION}); Ctrl-C to stop", flush=True)
     try:

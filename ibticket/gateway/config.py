@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,8 @@ class GatewayConfig:
         for name in ("max_clients", "max_frame_bytes", "max_write_buffer"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
+        if not (math.isfinite(self.start_cash) and self.start_cash >= 0):
+            raise ValueError("start_cash must be a finite number >= 0")
         if not self.account:
             raise ValueError("account must not be empty")
         if self.state_path is not None:

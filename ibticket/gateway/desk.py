@@ -1,7 +1,7 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
-commissionReport. Faults may reorder, duplicate or add messages. The execution reports (execDetails and
+commissionReport. Faults may reorder, duplicate, add or lose messages. The execution reports (execDetails and
 commissionReport) also go to the master client, if one is configured and connected.
 
 With a state file, every change is written before the message that announces it goes out (see state.py):
@@ -23,19 +23,15 @@ from typing import Protocol
 
 from . import messages as msg
 from .account import Account, corrected_holding
+from .admission import MarginCheck, OrderRejected, validate
 from .book import OrderBook, WorkingOrder
 from .config import GatewayConfig
-from .faults import Faults
+from .faults import ArmedReject, Faults
 from .market import Market
 from .matching import (
-    MAX_PRICE,
-    SUPPORTED_ORDER_TYPES,
-    SUPPORTED_TIFS,
     commission_for,
     displayed_size,
     fill_price,
-    on_tick,
-    reference_price,
     split_quantity,
     stop_triggered,
 )
@@ -43,7 +39,7 @@ from .messages import Fields
 from .records import Execution
 from .requests import PlaceOrder
 from .state import open_state
-from .universe import Instrument, Universe
+from .universe import Universe
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +47,6 @@ log = logging.getLogger(__name__)
 EXECUTIONS_PER_TURN = 64
 
 CANCELED_TEXT = "Order Canceled - reason:"
-MARGIN_TEXT = (
-    "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED POSITION YOUR EQUITY "
-    "WITH LOAN VALUE [{elv:.2f} USD] MUST EXCEED THE INITIAL MARGIN [{margin:.2f} USD]"
-)
-
 
 class DeskHost(Protocol):
     def send_to_client(self, client_id: int, fields: Fields) -> None: ...
@@ -65,13 +56,6 @@ class DeskHost(Protocol):
     async def wait_writable(self, client_id: int) -> None: ...
 
     def drop_all_connections(self) -> int: ...
-
-
-class OrderRejected(Exception):
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
 
 
 def now() -> datetime:
@@ -90,12 +74,14 @@ class TradingDesk:
         self._book = book
         self._faults = faults
         self._host = host
+        self._margin = MarginCheck(account, market, book)
         self.market_orders_fill = config.market_orders_fill
         self._tasks: set[asyncio.Task[None]] = set()
         # Orders whose pending cancel must be answered with 10148 once their fill completes.
         self._answer_10148: set[int] = set()
         # Loads the saved account into `account` and `book` (or raises StateError) when config asks for one.
-        self._state = open_state(config, universe, account, book)
+        self._state = open_state(config, universe, account, book, market)
+        self.state_report = self._state.report  # what a damaged state file gave back; None when it loaded whole
 
     # --- entry points ------------------------------------------------------------------------------
     def place_order(self, client_id: int, req: PlaceOrder) -> None:
@@ -114,7 +100,7 @@ class TradingDesk:
             return
         self._book.note_order_id(client_id, req.order_id)
         try:
-            inst = self._validate(req)
+            inst = validate(req, self._universe, self._account.account_id)
         except OrderRejected as exc:
             self._error(client_id, req.order_id, exc.code, exc.text)
             return
@@ -125,10 +111,10 @@ class TradingDesk:
             account=self._account.account_id, oca_group=req.oca_group, outside_rth=req.outside_rth,
             placed_at=now(),
         )
-        reject = self._faults.take_reject()
+        reject: ArmedReject | OrderRejected | None = self._faults.take_reject()
         if reject is None:
             try:
-                self._check_margin(order)
+                self._margin.check(order)
             except OrderRejected as exc:
                 reject = exc
         if reject is not None:
@@ -180,6 +166,7 @@ class TradingDesk:
         for symbol in symbols:
             for order in sorted(self._book.live_orders(symbol=symbol), key=lambda o: o.placed_at):
                 self._match(order, resting=True)
+        self._state.market_moved()
 
     def release_market_orders(self, enabled: bool) -> None:
         self.market_orders_fill = enabled
@@ -192,8 +179,8 @@ class TradingDesk:
             raise KeyError(f"unknown execId {exec_id!r}")
         new_price = original.price if price is None else float(price)
         new_shares = original.shares if shares is None else float(shares)
-        if not (math.isfinite(new_price) and new_price > 0 and math.isfinite(new_shares) and new_shares > 0):
-            raise ValueError("a correction needs a positive price and share count")
+        if not (math.isfinite(new_price) and new_price > 0 and new_shares.is_integer() and new_shares > 0):
+            raise ValueError("a correction needs a positive price and a positive whole share count")
         sign = 1 if original.side == "BOT" else -1
         holding = self._account.holdings[original.symbol]
         corrected_holding(holding, sign, (original.shares, original.price), (new_shares, new_price))
@@ -221,71 +208,6 @@ class TradingDesk:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._state.close()
 
-    # --- validation --------------------------------------------------------------------------------
-    def _validate(self, req: PlaceOrder) -> Instrument:
-        c = req.contract
-        inst = self._universe.resolve(
-            con_id=c.con_id, symbol=c.symbol, sec_type=c.sec_type, currency=c.currency, exchange=c.exchange,
-            primary_exchange=c.primary_exchange,
-        )
-        if inst is None:
-            raise OrderRejected(200, "No security definition has been found for the request")
-        if req.action not in ("BUY", "SELL"):
-            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Invalid action: {req.action!r}")
-        if req.order_type not in SUPPORTED_ORDER_TYPES:
-            raise OrderRejected(387, f"Unsupported order type for this exchange and security type: {req.order_type!r}")
-        if (req.tif or "DAY") not in SUPPORTED_TIFS:
-            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Unsupported time in force: {req.tif!r}")
-        if req.parent_id or not req.transmit:
-            raise OrderRejected(
-                321, "Error validating request.-'bN' : cause - The paper gateway does not support attached "
-                "(parent/child) or untransmitted orders")
-        if req.account and req.account != self._account.account_id:
-            raise OrderRejected(321, f"Error validating request.-'bN' : cause - Invalid account: {req.account!r}")
-        qty = req.total_qty
-        if qty is None or qty == 0:
-            raise OrderRejected(434, "The order size cannot be zero")
-        if not math.isfinite(qty) or qty < 0:
-            raise OrderRejected(321, "Error validating request.-'bN' : cause - Invalid order size")
-        if qty != int(qty):
-            raise OrderRejected(10318, "This order doesn't support fractional quantity trading")
-        needs = {"LMT": ("lmt",), "STP": ("aux",), "STP LMT": ("lmt", "aux"), "MKT": ()}[req.order_type]
-        for which, price in (("lmt", req.lmt_price), ("aux", req.aux_price)):
-            label = "limit" if which == "lmt" else "stop"
-            if which in needs and (price is None or not price > 0):
-                raise OrderRejected(
-                    321, f"Error validating request.-'bN' : cause - The {label} price must be a positive number")
-            # Checked even where the order type ignores the price: it is echoed back and must stay a number.
-            if price is not None and not (math.isfinite(price) and abs(price) <= MAX_PRICE):
-                raise OrderRejected(
-                    321, f"Error validating request.-'bN' : cause - The {label} price {price:g} is out of range: "
-                         f"the paper gateway accepts prices up to {MAX_PRICE:,.0f}")
-            if which in needs and not on_tick(price, inst.min_tick):
-                raise OrderRejected(
-                    110, "The price does not conform to the minimum price variation for this contract.")
-        return inst
-
-    def _exposure_after(
-        self, order: WorkingOrder, replacing: WorkingOrder | None = None
-    ) -> dict[str, tuple[float, float]]:
-        symbol = order.instrument.symbol
-        quote = self._market.quote(symbol)
-        qty = self._account.position(symbol) + order.sign * order.remaining
-        for other in self._book.live_orders(symbol=symbol):
-            if other is not replacing and other is not order:
-                qty += other.sign * other.remaining
-        return {symbol: (qty, reference_price(order, quote))}
-
-    def _check_margin(self, order: WorkingOrder, replacing: WorkingOrder | None = None) -> None:
-        marks = self._mark
-        margin = self._account.margin_after(self._exposure_after(order, replacing), marks)
-        elv = self._account.net_liquidation(marks)
-        if margin > elv:
-            raise OrderRejected(201, MARGIN_TEXT.format(elv=elv, margin=margin))
-
-    def _mark(self, symbol: str) -> float:
-        return self._market.quote(symbol).last
-
     # --- order life cycle --------------------------------------------------------------------------
     def _reject(self, order: WorkingOrder, code: int, text: str) -> None:
         order.status = "Cancelled"
@@ -302,7 +224,7 @@ class TradingDesk:
             self._error(cid, oid, 2102, "Unable to modify this order as it is still being processed.")
             return
         try:
-            inst = self._validate(req)
+            inst = validate(req, self._universe, self._account.account_id)
             if inst is not order.instrument or req.action != order.action:
                 raise OrderRejected(105, "Order being modified does not match original order.")
             if float(req.total_qty or 0) <= order.filled:
@@ -314,7 +236,7 @@ class TradingDesk:
                 aux_price=req.aux_price, tif=req.tif or order.tif, order_ref=req.order_ref, account=order.account,
                 filled=order.filled,
             )
-            self._check_margin(changed, replacing=order)
+            self._margin.check(changed, replacing=order)
         except OrderRejected as exc:
             self._error(cid, oid, exc.code, exc.text)
             return
@@ -344,7 +266,7 @@ class TradingDesk:
 
     def _what_if(self, client_id: int, req: PlaceOrder) -> None:
         try:
-            inst = self._validate(req)
+            inst = validate(req, self._universe, self._account.account_id)
         except OrderRejected as exc:
             self._error(client_id, req.order_id, exc.code, exc.text)
             return
@@ -354,9 +276,9 @@ class TradingDesk:
             aux_price=req.aux_price, tif=req.tif or "DAY", order_ref=req.order_ref,
             account=self._account.account_id,
         )
-        marks = self._mark
+        marks = self._margin.mark
         before = self._account.init_margin(marks)
-        after = self._account.margin_after(self._exposure_after(probe), marks)
+        after = self._account.margin_after(self._margin.exposure_after(probe), marks)
         elv = self._account.net_liquidation(marks)
         commission = commission_for(probe.total_qty, self._config.commission_per_share, self._config.min_commission)
         figures = {
@@ -380,6 +302,8 @@ class TradingDesk:
             order.status = "Submitted"
             self._state.order_changed(order)
             self._send(order.client_id, *self._status(order))
+            # A stop limit that triggers now reaches the market now: it takes the touch within its limit.
+            resting = False
         market_like = order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
         price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
         if order.tif == "IOC":
@@ -478,12 +402,15 @@ class TradingDesk:
         details = msg.exec_details(-1, execution, inst)
         report = msg.commission_report(execution)
         status = self._status(order)
-        if self._faults.take_status_first():
-            self._send(order.client_id, *status, details)
+        if self._faults.take_lose_report():
+            self._send(order.client_id, *status, msg.open_order(order))  # only reqExecutions tells of it now
         else:
-            self._send(order.client_id, details, *status)
-        self._send(order.client_id, msg.open_order(order), report)
-        self._copy_to_master(order.client_id, details, report)
+            if self._faults.take_status_first():
+                self._send(order.client_id, *status, details)
+            else:
+                self._send(order.client_id, details, *status)
+            self._send(order.client_id, msg.open_order(order), report)
+            self._copy_to_master(order.client_id, details, report)
         if order.status == "Filled" and self._faults.take_stale_status():
             self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
         self._host.account_changed(inst.symbol)

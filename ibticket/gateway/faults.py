@@ -37,6 +37,7 @@ class Faults:
         self.stale_status = False
         self.duplicate_status = False
         self.fill_on_cancel = False
+        self.lose_report = False
 
     def reject_next_order(
         self, code: int = 201, text: str = "Order rejected - reason:Simulated rejection by the paper gateway"
@@ -91,12 +92,19 @@ class Faults:
         """The next cancelOrder fills the rest of the order first and is then answered with 10148."""
         self.fill_on_cancel = True
 
+    def lose_next_execution_report(self) -> None:
+        """The next execution's execDetails and commission report never reach the client, as when TWS loses
+        its link to IB (error 1100) meanwhile. The execution happens, its statuses go out, and a later
+        reqExecutions reports it: what a client must ask for when the link returns (1101/1102)."""
+        self.lose_report = True
+
     def clear(self) -> None:
         """Disarm every pending fault and switch off the message delay."""
         self.reject = None
         self.drop_after_executions = None
         self.message_delay = 0.0
         self.status_first = self.stale_status = self.duplicate_status = self.fill_on_cancel = False
+        self.lose_report = False
 
     # --- consumption by the gateway ------------------------------------------------------------------
     def take_reject(self) -> ArmedReject | None:
@@ -113,6 +121,10 @@ class Faults:
 
     def take_stale_status(self) -> bool:
         armed, self.stale_status = self.stale_status, False
+        return armed
+
+    def take_lose_report(self) -> bool:
+        armed, self.lose_report = self.lose_report, False
         return armed
 
     def take_fill_on_cancel(self) -> bool:

@@ -21,21 +21,37 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import messages as msg
-from .market import Quote
+from .account import Account
+from .book import OrderBook
+from .config import GatewayConfig
+from .market import Market, Quote
 from .messages import Fields
 from .records import Execution
 from .requests import ExecFilter
-from .universe import Instrument
-
-if TYPE_CHECKING:
-    from .server import PaperGateway
+from .universe import Instrument, Universe
 
 log = logging.getLogger(__name__)
 
 Send = Callable[[Fields], None]
+
+
+class FeedSource(Protocol):
+    """What the feeds read of the gateway (``server.PaperGateway``)."""
+
+    config: GatewayConfig
+    universe: Universe
+    market: Market
+    account: Account
+    book: OrderBook
+
+    def account_rows(self) -> list[tuple[str, str, str]]: ...
+
+    def portfolio_fields(self, symbol: str) -> Fields: ...
+
+    def pnl_fields(self, req_id: int) -> Fields: ...
 
 
 @dataclass
@@ -55,7 +71,7 @@ DELAYED_SHOWN = 10167
 
 
 class QuoteFeed:
-    def __init__(self, gateway: PaperGateway, send: Send) -> None:
+    def __init__(self, gateway: FeedSource, send: Send) -> None:
         self._gw = gateway
         self._send = send
         self.market_data: dict[int, MarketDataSub] = {}
@@ -123,7 +139,7 @@ class QuoteFeed:
 
 
 class AccountFeed:
-    def __init__(self, gateway: PaperGateway, send: Send, on_failure: Callable[[], None]) -> None:
+    def __init__(self, gateway: FeedSource, send: Send, on_failure: Callable[[], None]) -> None:
         self._gw = gateway
         self._send = send
         self._on_failure = on_failure
@@ -315,7 +331,7 @@ def _changed_rows(
 
 
 # --- reqExecutions -----------------------------------------------------------------------------------
-def replay_executions(gateway: PaperGateway, client_id: int, flt: ExecFilter) -> Iterator[Fields]:
+def replay_executions(gateway: FeedSource, client_id: int, flt: ExecFilter) -> Iterator[Fields]:
     """The day's executions that `client_id` may see and the filter passes, each with its commission report.
 
     As in TWS, a client sees the executions of the orders it placed; the master client id sees everyone's.

@@ -5,16 +5,21 @@ It only matters for a paper account configured without a market-data subscriptio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .feeds import DELAYED_FROZEN, LIVE
+from .feeds import DELAYED_FROZEN, LIVE, QuoteFeed
 from .requests import versioned_ints
 
-if TYPE_CHECKING:
-    from .session import ClientSession
+
+class Asker(Protocol):
+    """The connection that asked (``session.ClientSession``)."""
+
+    quotes: QuoteFeed
+
+    def error(self, req_id: int, code: int, text: str) -> None: ...
 
 
-def req_market_data_type(session: ClientSession, fields: list[str]) -> None:
+def req_market_data_type(session: Asker, fields: list[str]) -> None:
     (data_type,) = versioned_ints(fields, "marketDataType")
     if not LIVE <= data_type <= DELAYED_FROZEN:
         session.error(-1, 321, f"Error validating request: market data type {data_type} is not 1, 2, 3 or 4")

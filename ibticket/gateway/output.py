@@ -36,6 +36,7 @@ class ClientOutput:
     def __init__(
         self, writer: asyncio.StreamWriter, config: GatewayConfig, stats: NetworkStats,
         delay: Callable[[], float], name: Callable[[], str], on_cut: Callable[[], None],
+        on_written: Callable[[list[bytes]], None] | None = None,
     ) -> None:
         self._writer = writer
         self._transport = writer.transport
@@ -44,6 +45,8 @@ class ClientOutput:
         self._delay = delay
         self._name = name
         self._on_cut = on_cut
+        # Told the frames of each write once they are in the transport (the gateway's wire taps).
+        self._on_written = on_written
         self._loop = asyncio.get_running_loop()
         self.closed = False
         # Frames of the current loop turn, written together by flush().
@@ -120,17 +123,21 @@ class ClientOutput:
         if self.closed or not self._outbox:
             return
         out, self._outbox, self._outbox_bytes = self._outbox, [], 0
-        self._write(out[0] if len(out) == 1 else b"".join(out))
+        self._write(out)
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, frames: list[bytes]) -> None:
+        """Hand these frames to the transport with one write (unless the client is gone or cut)."""
         if self._transport.is_closing():
             self._on_cut()
             return
         buffered = self._transport.get_write_buffer_size()
         if buffered > self.cap and self._cut_if_stalled(buffered):
             return
+        data = frames[0] if len(frames) == 1 else b"".join(frames)
         self._writer.write(data)
         self._written += len(data)
+        if self._on_written is not None:
+            self._on_written(frames)
 
     async def _flush_delayed(self) -> None:
         while self._pending and not self.closed:
@@ -145,8 +152,8 @@ class ClientOutput:
             while self._pending and self._pending[0][0] <= now:
                 due.append(self._pending.popleft()[1])
             self._pending_bytes -= sum(map(len, due))
-            if not self.closed:
-                self._write(b"".join(due))
+            if not self.closed and due:
+                self._write(due)
 
     # --- waiting for the client --------------------------------------------------------------------
     async def wait_writable(self, limit: int | None = None) -> None:
@@ -210,6 +217,8 @@ class ClientOutput:
         with contextlib.suppress(Exception):
             if out and not self._transport.is_closing():
                 self._writer.write(b"".join(out))
+                if self._on_written is not None:
+                    self._on_written(out)
         with contextlib.suppress(Exception):
             self._writer.close()
 

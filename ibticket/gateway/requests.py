@@ -7,6 +7,7 @@ raises MalformedRequest, which the session answers with an error message instead
 
 from __future__ import annotations
 
+import builtins
 import re
 from dataclasses import dataclass
 
@@ -95,13 +96,13 @@ class Cursor:
         except MalformedRequest:
             raise MalformedRequest(f"{what} is not a flag: {raw[:20]!r}") from None
 
-    def skip(self, count: int) -> None:
+    def skip(self, count: builtins.int) -> None:
         if count < 0 or self._pos + count > len(self._fields):
             raise MalformedRequest("message truncated")
         self._pos += count
 
     @property
-    def remaining(self) -> int:
+    def remaining(self) -> builtins.int:  # ``int`` here is the method above
         return len(self._fields) - self._pos
 
 

@@ -16,12 +16,14 @@ from .book import OrderBook
 from .config import GatewayConfig
 from .desk import TradingDesk
 from .faults import Faults
+from .journal import StateReport
 from .market import Market
 from .messages import Fields
 from .netstats import NetworkStats
 from .records import Execution, OrderView, PositionView, QuoteView
 from .session import ClientSession
 from .universe import Universe
+from .wiretap import WireTap, WireTaps
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +59,12 @@ class PaperGateway:
         self.book = OrderBook(self.config.seed)
         self.faults = Faults(self)
         self.desk = TradingDesk(self.config, self.universe, self.market, self.account, self.book, self.faults, self)
+        # A damaged state file: what was restored and what was not (str() tells the trader); else None.
+        self.state_report: StateReport | None = self.desk.state_report
         if self.config.tick_interval is None:
             self.market.frozen = True
         self.stats = NetworkStats()
+        self.wire_taps = WireTaps()
         self._sessions: set[ClientSession] = set()
         self._clients: dict[int, ClientSession] = {}
         self._server: asyncio.Server | None = None
@@ -135,7 +140,7 @@ class PaperGateway:
             return
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)  # type: ignore[arg-type]
+            self._tasks.add(task)
         try:
             if refuse:
                 self.stats.refused += 1
@@ -154,7 +159,7 @@ class PaperGateway:
             pass
         finally:
             if task is not None:
-                self._tasks.discard(task)  # type: ignore[arg-type]
+                self._tasks.discard(task)
 
     async def _tick_loop(self, interval: float) -> None:
         while True:
@@ -190,6 +195,13 @@ class PaperGateway:
 
     def connected_client_ids(self) -> list[int]:
         return sorted(cid for cid, s in self._clients.items() if not s.closed)
+
+    def add_wire_tap(self, tap: WireTap) -> None:
+        """Tell `tap` every request read and every write to a client's socket (see wiretap.WireTap)."""
+        self.wire_taps.add(tap)
+
+    def remove_wire_tap(self, tap: WireTap) -> None:
+        self.wire_taps.remove(tap)
 
     def send_to_client(self, client_id: int, fields: Fields) -> None:
         session = self._clients.get(client_id)

@@ -8,13 +8,16 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import messages as msg
 from .book import WorkingOrder
-from .feeds import AccountFeed, QuoteFeed, replay_executions
+from .desk import TradingDesk
+from .faults import Faults
+from .feeds import AccountFeed, FeedSource, QuoteFeed, replay_executions
 from .mdtype import req_market_data_type
 from .messages import Fields
+from .netstats import NetworkStats
 from .output import ClientOutput
 from .protocol import (
     HANDSHAKE_PREFIX,
@@ -40,11 +43,22 @@ from .requests import (
     versioned_ints,
 )
 from .universe import MARKET_RULE_ID, Instrument
-
-if TYPE_CHECKING:
-    from .server import PaperGateway
+from .wiretap import WireTaps
 
 log = logging.getLogger(__name__)
+
+
+class SessionHost(FeedSource, Protocol):
+    """What a connection needs of the gateway that accepted it (``server.PaperGateway``)."""
+
+    stats: NetworkStats
+    faults: Faults
+    wire_taps: WireTaps
+    desk: TradingDesk
+
+    def register_client(self, session: ClientSession, client_id: int) -> bool: ...
+
+    def session_ended(self, session: ClientSession) -> None: ...
 
 Reply = Iterator[Fields]
 
@@ -66,7 +80,7 @@ FARM_NOTICES = (
 
 
 class ClientSession:
-    def __init__(self, gateway: PaperGateway, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, gateway: SessionHost, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._gw = gateway
         self._reader = reader
         self._writer = writer
@@ -78,7 +92,7 @@ class ClientSession:
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
         self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
-                                   self._name, self.close)
+                                   self._name, self.close, self._tap_written)
 
     # --- lifecycle ---------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -195,6 +209,11 @@ class ClientSession:
         if not self.closed:
             self.output.send(encode_fields(fields))
 
+    def _tap_written(self, frames: list[bytes]) -> None:
+        taps = self._gw.wire_taps
+        if taps:
+            taps.written(self.client_id, frames)
+
     async def wait_writable(self) -> None:
         """Flush, then wait while the client's output is above the high-water mark (fills call this)."""
         await self.output.wait_writable()
@@ -206,6 +225,8 @@ class ClientSession:
     async def _handle(self, payload: bytes) -> None:
         self._gw.stats.requests += 1
         fields = split_fields(payload)
+        if self._gw.wire_taps:
+            self._gw.wire_taps.request(self.client_id, fields)
         if not fields:
             self.error(-1, 320, "Error reading request: empty message")
             return

@@ -10,11 +10,14 @@ import asyncio
 import concurrent.futures
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from .config import GatewayConfig
+from .faults import Faults
+from .journal import StateReport
 from .records import Execution, OrderView, PositionView, QuoteView
 from .server import PaperGateway
+from .wiretap import WireTap
 
 T = TypeVar("T")
 CALL_TIMEOUT = 10.0
@@ -26,7 +29,7 @@ class ThreadSafeFaults:
     def __init__(self, owner: GatewayThread) -> None:
         self._owner = owner
 
-    def _faults(self) -> Any:
+    def _faults(self) -> Faults:
         return self._owner.gateway.faults
 
     def reject_next_order(self, code: int = 201, text: str = "Order rejected - reason:Simulated rejection by the "
@@ -59,6 +62,9 @@ class ThreadSafeFaults:
 
     def fill_after_cancel(self) -> None:
         self._owner.call(lambda: self._faults().fill_after_cancel())
+
+    def lose_next_execution_report(self) -> None:
+        self._owner.call(lambda: self._faults().lose_next_execution_report())
 
     def clear(self) -> None:
         self._owner.call(lambda: self._faults().clear())
@@ -160,6 +166,11 @@ class GatewayThread:
         return self.gateway.host
 
     @property
+    def state_report(self) -> StateReport | None:
+        """What a damaged state file gave back at start (None when it loaded whole); fixed once started."""
+        return self.gateway.state_report
+
+    @property
     def port(self) -> int:
         return self.gateway.port
 
@@ -199,3 +210,10 @@ class GatewayThread:
 
     def connected_client_ids(self) -> list[int]:
         return self.call(self.gateway.connected_client_ids)
+
+    def add_wire_tap(self, tap: WireTap) -> None:
+        """See PaperGateway.add_wire_tap: the tap is called on the gateway's thread."""
+        self.call(lambda: self.gateway.add_wire_tap(tap))
+
+    def remove_wire_tap(self, tap: WireTap) -> None:
+        self.call(lambda: self.gateway.remove_wire_tap(tap))

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
-import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-STOCKS_FILE = "stocks.csv"
+from ..resources import STOCKS_FILE, find_resources_dir
+
+__all__ = ["STOCKS_FILE", "Instrument", "Universe", "find_resources_dir"]
+
 
 # What SMART routing can reach; contract details list these, and a request may name any of them.
 VALID_EXCHANGES = (
@@ -51,26 +52,6 @@ class Instrument:
     def price_decimals(self) -> int:
         text = f"{self.min_tick:.10f}".rstrip("0")
         return len(text.split(".")[1]) if "." in text else 0
-
-
-def find_resources_dir() -> Path:
-    """The resources folder: $IBTICKET_RESOURCES, else the desktop bundle's, else the source checkout,
-    else the wheel's data-files."""
-    candidates: list[Path] = []
-    env = os.environ.get("IBTICKET_RESOURCES")
-    if env:
-        candidates.append(Path(env))
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        # PyInstaller's one-folder bundle: packaging/ibticket.spec puts resources/ in its data folder.
-        candidates.append(Path(bundle) / "resources")
-    candidates.append(Path(__file__).resolve().parents[2] / "resources")
-    candidates.append(Path(sys.prefix) / "share" / "ibticket" / "resources")
-    for candidate in candidates:
-        if (candidate / STOCKS_FILE).is_file():
-            return candidate
-    tried = ", ".join(str(c) for c in candidates)
-    raise FileNotFoundError(f"{STOCKS_FILE} not found; looked in: {tried}")
 
 
 class Universe:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .options import AppOptions, parse_options
 
 if TYPE_CHECKING:
-    from .connection import ConnectionChoice
+    from ..trading.connection import ConnectionChoice
 
 log = logging.getLogger("ibticket")
 
@@ -47,7 +47,7 @@ def default_data_dir() -> Path:
 def main(argv: list[str] | None = None) -> int:
     if (sys.argv[1:] if argv is None else argv)[:1] == ["--logview-worker"]:
         # A frozen bundle has no ``python -m``: the log viewer starts its worker process through the app.
-        from .logview_worker import main as logview_worker
+        from ..logview.worker import main as logview_worker
 
         logview_worker()
         return 0
@@ -114,7 +114,7 @@ async def run(app: object, options: AppOptions) -> int:
 
 
 def _choice(options: AppOptions, remembered: ConnectionChoice) -> ConnectionChoice:
-    from .connection import TWS_PAPER_PORT, ConnectionChoice
+    from ..trading.connection import TWS_PAPER_PORT, ConnectionChoice
 
     mode = options.mode or remembered.mode
     client_id = options.client_id if options.client_id is not None else remembered.client_id

@@ -1,22 +1,17 @@
-"""The application's icon, from resources/icons (found the way the gateway finds its data files)."""
+"""The application's icon, from resources/icons (ibticket.resources finds it)."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
+
+from ..resources import icons_dir
 
 log = logging.getLogger(__name__)
 
 # Rendered from ibticket.svg by packaging/render-icons.sh; Qt scales the nearest one for other sizes.
 ICON_SIZES = (48, 128, 256)
-
-
-def icons_dir() -> Path:
-    from ..gateway.universe import find_resources_dir
-
-    return find_resources_dir() / "icons"
 
 
 def app_icon() -> QIcon:

@@ -18,8 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from .connection import ConnectionChoice
-from .precautions import Precautions
+from ..trading.connection import ConnectionChoice
+from ..trading.precautions import Precautions
 from .theme import THEMES
 
 MAX_RECENT = 12

@@ -51,17 +51,17 @@ class OrderBridge(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.flush)
-        handler.register_status_callback(self._on_status)
-        handler.register_fill_callback(self._on_fill)
-        handler.register_error_callback(self._on_error)
-        handler.register_commission_callback(self._on_commission)
+        handler.status_event.connect(self._on_status)
+        handler.fill_event.connect(self._on_fill)
+        handler.error_event.connect(self._on_error)
+        handler.commission_event.connect(self._on_commission)
 
     def detach(self) -> None:
         """Stop listening (the session ends); what is pending is delivered first."""
-        self.handler.unregister_status_callback(self._on_status)
-        self.handler.unregister_fill_callback(self._on_fill)
-        self.handler.unregister_error_callback(self._on_error)
-        self.handler.unregister_commission_callback(self._on_commission)
+        self.handler.status_event.disconnect(self._on_status)
+        self.handler.fill_event.disconnect(self._on_fill)
+        self.handler.error_event.disconnect(self._on_error)
+        self.handler.commission_event.disconnect(self._on_commission)
         self.flush()
 
     # -- callbacks: note and arm, nothing more -------------------------------------------------------
@@ -118,12 +118,14 @@ class OrderBridge(QObject):
 
 
 class Relay(QObject):
-    """Turns the session's plain callbacks (connection, quotes, positions, account) into Qt signals."""
+    """Turns the session's events (connection, quotes, positions, account, the order log's health) into Qt
+    signals; the handler's order events come through ``OrderBridge``."""
 
     connectionChanged = Signal(object)
     quoteChanged = Signal(object)
     positionsChanged = Signal(object)
     accountChanged = Signal(object)
+    logHealthChanged = Signal(bool, str)
 
     def connection(self, status: Any) -> None:
         self.connectionChanged.emit(status)
@@ -136,3 +138,6 @@ class Relay(QObject):
 
     def account(self, values: Any) -> None:
         self.accountChanged.emit(values)
+
+    def log_health(self, degraded: bool, message: str) -> None:
+        self.logHealthChanged.emit(degraded, message)

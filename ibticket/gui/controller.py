@@ -17,22 +17,23 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from ..core import OrderRecord
+from ..core.order import OrderRequest
+from ..trading.connection import ConnectionChoice
+from ..trading.orderline import CancelCommand, ModifyCommand
 from .bridge import OrderBridge, Relay
-from .chart_dock import ChartFeed
-from .connect_dialog import ConnectDialog
-from .connection import ConnectionChoice
-from .help import about_text, order_line_help
-from .orderline import CancelCommand, ModifyCommand, OrderCommand
-from .prompts import WindowPrompter, ask
-from .settings_dialog import SettingsDialog
+from .dialogs.connect import ConnectDialog
+from .dialogs.help import about_text, order_line_help
+from .dialogs.prompts import WindowPrompter, ask
+from .dialogs.settings import SettingsDialog
+from .docks.chart import ChartFeed
 from .theme import apply_theme
-from .ticket import Instrument
+from .widgets.ticket import Instrument
 
 if TYPE_CHECKING:
+    from ..trading.desk import OrderDesk, Outcome
+    from ..trading.session import ConnectionStatus, TradingSession
     from .appsettings import AppSettings
     from .mainwindow import MainWindow
-    from .ordering import OrderDesk, Outcome
-    from .session import ConnectionStatus, TradingSession
 
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
@@ -71,6 +72,7 @@ class WindowController(QObject):
         self._loading: str | None = None
         self._symbol_note = ""
         self._phase = ""
+        self._gateway_report_shown = False
         self._last_sent: int | None = None
         self.failure: str | None = None  # why the session gave up, while it has (for --smoke)
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
@@ -114,13 +116,13 @@ class WindowController(QObject):
         self.relay.quoteChanged.connect(self._on_quote)
         self.relay.positionsChanged.connect(self._on_positions)
         self.relay.accountChanged.connect(w.positions.set_account)
+        self.relay.logHealthChanged.connect(w.status.set_log_health)
         w.act_connect.triggered.connect(self._connect_dialog)
         w.act_reconnect.triggered.connect(lambda: self.session and self._spawn(self.session.reconnect_now()))
         w.act_sim_reset.triggered.connect(lambda: self._spawn(self._sim_reset()))
         w.act_settings.triggered.connect(self._settings_dialog)
         w.act_help_line.triggered.connect(lambda: self._info("Order line", order_line_help(), "orderLineHelp"))
         w.act_about.triggered.connect(lambda: self._info("About ibticket", about_text(), "aboutBox"))
-        w.status.next_attempt = lambda: self.session.next_attempt_at if self.session else None
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         task = asyncio.get_event_loop().create_task(coro)
@@ -138,8 +140,8 @@ class WindowController(QObject):
     # -- session ---------------------------------------------------------------------------------------
 
     async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
-        from .ordering import OrderDesk
-        from .session import TradingSession, unstarted
+        from ..trading.desk import OrderDesk
+        from ..trading.session import TradingSession, unstarted
 
         try:
             session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
@@ -148,6 +150,7 @@ class WindowController(QObject):
             self.relay.connection(unstarted(choice, exc))
             return
         self.session = session
+        self._gateway_report_shown = False
         if session.settings.identity_notice:
             self.window.notices.add("identity", session.settings.identity_notice)
         self.bridge = OrderBridge(session.handler, parent=self)
@@ -157,22 +160,14 @@ class WindowController(QObject):
         self.bridge.ordersChanged.connect(self.chart.orders)
         self.bridge.errorsRaised.connect(self.chart.errors)
         self.window.orders_model.set_retrying(session.handler.retry_pending)
-        self.window.fills_model.set_side_lookup(self._side_of)
         self.desk = OrderDesk(session.core, self.prompter, self.settings.precautions, self._quote_of,
                               self._fetch_quote)
-        core = session.core
-        market = getattr(core, "market", None)
-        if market is not None:
-            market.register_quote_callback(self.relay.quote)
-        portfolio = getattr(core, "portfolio", None)
-        if portfolio is not None:
-            portfolio.register_positions_callback(self.relay.positions)
-            portfolio.register_account_callback(self.relay.account)
-        register_health = getattr(session.logger, "register_health_callback", None)
-        if register_health is not None:
-            register_health(self.window.status.set_log_health)
-            # A folder that could not even be created was found before anyone listened.
-            self.window.status.set_log_health(session.logger.degraded, session.logger.health_message())
+        session.core.market.quote_event.connect(self.relay.quote)
+        session.core.portfolio.positions_event.connect(self.relay.positions)
+        session.core.portfolio.account_event.connect(self.relay.account)
+        session.logger.health_event.connect(self.relay.log_health)
+        # A folder that could not even be created was found before anyone listened.
+        self.relay.log_health(session.logger.degraded, session.logger.health_message())
         session.add_listener(self.relay.connection)
         session.start()
         # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
@@ -236,6 +231,11 @@ class WindowController(QObject):
                 text = describe_foreign(foreign, self.session.settings.client_id)
                 w.status.showMessage(text, 60000)
                 w.ticket.show_message(text, error=True)
+            report = getattr(self.session.core, "gateway_report", None) if self.session else None
+            if report and not self._gateway_report_shown:  # the simulated account file was damaged: once
+                self._gateway_report_shown = True
+                w.status.showMessage(report, 60000)
+                w.ticket.show_message(report, error=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
@@ -264,10 +264,6 @@ class WindowController(QObject):
             w.ticket.show_message(text, error=True)
         w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
 
-    def _side_of(self, order_id: int) -> str:
-        record = self.session.handler.get_order(order_id) if self.session else None
-        return record.action if record else ""
-
     def _show(self, outcome: Outcome, from_line: bool) -> None:
         w = self.window
         w.ticket.show_message(outcome.message, error=not outcome.ok)
@@ -279,7 +275,7 @@ class WindowController(QObject):
             self._last_sent = outcome.record.order_id
             self.settings.add_recent_symbol(outcome.record.symbol)
 
-    async def send(self, cmd: OrderCommand, from_line: bool) -> Outcome | None:
+    async def send(self, cmd: OrderRequest, from_line: bool) -> Outcome | None:
         if self.desk is None:
             return None
         outcome = await self.desk.send(cmd)
@@ -288,10 +284,10 @@ class WindowController(QObject):
             self.window.orders.select_order(outcome.record.order_id)
         return outcome
 
-    async def run_line(self, cmd: OrderCommand | CancelCommand | ModifyCommand) -> Outcome | None:
+    async def run_line(self, cmd: OrderRequest | CancelCommand | ModifyCommand) -> Outcome | None:
         if self.desk is None:
             return None
-        if isinstance(cmd, OrderCommand):
+        if isinstance(cmd, OrderRequest):
             return await self.send(cmd, from_line=True)
         if isinstance(cmd, CancelCommand):
             outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
@@ -414,8 +410,7 @@ class WindowController(QObject):
 
     def _close_position(self, symbol: str, side: str, quantity: int) -> None:
         t = self.window.ticket
-        t.load(OrderCommand(action=side, quantity=quantity, symbol=symbol, order_type="MARKET", limit_price=None,
-                            stop_price=None, tif="DAY", outside_rth=False))
+        t.load(OrderRequest(symbol, side, quantity))
         self.window.focus_ticket()
 
     async def _lookup(self, text: str) -> None:
@@ -500,7 +495,7 @@ class WindowController(QObject):
 
     def _wire_chart(self) -> None:
         """The chart's feed records quotes and orders from the start; the chart itself is created when its
-        dock is first shown after start() (chart_dock.py). A dropped order line goes through the order desk."""
+        dock is first shown after start() (docks/chart.py). A dropped order line goes through the order desk."""
         self.chart = ChartFeed(self.window.chart_holder, self._spawn, self._day_bars, parent=self)
         self.chart.mode = self.settings.chart_mode()
         self.chart.modeChanged.connect(self.settings.set_chart_mode)

@@ -13,19 +13,19 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 
 from .. import __version__
 from .appsettings import AppSettings
-from .chart_dock import ChartHolder
-from .fills_model import FillsModel
-from .fills_panel import FillsPanel
-from .logview_panel import LogViewPanel
-from .notices import NoticeBar
-from .orderline_edit import OrderLineBar
-from .orders_model import OrdersModel
-from .orders_panel import OrdersPanel
-from .positions_model import PositionsModel
-from .positions_panel import PositionsPanel
-from .statusbar import TradingStatusBar
+from .docks.chart import ChartHolder
+from .docks.fills import FillsPanel
+from .docks.logview import LogViewPanel
+from .docks.orders import OrdersPanel
+from .docks.positions import PositionsPanel
+from .models.fills import FillsModel
+from .models.orders import OrdersModel
+from .models.positions import PositionsModel
 from .theme import THEMES
-from .ticket import OrderTicket
+from .widgets.notices import NoticeBar
+from .widgets.orderline_edit import OrderLineBar
+from .widgets.statusbar import TradingStatusBar
+from .widgets.ticket import OrderTicket
 
 LAYOUT_VERSION = 2  # 2: the chart and log viewer docks (a version-1 layout is kept, see restore_layout)
 
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self._dock("positions", "Positions", self.positions, Qt.DockWidgetArea.RightDockWidgetArea)
         self._dock("logview", "Log viewer", self.logview, Qt.DockWidgetArea.RightDockWidgetArea)
         self.docks["logview"].visibilityChanged.connect(self.logview.set_active)  # its tab in front or not
-        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: chart_dock.py).
+        # The chart's dock holds a placeholder until first shown (pyqtgraph is imported then: docks/chart.py).
         self.chart_holder = ChartHolder()
         self.chart_holder.watch(self._dock("chart", "Chart", self.chart_holder, Qt.DockWidgetArea.RightDockWidgetArea))
         self.status = TradingStatusBar(self)

@@ -106,6 +106,36 @@ def test_execution_correction_replaces_the_fill(broker: IBKRBroker, gateway, wat
     assert corrected.avg_fill_price == pytest.approx(199.5)
 
 
+CONNECTIVITY_RESTORED = {
+    1101: "Connectivity between IB and Trader Workstation has been restored - data lost.",
+    1102: "Connectivity between IB and Trader Workstation has been restored - data maintained.",
+}
+
+
+@pytest.mark.parametrize("code", sorted(CONNECTIVITY_RESTORED))
+def test_a_fill_whose_report_was_lost_is_applied_when_ib_connectivity_returns(
+    broker: IBKRBroker, gateway, watch: Watcher, code: int
+) -> None:
+    gateway.set_price("AAPL", 200.0)
+    gateway.faults.lose_next_execution_report()  # TWS lost IB while the order traded
+    order = broker.execute_market_order("AAPL", 100, "buy")
+    # IB's "Filled" came, its execution did not: the order waits for it rather than completing on a status.
+    eventually(lambda: any("completion follows the executions" in e.get("message", "")
+                           for e in map(eval_json, broker.get_order_history(order.order_id))),
+               what="IB's Filled status noted and set aside")
+    (execution,) = gateway.executions()
+    assert broker.get_order_status(order.order_id).filled_quantity == 0
+    assert gateway.faults.send_error(-1, code, CONNECTIVITY_RESTORED[code], client_id=11)
+    done = watch.wait_status(order.order_id, OrderStatus.FILLED)
+    assert [(f.fill_id, f.quantity, f.price) for f in done.fills] == [(execution.exec_id, 100, 200.0)]
+    eventually(lambda: broker.get_order_status(order.order_id).fills[0].commission == execution.commission,
+               what="its commission attached")
+    events = [eval_json(line)["event_type"] for line in broker.get_order_history(order.order_id)]
+    assert events.count("FILL") == 1
+    assert watch.errors == []  # the re-sync found nothing else to settle
+    assert len(sent_orders(gateway, order)) == 1
+
+
 def test_fill_after_cancel_request_wins(broker: IBKRBroker, gateway, watch: Watcher) -> None:
     gateway.set_price("MSFT", 400.0)
     order = broker.execute_limit_order("MSFT", 10, 390.0, "buy")

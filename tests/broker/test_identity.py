@@ -19,11 +19,11 @@ import pytest
 
 from ibticket import OrderStatus
 from ibticket.broker import ClientIdInUse, resolve_settings, stable_client_id
+from ibticket.broker.errors import LogFolderUnwritable
 from ibticket.broker.identity import (
     DEFAULT_CLIENT_ID,
     NEW_ID_RANGE,
     ClientIdLock,
-    LogFolderUnwritable,
     is_client_id_locked,
     load_identity,
 )

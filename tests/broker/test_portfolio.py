@@ -7,6 +7,7 @@ import pytest
 from ibticket import OrderStatus
 from ibticket.broker import BrokerCore
 from ibticket.broker.portfolio import AccountValues, Position
+from ibticket.core.order import OrderRequest
 
 from .corerun import Seen, in_thread, run_core
 
@@ -25,7 +26,7 @@ def holding(symbol: str, quantity: float):
 async def buy(core: BrokerCore, symbol: str, quantity: int) -> None:
     filled = Seen()
     core.handler.register_fill_callback(filled)
-    record = await core.submit(symbol, "BUY", quantity)
+    record = await core.submit(OrderRequest(symbol, "BUY", quantity))
     await filled.until(lambda items: record.status is OrderStatus.FILLED, what=f"{symbol} buy filled")
     core.handler.unregister_fill_callback(filled)
 
@@ -132,7 +133,7 @@ def test_a_position_closed_while_disconnected_is_gone_after_the_reconnect(gatewa
         core.handler.register_status_callback(statuses)
         await buy(core, "MSFT", 10)
         await positions.until(holding("MSFT", 10), what="MSFT position")
-        sell = await core.submit("MSFT", "SELL", 10, "LIMIT", limit_price=410.0)
+        sell = await core.submit(OrderRequest("MSFT", "SELL", 10, "LIMIT", limit_price=410.0))
         await statuses.until(lambda items: sell.status is OrderStatus.SUBMITTED, what="sell working")
 
         await in_thread(gateway.faults.refuse_connections, 1.5)

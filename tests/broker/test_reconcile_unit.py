@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 
+import pytest
+
 from ibticket.broker.reconcile import (
     SyncSnapshot,
     describe_foreign,
@@ -14,7 +16,7 @@ from ibticket.broker.reconcile import (
     ref_client_id,
     ref_prefix,
 )
-from ibticket.core import ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
+from ibticket.core import ManualClock, OrderExecutionHandler, OrderLogger, OrderRecord, OrderStatus, rebuild_orders
 
 
 def make_handler():
@@ -88,6 +90,42 @@ def test_live_order_with_a_pending_retry_is_kept_and_the_retry_dropped() -> None
         assert placed == [100]
 
     run(scenario())
+
+
+@pytest.mark.parametrize(("where", "status"), [("open_status", "Submitted"), ("completed_status", "Cancelled"),
+                                                ("executed_refs", None)])
+def test_an_order_ib_reports_is_not_failed_when_its_sent_line_was_lost(tmp_path, where, status) -> None:
+    """A crash between placeOrder and the log line that carries the broker's order id: the restored attempt
+    has no broker id, yet IB reports its reference. It reached IB, so it is not "not sent"."""
+
+    async def sent_then_crashed() -> str:
+        handler, _, _ = make_handler()
+        handler.logger = OrderLogger(log_dir=tmp_path, log_to_console=False)
+        record = await handler.submit_order("AAPL", "BUY", 100, "LIMIT", 150.0)
+        handler.logger.close()
+        return record.order_ref
+
+    order_ref = run(sent_then_crashed())
+    (path,) = tmp_path.glob("orders-*.jsonl")
+    lines = path.read_text().splitlines(keepends=True)
+    assert [line for line in lines if '"broker_order_id": 100' in line], "the sent line, with the broker's id"
+    path.write_text("".join(line for line in lines if '"broker_order_id"' not in line))
+
+    events = OrderLogger(log_dir=tmp_path, log_to_console=False).read_day().events
+    (record,) = rebuild_orders(events)
+    assert record.order_ref == order_ref and record.attempts[-1].order_id == 0
+    handler, _, placed = make_handler()
+    handler.restore([record])
+    ref = record.attempts[-1].order_ref
+    snapshot = SyncSnapshot()
+    if status is None:
+        snapshot.executed_refs.add(ref)
+    else:
+        getattr(snapshot, where)[ref] = status
+    report = reconcile(handler, snapshot, after_restart=True)
+    assert (report.failed, report.live + report.done) == (0, 1), str(report)
+    assert record.status is not OrderStatus.ERROR and record.error_message is None
+    assert not handler.retry_pending(record.order_id) and placed == []
 
 
 def test_order_reference_ownership() -> None:

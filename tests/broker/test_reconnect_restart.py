@@ -90,6 +90,33 @@ def test_restart_keeps_a_working_order_manageable(make_broker, gateway) -> None:
     watch.wait_status(order.order_id, OrderStatus.CANCELLED)
 
 
+def test_restart_after_losing_the_sent_line_keeps_the_working_order(make_broker, gateway, log_dir) -> None:
+    """The crash came between placeOrder and the line that carries the broker's order id: the log has the
+    attempt (written ahead) and nothing more, and IB has the order working."""
+    gateway.set_price("MSFT", 400.0)
+    first = make_broker()
+    assert first.connect(timeout=5)
+    order = first.execute_limit_order("MSFT", 30, 390.0, "buy")
+    first.close()
+    (path,) = log_dir.glob("orders-*.jsonl")
+    kept = [line for line in path.read_text().splitlines(keepends=True) if '"broker_order_id"' not in line]
+    assert [json.loads(line)["event_type"] for line in kept] == ["SUBMISSION"]
+    path.write_text("".join(kept))
+
+    second = make_broker()
+    assert second.connect(timeout=5), second.last_error
+    report = second.core.last_report
+    assert report is not None and (report.live, report.failed, report.adopted) == (1, 0, 0), str(report)
+    restored = second.get_order_status(order.order_id)
+    assert restored.status is OrderStatus.SUBMITTED and restored.error_message is None
+    (at_ib,) = orders_at_gateway(gateway, order)
+    assert [a.order_id for a in restored.attempts] == [at_ib.order_id]  # IB's open order filled it in
+    watch = Watcher(second)
+    second.cancel_order(order.order_id)
+    watch.wait_status(order.order_id, OrderStatus.CANCELLED)
+    assert [o.status for o in orders_at_gateway(gateway, order)] == ["Cancelled"]
+
+
 def test_order_placed_but_never_logged_is_adopted(make_broker, gateway, log_dir) -> None:
     gateway.set_price("MSFT", 400.0)
     unlogged = make_broker(enable_order_logging=False)  # stands in for a crash before the log write

@@ -177,7 +177,7 @@ def test_fill_on_a_filled_order_is_refused(harness):
 @pytest.mark.parametrize(
     ("quantity", "price"),
     [(0, 10.0), (-5, 10.0), (1.5, 10.0), (math.nan, 10.0), (math.inf, 10.0), (True, 10.0), ("5", 10.0),
-     (5, 0.0), (5, -1.0), (5, math.nan), (5, math.inf), (5, None)],
+     (5, 0.0), (5, -1.0), (5, math.nan), (5, math.inf), (5, None), (5, 1e308)],
 )
 def test_malformed_fill_is_refused(harness, quantity, price):
     record = harness.submit("AAPL", "BUY", 100)
@@ -243,7 +243,7 @@ def test_replayed_fill_with_commission_attaches_the_missing_commission(harness):
     assert len(harness.events("COMMISSION")) == 1
 
 
-@pytest.mark.parametrize("bad", [math.nan, math.inf, "1.0", None])
+@pytest.mark.parametrize("bad", [math.nan, math.inf, "1.0", None, 1e308, -1e308])
 def test_malformed_commission_is_ignored(harness, bad):
     record = harness.submit("AAPL", "BUY", 100)
     harness.handler.handle_fill(record.order_id, 50, 150.0, commission=0.5, exec_id="a.01")

@@ -55,8 +55,9 @@ def _write(folder: Path, lines: list[bytes | str | dict]) -> Path:
 def _use_everything(folder: Path) -> None:
     """What connect(), the history and the summary do with a day's log: none of it may raise."""
     day = read_day(folder, DAY)
-    summarize(day.events)
+    assert all(math.isfinite(value) for value in summarize(day.events).values())
     records = rebuild_orders(day.events)
+    assert all(math.isfinite(r.avg_fill_price) for r in records)
     handler = OrderExecutionHandler(logger=None, clock=ManualClock())
     handler.restore(records, next_order_id=max((e["order_id"] for e in day.events
                                                  if isinstance(e.get("order_id"), int)), default=0) + 1)
@@ -93,12 +94,40 @@ def test_a_corrupt_line_from_the_issue_is_skipped_and_reported(tmp_path, name):
     assert (record.order_id, record.filled_quantity, record.attempts[0].order_id) == (1, 40, 7)
 
 
+# Finite, so JSON and a type check let them through, yet no price: quantity x price overflows to infinity,
+# and a correction that subtracts it again leaves NaN (the day's traded value, a restored average price).
+ABSURD_PRICES = {
+    "a fill price too large to be real": {**FILL, "fill_id": "e2.01", "fill_price": 1e308},
+    "a negative fill price": {**FILL, "fill_id": "e2.01", "fill_price": -1e308},
+    "a zero fill price": {**FILL, "fill_id": "e2.01", "fill_price": 0.0},
+    "a negative limit price": {**SENT, "limit_price": -150.0},
+    "a stop price too large": {**SENT, "stop_price": 1e300},
+    "a negative average price": {**SENT, "avg_fill_price": -1.0},
+    "a commission too large": {**FILL, "fill_id": "e2.01", "commission": 1e308},
+}
+
+
+@pytest.mark.parametrize("name", list(ABSURD_PRICES))
+def test_a_price_no_market_has_is_skipped_and_totals_stay_finite(tmp_path, name):
+    correction = {**FILL, "fill_id": "e2.02", "corrects": "e2.01", "fill_price": 150.0, "commission": 0.5}
+    _write(tmp_path, [SUBMISSION, SENT, FILL, ABSURD_PRICES[name], correction])
+    day = read_day(tmp_path, DAY)
+    assert day.bad_line_numbers == [4], day.bad_lines
+    assert "'" in day.bad_lines[0].reason and "expected" in day.bad_lines[0].reason
+    summary = summarize(day.events)
+    assert all(math.isfinite(value) for value in summary.values()), summary
+    assert summary["traded_value"] == 80 * 150.0 and summary["commission"] == 1.5
+    (record,) = rebuild_orders(day.events)
+    assert (record.filled_quantity, record.avg_fill_price) == (80, 150.0)
+    assert record.limit_price == 150.0 and record.stop_price is None
+
+
 def test_the_reason_names_the_field_and_the_value(tmp_path):
     _write(tmp_path, [{**FILL, "fill_price": "150"}, {**FILL, "quantity": -5}, {**FILL, "status": "Done"},
                       {**FILL, "outside_rth": 1}, {**FILL, "fill_quantity": 10**30}, {**FILL, "extra": {"a": 1}},
                       {"event_type": "FILL"}, {**FILL, "timestamp": "yesterday"}])
     reasons = [b.reason for b in read_day(tmp_path, DAY).bad_lines]
-    assert reasons[0] == "'fill_price': expected a finite number, got \"150\""
+    assert reasons[0] == "'fill_price': expected a price above zero, up to 1,000,000,000,000, got \"150\""
     assert reasons[1] == "'quantity': expected a whole number, 0 or more, got -5"
     assert reasons[2].startswith("'status': expected an order status")
     assert reasons[3] == "'outside_rth': expected true or false, got 1"

@@ -141,6 +141,9 @@ INVALID = [
     ({"order_type": "LIMIT", "limit_price": math.inf}, "finite"),
     ({"order_type": "LIMIT", "limit_price": "150"}, "number"),
     ({"order_type": "LIMIT", "limit_price": 10**400}, "Limit price"),
+    # Finite, but 100 shares of it are not: the log reader would skip such a line and lose the order.
+    ({"order_type": "LIMIT", "limit_price": 1e300}, "Limit price 1e+300 is beyond any real price"),
+    ({"order_type": "STOP", "stop_price": 2e12}, "Stop price 2e+12 is beyond any real price"),
     ({"order_type": "MARKET", "limit_price": 150.0}, "takes no limit price"),
     ({"order_type": "MARKET", "stop_price": 150.0}, "takes no stop price"),
     ({"order_type": "STOP"}, "needs a stop price"),

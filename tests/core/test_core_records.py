@@ -32,10 +32,11 @@ def test_order_status_values_are_exactly_the_seed_strings():
 
 def test_fill_signature_is_the_seed_one():
     params = inspect.signature(Fill).parameters
-    assert list(params) == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp", "commission"]
+    # The seed's fields in the seed's order; beyond them only optional ones (the order's side, for a blotter).
+    assert list(params) == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp", "commission", "side"]
     required = [name for name, p in params.items() if p.default is inspect.Parameter.empty]
     assert required == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp"]
-    assert params["commission"].default == 0.0
+    assert params["commission"].default == 0.0 and params["side"].default == ""
 
     fill = Fill("0001f4e8.01", 7, "AAPL", 50, 150.25, TS)
     assert (fill.fill_id, fill.order_id, fill.symbol, fill.quantity, fill.price, fill.timestamp, fill.commission) == (
@@ -99,7 +100,7 @@ def test_order_record_to_dict_is_json_serialisable_and_complete():
     assert data["submission_time"] == TS.isoformat()
     assert data["fills"] == [{
         "fill_id": "e1.01", "order_id": 3, "symbol": "MSFT", "quantity": 40, "price": 410.5,
-        "timestamp": TS.isoformat(), "commission": 1.0,
+        "timestamp": TS.isoformat(), "commission": 1.0, "side": "",
     }]
     assert data["attempts"] == [{"order_ref": "ibt-x-3/1", "quantity": 100, "order_id": 1001, "perm_id": 55}]
     assert OrderRecord(9, "A", "BUY", 1).to_dict()["submission_time"] is None

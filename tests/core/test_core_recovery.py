@@ -228,3 +228,30 @@ def test_attempt_refs_continue_after_a_restore(harness, tmp_path):
     refs = [a.order_ref for a in record.attempts]
     assert refs == [rejected.order_ref + "/1", rejected.order_ref + "/2", rejected.order_ref + "/3"]
     assert fresh.find_attempt(rejected.order_ref + "/2")[1].order_id == rejected.attempts[1].order_id
+
+
+def test_ref_day_reads_the_sessions_start_from_an_order_reference() -> None:
+    from datetime import date
+
+    from ibticket.core.recovery import ref_day
+
+    assert ref_day("ibt-11-20261205-235901-7") == date(2026, 12, 5)
+    assert ref_day("ibt-11-20261205-235901-7/3") == date(2026, 12, 5)
+    assert ref_day("ibt-20261205-235901-7") == date(2026, 12, 5)  # the handler's own prefix, no client id
+    assert ref_day("ibt-11-20261341-235901-7") is None  # no such day
+    assert ref_day("") is None and ref_day("manual order") is None
+
+
+def test_begun_before_names_the_earliest_day_an_unfinished_story_began() -> None:
+    from datetime import date
+
+    from ibticket.core.recovery import begun_before
+
+    whole = {"event_type": "SUBMISSION", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
+    later = {"event_type": "FILL", "order_id": 1, "order_ref": "ibt-11-20261206-080000-1"}
+    crossed = {"event_type": "FILL", "order_id": 2, "order_ref": "ibt-11-20261205-235900-2"}
+    older = {"event_type": "NOTICE", "order_id": 3, "order_ref": "ibt-11-20261201-090000-3"}
+    assert begun_before([whole, later]) is None
+    assert begun_before([whole, later, crossed]) == date(2026, 12, 5)
+    assert begun_before([crossed, older, whole]) == date(2026, 12, 1)
+    assert begun_before([{"event_type": "FILL", "order_id": 4}]) is None  # no reference: nothing to go on

@@ -237,6 +237,29 @@ def test_execution_correction_is_an_additional_execution():
     run_gateway_test(body)
 
 
+def test_a_lost_execution_report_is_only_in_req_executions():
+    async def body(gw: PaperGateway) -> None:
+        ib = await connect(gw)
+        errors = ErrorLog(ib)
+        contract = await qualified(ib, "AAPL")
+        gw.faults.lose_next_execution_report()
+        trade = ib.placeOrder(contract, MarketOrder("BUY", 10))
+        await wait_status(trade, "Filled")  # the statuses still come
+        (execution,) = gw.executions()
+        gw.faults.send_error(-1, 1102, "Connectivity between IB and Trader Workstation has been restored - data "
+                             "maintained.", client_id=ib.client.clientId)
+        await wait_for(lambda: 1102 in errors.codes(-1), what="the 1102")
+        assert trade.fills == []  # everything before the 1102 has been read: execDetails never came
+        (fill,) = await ib.reqExecutionsAsync()
+        assert (fill.execution.execId, fill.execution.shares) == (execution.exec_id, 10)
+        assert fill.commissionReport.execId == execution.exec_id
+        again = ib.placeOrder(contract, MarketOrder("BUY", 10))  # one-shot: the next fill is reported
+        await wait_for(lambda: len(again.fills) == 1, what="the next execution")
+        ib.disconnect()
+
+    run_gateway_test(body)
+
+
 def test_fill_after_cancel_request():
     async def body(gw: PaperGateway) -> None:
         gw.set_price("AAPL", 200.0)
@@ -264,9 +287,11 @@ def test_clear_disarms_pending_faults():
         contract = await qualified(ib, "AAPL")
         gw.faults.reject_next_order()
         gw.faults.delay_messages(5)
+        gw.faults.lose_next_execution_report()
         gw.faults.clear()
         trade = ib.placeOrder(contract, MarketOrder("BUY", 1))
         await wait_status(trade, "Filled", timeout=1)
+        await wait_for(lambda: trade.fills, what="the execution report")
         ib.disconnect()
 
     run_gateway_test(body)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,7 +17,6 @@ from ib_insync import IB, MarketOrder, Trade
 
 import ibticket.broker.ib  # noqa: F401  (replaces ib_insync's O(M^2) Trade repr, see docs/benchmarks.md)
 from ibticket.gateway import GatewayConfig, GatewayThread, PaperGateway
-from ibticket.gateway.output import ClientOutput
 
 from .helpers import connect, qualified, run_gateway_test, wait_event, wait_for, wait_status
 from .rawclient import RawPeer, frame
@@ -103,20 +103,28 @@ def test_an_isolated_fill_is_pushed_at_once_and_values_change_only_when_they_cha
     run_gateway_test(body, account_update_interval=3.0)
 
 
-def test_split_fill_output_is_written_in_batches(monkeypatch: pytest.MonkeyPatch):
-    executions = 200
-    writes: list[int] = []
-    original = ClientOutput._write
+class _CountWrites:
+    """A wire tap counting the socket writes to each client."""
 
-    def counting_write(self: ClientOutput, data: bytes) -> None:
-        writes.append(len(data))
-        original(self, data)
+    def __init__(self) -> None:
+        self.writes: Counter[int | None] = Counter()
+
+    def request(self, client_id: int | None, fields: list[str]) -> None:
+        pass
+
+    def written(self, client_id: int | None, frames: Sequence[bytes]) -> None:
+        self.writes[client_id] += 1
+
+
+def test_split_fill_output_is_written_in_batches():
+    executions = 200
+    tap = _CountWrites()
 
     async def body(gw: PaperGateway) -> None:
         gw.set_price("AAPL", 150.0)
         ib = await connect(gw)
         contract = await qualified(ib, "AAPL")
-        monkeypatch.setattr(ClientOutput, "_write", counting_write)
+        gw.add_wire_tap(tap)
         received_before = ib.client.connectionStats().numMsgRecv
         trade = ib.placeOrder(contract, MarketOrder("BUY", executions))
         await _filled(ib, trade, executions)
@@ -126,7 +134,8 @@ def test_split_fill_output_is_written_in_batches(monkeypatch: pytest.MonkeyPatch
         received = ib.client.connectionStats().numMsgRecv - received_before
         assert received >= 4 * executions
         # one write per event-loop turn, not one per message
-        assert len(writes) * 20 <= received, f"{len(writes)} writes for {received} messages"
+        writes = tap.writes[ib.client.clientId]
+        assert writes > 0 and writes * 20 <= received, f"{writes} writes for {received} messages"
         ib.disconnect()
 
     # None: no periodic push; the fills' account pushes are coalesced per loop turn.

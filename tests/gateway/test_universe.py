@@ -56,12 +56,12 @@ def test_resources_lookup_prefers_the_environment(tmp_path, monkeypatch):
 
 
 def test_wheel_install_location_and_missing_resources(tmp_path, monkeypatch):
-    import ibticket.gateway.universe as universe_module
+    import ibticket.resources as resources_module
 
     # as installed from a wheel: no checkout around the package, data-files under sys.prefix
     monkeypatch.delenv("IBTICKET_RESOURCES", raising=False)
-    monkeypatch.setattr(universe_module, "__file__", str(tmp_path / "site" / "ibticket" / "gateway" / "universe.py"))
-    monkeypatch.setattr(universe_module.sys, "prefix", str(tmp_path))
+    monkeypatch.setattr(resources_module, "__file__", str(tmp_path / "site" / "ibticket" / "resources.py"))
+    monkeypatch.setattr(resources_module.sys, "prefix", str(tmp_path))
     with pytest.raises(FileNotFoundError, match=r"stocks\.csv not found"):
         find_resources_dir()
     installed = tmp_path / "share" / "ibticket" / "resources"

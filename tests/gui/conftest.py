@@ -16,6 +16,7 @@ import pytest
 
 qasync = pytest.importorskip("qasync")
 
+from PySide6.QtTest import QAbstractItemModelTester  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from windowkit import App  # noqa: E402
 
@@ -63,14 +64,35 @@ def keep(_finished_windows: list[Any], qapp: QApplication) -> Iterator[Callable[
 
 
 @pytest.fixture
+def model_tester() -> Iterator[Callable[[Any], Any]]:
+    """Qt's own QAbstractItemModelTester on a model for the rest of the test: every change the model signals
+    (rows inserted, a dataChanged range, a reset, a sort) is checked against what the model then answers.
+    A broken promise is a "qt.modeltest" warning, which pytest-qt turns into a failure of the test (a model
+    announcing two new rows and adding one was seen to fail that way)."""
+    testers: list[QAbstractItemModelTester] = []
+
+    def attach(model: Any) -> Any:
+        testers.append(QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Warning))
+        return model
+
+    yield attach
+    testers.clear()
+
+
+@pytest.fixture
 def make_app(
-    qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, _finished_windows: list[Any]
+    qt_loop: asyncio.AbstractEventLoop, tmp_path: Path, _finished_windows: list[Any],
+    model_tester: Callable[[Any], Any],
 ) -> Iterator[Callable[..., App]]:
     apps: list[App] = []
 
-    def make(root: Path | None = None, **gateway_options: Any) -> App:
+    def make(root: Path | None = None, check_models: bool = True, **gateway_options: Any) -> App:
         options = {"seed": 5, "tick_interval": None, **gateway_options}
         app = App(root or tmp_path, options)
+        if check_models:
+            w = app.window
+            for model in (w.orders_model, w.orders.proxy, w.fills_model, w.positions_model, w.logview.model):
+                model_tester(model)
         apps.append(app)
         return app
 

@@ -19,15 +19,18 @@ from PySide6.QtTest import QTest
 
 from ibticket.core import OrderLogger, read_day, summarize
 from ibticket.core.logreader import parse_line
-from ibticket.gui.logview_panel import HistoryDialog, LogViewPanel, summary_text
-from ibticket.gui.logview_rows import COLUMNS, row_cells
+from ibticket.gui.dialogs.logview import HistoryDialog
+from ibticket.gui.docks.logview import LogViewPanel
+from ibticket.logview.days import summary_text
+from ibticket.logview.rows import COLUMNS, row_cells
 
 WAIT_MS = 15000
 
 
 @pytest.fixture
-def panel(qtbot, keep, tmp_path: Path) -> Iterator[LogViewPanel]:
+def panel(qtbot, keep, model_tester, tmp_path: Path) -> Iterator[LogViewPanel]:
     widget = keep(LogViewPanel())
+    model_tester(widget.model)
     widget.resize(1200, 700)
     yield widget
     widget.shutdown()
@@ -328,7 +331,7 @@ def test_a_reader_that_dies_is_said_and_the_day_opens_again(qtbot, panel: LogVie
     _settle(qtbot, panel)
     messages: list[str] = []
     panel.message.connect(messages.append)
-    os.kill(panel._worker.pid, signal.SIGKILL)
+    os.kill(panel.jobs.worker.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: bool(messages), timeout=WAIT_MS)
     assert "the log viewer's reader stopped" in messages[0]
     assert panel.model.rowCount() > 0  # what was read stays on screen
@@ -336,3 +339,64 @@ def test_a_reader_that_dies_is_said_and_the_day_opens_again(qtbot, panel: LogVie
     _settle(qtbot, panel)
     panel.set_filter(symbol="AAPL")
     qtbot.waitUntil(lambda: panel.settled and panel.model.rowCount() > 0, timeout=WAIT_MS)
+
+
+def test_every_button_and_the_find_key_do_what_they_say(qtbot, panel: LogViewPanel, tmp_path: Path) -> None:
+    """The widgets are laid out apart from what they do (``logview_layout``): each must still reach it."""
+    from PySide6.QtWidgets import QFileDialog, QLineEdit, QPushButton
+
+    from ibticket.gui.dialogs.logview import BadLinesDialog
+
+    path = write_day(tmp_path, 20)
+    with path.open("ab") as f:
+        f.write(b"not an event\n")
+    panel.set_folder(tmp_path)
+    panel.show()
+    qtbot.waitExposed(panel)
+    messages: list[str] = []
+    panel.message.connect(messages.append)
+
+    def button(name: str) -> QPushButton:
+        found = panel.findChild(QPushButton, name)
+        assert found is not None, name
+        return found
+
+    write_day(tmp_path, 3, date(2026, 2, 17))
+    QTest.mouseClick(button("logRefreshDays"), Qt.MouseButton.LeftButton)
+    assert panel.day_list() == [DAY, date(2026, 2, 17)]
+    assert panel.open_day(DAY)
+    button("logStop").click()  # shown only while reading: clicked as the trader would, it may already be done
+    assert messages[-1].startswith("Stopped reading the order log")
+    assert panel.title.text().endswith(" · stopped")
+    QTest.mouseClick(panel.days.viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.days.visualItemRect(panel.days.topLevelItem(0)).center())  # read it again
+    _settle(qtbot, panel)
+    assert not panel.title.text().endswith(" · stopped")
+
+    panel.set_filter(symbol="AAPL")
+    qtbot.waitUntil(lambda: panel.settled and not panel.model.showing_all, timeout=WAIT_MS)
+    QTest.mouseClick(button("logClearFilters"), Qt.MouseButton.LeftButton)
+    assert panel.model.showing_all and panel.symbol_filter.text() == ""
+
+    QTest.mouseClick(button("logBadLines"), Qt.MouseButton.LeftButton)
+    bad = panel.findChild(BadLinesDialog, "logBadLinesDialog")
+    assert bad is not None and bad.isVisible() and bad.table.rowCount() == 1
+    bad.close()
+
+    panel.view.select_row(0)
+    panel.view.table.setFocus()
+    QTest.keyClick(panel.view.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert panel.findChild(QLineEdit, "logTextFilter").hasFocus()
+
+    QTest.mouseClick(button("logExport"), Qt.MouseButton.LeftButton)
+    dialog = panel.findChild(QFileDialog, "logExportDialog")
+    assert dialog is not None and dialog.isVisible()
+    target = tmp_path / "out"
+    target.mkdir()
+    dialog.setDirectory(str(target))
+    dialog.selectFile("all.jsonl")
+    dialog.accept()
+    qtbot.waitUntil(lambda: messages[-1].startswith("Exported "), timeout=WAIT_MS)
+    events = read_day(tmp_path, DAY).events
+    assert messages[-1] == f"Exported {len(events)} events to {target / 'all.jsonl'} (1 unreadable line left out)"
+    assert [json.loads(line) for line in (target / "all.jsonl").read_text().splitlines()] == events

@@ -10,8 +10,8 @@ from windowkit import until
 
 from ibticket.core import OrderStatus, summarize
 from ibticket.gui.app import main
-from ibticket.gui.logview_panel import summary_text
 from ibticket.gui.options import parse_options
+from ibticket.logview.days import summary_text
 
 
 def test_open_day_must_be_a_real_day(capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ibticket.broker.market import Quote
-from ibticket.gui.ticket import Instrument, OrderTicket
+from ibticket.gui.widgets.ticket import Instrument, OrderTicket
 
 
 def _quote(symbol: str, bid: float, ask: float, last: float) -> Quote:

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from windowkit import until
 
 from ibticket.core import OrderStatus
-from ibticket.gui.orders_model import COL
-from ibticket.gui.precautions import Precautions
-from ibticket.gui.session import ConnectionStatus
+from ibticket.gui.models.orders import COL
+from ibticket.trading.precautions import Precautions
+from ibticket.trading.session import ConnectionStatus
 
 
 def test_sorting_keeps_the_selected_order_selected(make_app, qt_loop) -> None:

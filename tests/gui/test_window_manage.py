@@ -7,8 +7,8 @@ from PySide6.QtTest import QTest
 from windowkit import until
 
 from ibticket.core import OrderStatus
-from ibticket.gui.orders_model import COL
-from ibticket.gui.precautions import Precautions
+from ibticket.gui.models.orders import COL
+from ibticket.trading.precautions import Precautions
 
 
 async def _resting(app, line: str):

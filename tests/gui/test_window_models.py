@@ -10,9 +10,10 @@ from datetime import datetime
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
-from ibticket.core import Fill, OrderRecord, OrderStatus
-from ibticket.gui.fills_model import FillsModel
-from ibticket.gui.orders_model import COL, OrdersModel
+from ibticket.core import Fill, ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
+from ibticket.gui.bridge import OrderBridge
+from ibticket.gui.models.fills import FillsModel
+from ibticket.gui.models.orders import COL, OrdersModel
 from ibticket.gui.theme import DARK, LIGHT, status_color
 
 R = Qt.ItemDataRole
@@ -24,8 +25,9 @@ def _order(order_id: int, status: OrderStatus, action: str = "BUY", limit: float
                        order_ref=f"ibt-1-x-{order_id}", submission_time=datetime(2026, 1, 2, 9, 30))
 
 
-def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp) -> None:
+def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp, model_tester) -> None:
     model = OrdersModel()
+    model_tester(model)
     model.apply([_order(1, OrderStatus.SUBMITTED), _order(2, OrderStatus.FILLED, "SELL", None)])
     status, side, limit, qty = COL["status"], COL["side"], COL["limit"], COL["qty"]
     assert model.data(model.index(0, status)) == "Submitted"
@@ -51,10 +53,12 @@ def test_the_orders_model_answers_each_role_and_follows_the_theme(qapp) -> None:
     assert model.flags(model.index(1, 0)) & Qt.ItemFlag.ItemIsSelectable
 
 
-def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
-    model = FillsModel(side_of=lambda order_id: "BUY" if order_id == 1 else "SELL")
+def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp, model_tester) -> None:
+    model = FillsModel()
+    model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
-    model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0), Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when)])
+    model.apply([Fill("0001.a.01.01", 1, "AAPL", 10, 187.25, when, 1.0, "BUY"),
+                 Fill("0002.a.01.01", 2, "AAPL", 5, 0.5, when, side="SELL")])
     assert [model.data(model.index(0, c)) for c in (1, 2, 3, 4, 6, 7)] == [
         "AAPL", "BUY", "10", "187.25", "1", "0001.a.01.01"]
     assert model.data(model.index(0, 0)).startswith("09:30:05") and model.data(model.index(0, 5))
@@ -71,17 +75,18 @@ def test_the_fills_model_answers_each_role_and_follows_the_theme(qapp) -> None:
     assert model.data(model.index(0, 2), R.ForegroundRole) == QColor(DARK.buy)
 
 
-def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp) -> None:
-    model = FillsModel(side_of=lambda order_id: "BUY")
+def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_corrections(qapp, model_tester) -> None:
+    model = FillsModel()
+    model_tester(model)
     when = datetime(2026, 1, 2, 9, 30, 5)
-    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when)
-    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when)
+    first = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, side="BUY")
+    second = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when, side="BUY")
     model.apply([first, second])
     first.commission = 1.25  # the handler sets a late commission on the same object, the bridge re-delivers it
     model.apply([first])
-    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when)
+    corrected = Fill("0000e0d6.6554a1b2.01.02", 1, "AAPL", 5, 100.5, when, side="BUY")
     model.apply([corrected])
-    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when)  # an id without IB's dots
+    manual = Fill("manual-1", 2, "AAPL", 3, 99.0, when, side="BUY")  # an id without IB's dots
     model.apply([manual])
     model.apply([manual])  # delivered again (its commission, say): the same row
     assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.01", "0000e0d6.6554a1b2.01.02", "manual-1"]
@@ -92,7 +97,49 @@ def test_the_fills_model_keeps_one_row_per_execution_through_commissions_and_cor
     model.apply([corrected])
     assert model.totals["AAPL"].commission == 2.0 and model.rowCount() == 3
     # Another order's execution with an id already shown (never from IB) still gets a row of its own.
-    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when)])
+    model.apply([Fill("0000e0d5.6554a1b2.01.02", 9, "AAPL", 1, 100.0, when, side="BUY")])
     assert model.rowCount() == 4 and model.totals["AAPL"].bought == 19
     model.clear()
     assert model.rowCount() == 0 and model.totals == {}
+
+
+def test_a_correction_in_the_same_batch_as_its_execution_replaces_it(qapp, model_tester) -> None:
+    """The soak's "corrected execution ... is still counted in the fills model": an execution and its
+    correction (or a chain of them) delivered in one batch must still make one row."""
+    model = FillsModel()
+    model_tester(model)
+    when = datetime(2026, 1, 2, 9, 30, 5)
+    original = Fill("0000e0d5.6554a1b2.01.01", 1, "AAPL", 10, 100.0, when, 1.0, side="BUY")
+    corrected = Fill("0000e0d5.6554a1b2.01.02", 1, "AAPL", 10, 100.5, when, 1.0, side="BUY")
+    again = Fill("0000e0d5.6554a1b2.01.03", 1, "AAPL", 8, 100.5, when, 0.8, side="BUY")
+    other = Fill("0000e0d6.6554a1b2.01.01", 1, "AAPL", 5, 101.0, when, side="BUY")
+    model.apply([original, other, corrected])
+    assert [f.fill_id for f in model.fills()] == [corrected.fill_id, other.fill_id]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.bought_value, totals.commission) == (2, 15, 1005.0 + 505.0, 1.0)
+    model.clear()
+    model.apply([original, corrected, again])
+    assert [f.fill_id for f in model.fills()] == [again.fill_id]
+    assert (model.totals["AAPL"].fills, model.totals["AAPL"].bought, model.totals["AAPL"].commission) == (1, 8, 0.8)
+
+
+def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_one_row(qapp, model_tester) -> None:
+    """The same race through the app's wiring: the handler reports all three before the bridge's timer fires."""
+    handler = OrderExecutionHandler(clock=ManualClock())
+    record = handler.create_order("AAPL", "BUY", 100)
+    bridge = OrderBridge(handler)
+    model = FillsModel()
+    model_tester(model)
+    bridge.fillsChanged.connect(model.apply)
+    handler.handle_fill(record.order_id, 40, 100.0, exec_id="0000e0d5.6554a1b2.01.01")
+    handler.handle_commission("0000e0d5.6554a1b2.01.01", 1.0)
+    handler.handle_fill(record.order_id, 40, 100.25, commission=1.0, exec_id="0000e0d5.6554a1b2.01.02")
+    handler.handle_fill(record.order_id, 60, 100.5, exec_id="0000e0d6.6554a1b2.01.01")
+    bridge.flush()
+    assert [f.fill_id for f in model.fills()] == ["0000e0d5.6554a1b2.01.02", "0000e0d6.6554a1b2.01.01"]
+    assert [f.fill_id for f in model.fills()] == [f.fill_id for f in record.fills]
+    totals = model.totals["AAPL"]
+    assert (totals.fills, totals.bought, totals.commission) == (2, 100, 1.0)
+    assert totals.bought_value == 40 * 100.25 + 60 * 100.5
+    bridge.detach()
+

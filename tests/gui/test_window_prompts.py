@@ -5,7 +5,7 @@ from __future__ import annotations
 from windowkit import until
 
 from ibticket.core import OrderStatus
-from ibticket.gui.precautions import Precautions
+from ibticket.trading.precautions import Precautions
 
 
 def test_a_size_breach_asks_escape_sends_nothing_override_sends_once(make_app, qt_loop) -> None:

@@ -21,8 +21,8 @@ from windowkit import Unconnected, until
 
 from ibticket.gui.app import _choice, run
 from ibticket.gui.appsettings import AppSettings
-from ibticket.gui.connection import ConnectionChoice
 from ibticket.gui.options import parse_options
+from ibticket.trading.connection import ConnectionChoice
 
 BAD_VALUES = [
     ("connection", "client_id", "abc"),

@@ -13,9 +13,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from ibticket.gui.appsettings import AppSettings
-from ibticket.gui.connection import ConnectionChoice
 from ibticket.gui.controller import WindowController
 from ibticket.gui.mainwindow import MainWindow
+from ibticket.trading.connection import ConnectionChoice
 
 
 async def until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:

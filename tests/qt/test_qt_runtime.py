@@ -14,7 +14,7 @@ pytest.importorskip("PySide6")
 qasync = pytest.importorskip("qasync")
 
 from ibticket.broker import BrokerCore, resolve_settings  # noqa: E402
-from ibticket.core import OrderExecutionHandler, OrderLogger, OrderStatus  # noqa: E402
+from ibticket.core import OrderExecutionHandler, OrderLogger, OrderRequest, OrderStatus  # noqa: E402
 from ibticket.gateway import GatewayConfig, GatewayThread  # noqa: E402
 
 
@@ -67,7 +67,7 @@ def test_broker_core_runs_on_the_qasync_loop(qt_loop, tmp_path: Path) -> None:
             )
             await core.connect(timeout=5)
             assert core.is_connected
-            record = await core.submit("AAPL", "BUY", 30)
+            record = await core.submit(OrderRequest("AAPL", "BUY", 30))
             done = await asyncio.wait_for(filled, 10)
             assert done is record and record.filled_quantity == 30 and len(record.fills) == 3
             await core.disconnect()

@@ -1,0 +1,1 @@
+"""The main window's docks: orders, fills, positions, chart, log viewer."""

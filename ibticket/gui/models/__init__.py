@@ -1,0 +1,1 @@
+"""Qt table models: orders, fills, positions and the log viewer's day."""

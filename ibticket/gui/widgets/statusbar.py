@@ -1,0 +1,111 @@
+"""The status bar: connection with host:port (and the reconnect countdown), the SIMULATED / PAPER / LIVE
+badge, the account, working orders, fills today and the order log's health."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+
+from ..theme import BADGE_STYLE
+
+PHASE_TEXT = {
+    "connecting": "Connecting to {where}…",
+    "connected": "Connected · {where}",
+    "reconnecting": "Reconnecting to {where}",
+    "disconnected": "Disconnected · {where}",
+}
+# Mid-tone colours that keep their contrast on the light and the dark palette alike.
+PHASE_COLOR = {"connecting": "#b08900", "connected": "#43a047", "reconnecting": "#ef6c00", "disconnected": "#e53935"}
+
+
+class TradingStatusBar(QStatusBar):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusBar")
+        self.badge = QLabel("SIMULATED", objectName="statusBadge")
+        self.connection = QLabel("Starting…", objectName="statusConnection")
+        self.account = QLabel(objectName="statusAccount")
+        self.working = QLabel("Working 0", objectName="statusWorking")
+        self.fills = QLabel("Fills today 0", objectName="statusFills")
+        self.log = QLabel(objectName="statusLog")
+        self.log.setVisible(False)
+        # Messages go to a label of their own: QStatusBar.showMessage would hide the badge meanwhile.
+        self.message = QLabel(objectName="statusMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self._message_timer = QTimer(self, singleShot=True)
+        self._message_timer.timeout.connect(self.message.clear)
+        self.addWidget(self.badge)
+        self.addWidget(self.connection)
+        self.addWidget(self.message, 1)
+        for label in (self.log, self.account, self.working, self.fills):
+            self.addPermanentWidget(label)
+        self._status: Any = None
+        self._countdown = QTimer(self)
+        self._countdown.setInterval(1000)
+        self._countdown.timeout.connect(self._render)
+        self.set_badge("SIMULATED")
+
+    def showMessage(self, text: str, timeout: int = 0) -> None:
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        if timeout:
+            self._message_timer.start(timeout)
+        else:
+            self._message_timer.stop()
+
+    def currentMessage(self) -> str:
+        return self.message.text()
+
+    def clearMessage(self) -> None:
+        self.message.clear()
+
+    def set_badge(self, badge: str) -> None:
+        self.badge.setText(f" {badge} ")
+        style = BADGE_STYLE.get(badge, "")
+        self.badge.setStyleSheet(style + " font-weight: bold; border-radius: 3px; padding: 1px 6px;")
+        self.badge.setToolTip({
+            "SIMULATED": "A simulated paper account on the embedded gateway: no real orders",
+            "PAPER": "An IB paper trading account: no real money",
+            "LIVE": "A LIVE account: orders trade real money",
+        }.get(badge, ""))
+
+    def set_connection(self, status: Any) -> None:
+        self._status = status
+        self.set_badge(status.badge)
+        self.account.setText(f"Account {status.account}" if status.account else "")
+        if status.phase == "reconnecting":
+            self._countdown.start()
+        else:
+            self._countdown.stop()
+        self._render()
+
+    def _render(self) -> None:
+        status = self._status
+        if status is None:
+            return
+        text = PHASE_TEXT.get(status.phase, status.phase).format(where=status.where)
+        when = status.next_attempt_at
+        if status.phase == "reconnecting" and when is not None:
+            try:
+                left = max(0, round(when - asyncio.get_event_loop().time()))
+            except RuntimeError:
+                left = 0
+            text += f" · next try in {left} s" if left else " · trying now"
+        if status.message and status.phase != "connected":
+            text += f" — {status.message}"
+        self.connection.setText(text)
+        self.connection.setToolTip(status.message or text)
+        self.connection.setStyleSheet(f"color: {PHASE_COLOR.get(status.phase, '')};")
+
+    def set_counts(self, working: int, fills: int) -> None:
+        self.working.setText(f"Working {working}")
+        self.fills.setText(f"Fills today {fills}")
+
+    def set_log_health(self, degraded: bool, message: str = "") -> None:
+        self.log.setVisible(degraded)
+        self.log.setText("ORDER LOG DEGRADED" if degraded else "")
+        self.log.setToolTip(message)
+        self.log.setStyleSheet("background:#c62828; color:white; font-weight:bold; padding: 1px 6px;")
