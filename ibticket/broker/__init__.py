@@ -2,7 +2,7 @@
 
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
-from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused, NotConnectedError
+from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused, LogFolderUnwritable, NotConnectedError
 from .identity import stable_client_id
 from .market import MarketData, Quote, SymbolMatch
 from .portfolio import AccountValues, Portfolio, Position
@@ -19,6 +19,7 @@ __all__ = [
     "ContractInfo",
     "IBKRBroker",
     "LiveTradingRefused",
+    "LogFolderUnwritable",
     "MarketData",
     "NotConnectedError",
     "Portfolio",

@@ -27,5 +27,22 @@ class ClientIdInUse(ConnectionError):
         )
 
 
+class LogFolderUnwritable(OSError):
+    """The order log folder cannot be written, so no order could be logged before it is sent."""
+
+    def __init__(self, folder: Path, cause: OSError) -> None:
+        self.folder = folder
+        self.cause = cause
+        reason = cause.strerror or str(cause)
+        super().__init__(
+            cause.errno,
+            f"The order log folder {folder} cannot be written ({reason}): nothing can be sent. Make it "
+            "writable, or choose another order log folder, then connect again.",
+        )
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 class BrokerClosedError(RuntimeError):
     """A call on an IBKRBroker after its close(): its thread and event loop are gone."""

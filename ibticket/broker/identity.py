@@ -5,22 +5,33 @@ the "Master API client ID" set in TWS). An app that comes back under another cli
 none of what happened to its orders while it was away. So the client id is chosen once per installation,
 kept in the user's config folder, and reused on every start.
 
+A damaged ``identity.json`` (not JSON, no usable id, a folder in its place) must not stop the app: it is moved
+aside, the id it held is kept when it can still be read, and ``Identity.notice`` says what happened so the
+window can show it.
+
 Two processes on one client id and one order log would both restore and reconcile the same orders. A
 ``flock`` on ``client-<id>.lock`` in the log folder makes the second one refuse to connect; the kernel
-drops the lock when its holder exits, however it exits.
+drops the lock when its holder exits, however it exits. Taking it also proves the log folder can be
+written: where it cannot, no order could be logged before it is sent, so ``LogFolderUnwritable`` refuses
+the connection (a setup problem, not a connection failure worth retrying).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
 import random
+import re
+import stat
 import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-from .errors import ClientIdInUse
+from .errors import ClientIdInUse, LogFolderUnwritable
 
 try:
     import fcntl
@@ -37,6 +48,17 @@ DEFAULT_CLIENT_ID = 7
 NEW_ID_RANGE = range(100, 1000)
 # A probe by another process (is_client_id_locked) holds the lock for microseconds; don't refuse then.
 LOCK_PATIENCE = 0.2
+MAX_CLIENT_ID = 2**31 - 1  # the API sends it as a signed 32-bit number
+# The id in a damaged file, where one can still be seen: {"client_id": 345 (cut short), {"client_id": "345"}.
+_HELD_ID = re.compile(rb'"client_id"\s*:\s*"?\s*(-?\d{1,12})')
+
+
+@dataclass(frozen=True)
+class Identity:
+    """This installation's client id, and what went wrong reading it (for the trader to see), if anything."""
+
+    client_id: int
+    notice: str = ""
 
 
 def config_folder(override: str | os.PathLike[str] | None = None) -> Path:
@@ -53,37 +75,117 @@ def config_folder(override: str | os.PathLike[str] | None = None) -> Path:
 
 
 def stable_client_id(config_dir: str | os.PathLike[str] | None = None) -> int:
+    """This installation's IB client id (see ``load_identity``)."""
+    return load_identity(config_dir).client_id
+
+
+def load_identity(config_dir: str | os.PathLike[str] | None = None) -> Identity:
     """This installation's IB client id: read from ``identity.json``, chosen and saved on first use.
 
-    A damaged file raises ``ValueError`` rather than picking a new id: a new id would silently cut the app
-    off from the orders placed under the old one. Where the folder cannot be written, the id is
-    ``DEFAULT_CLIENT_ID``, which is at least the same on every start.
+    A damaged file (or a folder in its place) is moved aside, never deleted, and the notice says so. The id
+    it held is kept where it can still be read: a new id would cut the app off from the orders placed
+    under the old one, so when none can be read the notice names the new id and how to get the old one
+    back. Where nothing can be saved, the id is ``DEFAULT_CLIENT_ID``, which is at least the same on
+    every start.
     """
     folder = config_folder(config_dir)
     path = folder / IDENTITY_FILE
     try:
-        return _read_id(path)
+        return Identity(_read_id(path))
     except (FileNotFoundError, NotADirectoryError):
-        pass  # never chosen (an unreadable file is an error: guessing could change the id)
+        return _first_id(folder, path)
+    except (OSError, ValueError) as exc:
+        damage = exc
+    held = _held_id(path)
+    usable = held if held is not None and 0 <= held <= MAX_CLIENT_ID else None
+    what = _damage_text(damage)
     try:
-        return _create_id(folder, path, random.choice(NEW_ID_RANGE))
+        aside = _move_aside(path)
+    except FileNotFoundError:  # another start moved it meanwhile: read what that start settled on
+        return load_identity(folder)
     except OSError as exc:
-        log.warning("cannot save a client id in %s (%s); using client id %d", folder, exc, DEFAULT_CLIENT_ID)
-        return DEFAULT_CLIENT_ID
+        client_id = usable if usable is not None else DEFAULT_CLIENT_ID
+        return _noticed(client_id, f"{path} is damaged ({what}) and could not be moved aside "
+                        f"({exc.strerror or exc}); this start uses client id {client_id}.")
+    kept = f"{path} was damaged ({what}); it is kept as {aside.name}."
+    if usable is not None:
+        saved = _first_id(folder, path, usable)
+        if saved.client_id == usable:
+            return _noticed(usable, f"{kept} It held client id {usable}, which this installation keeps using.")
+        held_text = f"It held client id {usable}"
+    else:
+        saved = _first_id(folder, path)
+        held_text = (f"It held client id {held}, which is not a client id" if held is not None
+                     else "Its client id could not be read")
+    return _noticed(saved.client_id, (
+        f"{kept} {held_text}; this installation now uses client id {saved.client_id}. IB reports an order's "
+        "fills only to the client id that placed it: for orders placed under the old id, start with "
+        "--client-id (or IBTICKET_CLIENT_ID) set to it."))
+
+
+def _first_id(folder: Path, path: Path, client_id: int | None = None) -> Identity:
+    try:
+        return Identity(_create_id(folder, path, random.choice(NEW_ID_RANGE) if client_id is None else client_id))
+    except (OSError, ValueError) as exc:
+        return _noticed(DEFAULT_CLIENT_ID, f"Cannot save a client id in {folder} ({_damage_text(exc)}); "
+                        f"using client id {DEFAULT_CLIENT_ID}.")
+
+
+def _noticed(client_id: int, notice: str) -> Identity:
+    log.warning("%s", notice)
+    return Identity(client_id, notice)
 
 
 def _read_id(path: Path) -> int:
-    data = path.read_bytes()
+    data = _read_small(path)
     try:
         value = json.loads(data).get("client_id")
     except (ValueError, AttributeError):  # not JSON (or not text at all), or not an object
         value = None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(
-            f"{path} holds no client id (expected e.g. {{\"client_id\": 345}}). Fix it to keep this "
-            f"installation's id, delete it to choose a new one, or set IBTICKET_CLIENT_ID"
-        )
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_CLIENT_ID:
+        raise ValueError("it holds no client id")
     return value
+
+
+def _held_id(path: Path) -> int | None:
+    try:
+        found = _HELD_ID.search(_read_small(path))
+    except OSError:
+        return None
+    return int(found.group(1)) if found else None
+
+
+def _read_small(path: Path) -> bytes:
+    """The start of a file that should hold a few bytes; a folder or a pipe in its place is an error, not a
+    wait (a pipe would block the start forever)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "it is a folder", str(path))
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
+
+
+def _damage_text(exc: BaseException) -> str:
+    if isinstance(exc, IsADirectoryError):
+        return "it is a folder"
+    if isinstance(exc, OSError):
+        return f"it cannot be read: {exc.strerror or exc}"
+    return str(exc)
+
+
+def _move_aside(path: Path) -> Path:
+    stamp = f"{path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}"
+    for n in range(100):
+        aside = path.with_name(stamp if n == 0 else f"{stamp}-{n}")
+        if not os.path.lexists(aside):
+            os.rename(path, aside)  # a folder moves as well as a file
+            return aside
+    raise FileExistsError(f"too many damaged copies beside {path}")
 
 
 def _create_id(folder: Path, path: Path, client_id: int) -> int:
@@ -122,8 +224,16 @@ class ClientIdLock:
         """Take the lock, or raise ``ClientIdInUse`` naming the process that has it."""
         if self._fd is not None or fcntl is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise LogFolderUnwritable(self.folder, exc) from exc
+        try:
+            _probe_folder(self.folder)  # an old lock file can be opened in a folder that cannot be written
+        except OSError as exc:
+            os.close(fd)
+            raise LogFolderUnwritable(self.folder, exc) from exc
         deadline = time.monotonic() + LOCK_PATIENCE
         while True:
             try:
@@ -181,6 +291,12 @@ def hold_client_id(log_folder: str | os.PathLike[str] | None, client_id: int) ->
     lock = ClientIdLock(log_folder, client_id)
     lock.acquire()
     return lock
+
+
+def _probe_folder(folder: Path) -> None:
+    probe = folder / f".write-test-{os.getpid()}"
+    os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    probe.unlink()
 
 
 def _read_pid(fd: int) -> int | None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .errors import LiveTradingRefused
 from .identity import DEFAULT_CLIENT_ID as DEFAULT_CLIENT_ID  # where it always was
-from .identity import stable_client_id
+from .identity import load_identity
 
 # IB's default API ports.
 TWS_PAPER_PORT = 7497
@@ -28,6 +28,8 @@ class ConnectionSettings:
     client_id: int
     paper_trading: bool
     allow_live: bool = False
+    # What was wrong with this installation's identity file, for the trader to see (identity.load_identity).
+    identity_notice: str = field(default="", compare=False)
 
     @property
     def embedded(self) -> bool:
@@ -63,7 +65,7 @@ def resolve_settings(
     real TWS/IB Gateway on IB's default port.
 
     The client id is ``client_id``, else $IBTICKET_CLIENT_ID, else this installation's stable id
-    (``identity.stable_client_id``, kept in ``config_dir`` / $IBTICKET_CONFIG_DIR / the user's config
+    (``identity.load_identity``, kept in ``config_dir`` / $IBTICKET_CONFIG_DIR / the user's config
     folder): TWS reports an order's fills only to the client id that placed it, so a restart must reuse it.
     """
     env_port = os.environ.get(ENV_PORT)
@@ -71,9 +73,14 @@ def resolve_settings(
     host = host or os.environ.get(ENV_HOST) or "127.0.0.1"
     if port is None and env_port:
         port = _port_from_text(env_port, ENV_PORT)
+    notice = ""
     if client_id is None:
         env_id = os.environ.get(ENV_CLIENT_ID)
-        client_id = _int_from_text(env_id, ENV_CLIENT_ID) if env_id else stable_client_id(config_dir)
+        if env_id:
+            client_id = _int_from_text(env_id, ENV_CLIENT_ID)
+        else:
+            identity = load_identity(config_dir)
+            client_id, notice = identity.client_id, identity.notice
     if not isinstance(client_id, int) or isinstance(client_id, bool) or client_id < 0:
         raise ValueError(f"client id must be a whole number, 0 or more, not {client_id!r}")
     configured = port is not None or use_gateway or embedded is False or explicit_host
@@ -82,13 +89,13 @@ def resolve_settings(
     if embedded:
         if not paper_trading:
             raise ValueError("the embedded gateway is paper only; pass paper_trading=True")
-        return ConnectionSettings("127.0.0.1", None, client_id, True, allow_live)
+        return ConnectionSettings("127.0.0.1", None, client_id, True, allow_live, notice)
     if port is None:
         port = default_port(paper_trading, use_gateway)
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise ValueError(f"port must be 1-65535, not {port!r}")
     # Live protection is enforced by connect(), which refuses with LiveTradingRefused.
-    return ConnectionSettings(host, port, client_id, paper_trading, allow_live)
+    return ConnectionSettings(host, port, client_id, paper_trading, allow_live, notice)
 
 
 def check_live_port(settings: ConnectionSettings) -> None:

@@ -23,7 +23,7 @@ from ..core.records import OrderRecord
 from .contracts import ContractInfo
 from .core import BrokerCore, ConnectionState
 from .dispatch import CallbackDispatcher, snapshot
-from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused
+from .errors import BrokerClosedError, ClientIdInUse, LiveTradingRefused, LogFolderUnwritable
 from .market import Quote, SymbolMatch
 from .portfolio import AccountValues, Position
 from .settings import resolve_settings
@@ -119,11 +119,12 @@ class IBKRBroker:
 
     def connect(self, timeout: float = 10.0) -> bool:
         """Connect and reconcile. False (reason in ``last_error``) when IB cannot be reached; a live
-        account without ``allow_live=True`` raises ``LiveTradingRefused``, and another ibticket on this
-        client id and log folder ``ClientIdInUse``."""
+        account without ``allow_live=True`` raises ``LiveTradingRefused``, another ibticket on this
+        client id and log folder ``ClientIdInUse``, and an order log folder that cannot be written
+        ``LogFolderUnwritable``."""
         try:
             self._call(self.core.connect(timeout), timeout + 30)
-        except (LiveTradingRefused, ClientIdInUse):
+        except (LiveTradingRefused, ClientIdInUse, LogFolderUnwritable):
             raise  # retrying cannot help: the setup has to change
         except (OSError, TimeoutError, ConnectionError) as exc:
             if self._closed:  # close() on another thread cut this connect short

@@ -177,6 +177,16 @@ class OrderLogger:
         waiting = f"; {owed} line{'s' if owed != 1 else ''} kept in memory until it can be written" if owed else ""
         return f"Order log degraded: {self.last_error}{waiting}. New orders are refused until it can be written."
 
+    def report_unwritable(self, exc: OSError) -> None:
+        """Another part found the folder cannot be written (the broker's client-id lock, before any order):
+        the log is degraded from now, and the callbacks are told, until a ``retry()`` can open the file."""
+        if not self.log_to_file:
+            return
+        with self._lock:
+            was = self._degraded
+            self._failed(exc)
+        self._announce(was)
+
     def _failed(self, exc: OSError) -> None:
         self._problem = str(exc.strerror or exc)
         self.last_error = f"cannot write to the order log in {self.log_dir}: {self._problem}"

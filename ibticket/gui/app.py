@@ -138,26 +138,32 @@ def _stop_on_signals(done: asyncio.Future[int]) -> None:
 
 
 async def _smoke(controller: Any, options: AppOptions, first_window: float, timeout: float = 30.0) -> int:
-    """Connected and a first quote for the symbol, within the timeout: print the times, exit 0."""
+    """Connected and a first quote for the symbol, within the timeout: print the times, exit 0. A session
+    that gives up (a setup problem, such as an order log folder that cannot be written) fails at once."""
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[float] = loop.create_future()
     quoted: asyncio.Future[float] = loop.create_future()
+    failed: asyncio.Future[str] = loop.create_future()
     controller.ready.connect(lambda: ready.done() or ready.set_result(process_age()))
     controller.firstQuote.connect(
         lambda symbol: symbol == options.smoke_symbol and not quoted.done() and quoted.set_result(process_age())
     )
-    try:
-        connected = await asyncio.wait_for(ready, timeout)
-        first_quote = await asyncio.wait_for(quoted, timeout)
-    except TimeoutError:
-        status = controller.session.status if controller.session else None
-        reason = status.message if status and status.message else "no first quote" if ready.done() else \
-            "not connected"
-        print(f"smoke: failed after {timeout:.0f} s: {reason}", file=sys.stderr)
-        return 1
+    controller.failed.connect(lambda text: failed.done() or failed.set_result(text))
+    if controller.failure:
+        failed.set_result(controller.failure)
+    for step in (ready, quoted):
+        await asyncio.wait({step, failed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if failed.done() or not step.done():
+            status = controller.session.status if controller.session else None
+            reason = failed.result() if failed.done() else status.message if status and status.message else \
+                "no first quote" if ready.done() else "not connected"
+            _print_notices(controller)
+            print(f"smoke: failed{'' if failed.done() else f' after {timeout:.0f} s'}: {reason}", file=sys.stderr)
+            return 1
+    _print_notices(controller)
     print(f"first window: {first_window:.2f} s")
-    print(f"connected: {connected:.2f} s")
-    print(f"ready (first {options.smoke_symbol} quote): {first_quote:.2f} s")
+    print(f"connected: {ready.result():.2f} s")
+    print(f"ready (first {options.smoke_symbol} quote): {quoted.result():.2f} s")
     # After the figures: the chart's lazy import (pyqtgraph, numpy) must work too, from a bundle as well.
     started = time.perf_counter()
     try:
@@ -167,3 +173,10 @@ async def _smoke(controller: Any, options: AppOptions, first_window: float, time
         return 1
     print(f"chart created: {time.perf_counter() - started:.2f} s")
     return 0
+
+
+def _print_notices(controller: Any) -> None:
+    """What the window's notice bar says, for a check without a display."""
+    for key, text in controller.window.notices.notices().items():
+        if key != "connection":  # the failure itself is printed as the reason
+            print(f"smoke: notice: {text}", file=sys.stderr)

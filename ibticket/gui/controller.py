@@ -44,6 +44,7 @@ CHART_ARM_MS = 1500
 class WindowController(QObject):
     ready = Signal()  # connected, for --smoke
     firstQuote = Signal(str)
+    failed = Signal(str)  # the session gave up: the setup has to change (for --smoke)
 
     def __init__(
         self,
@@ -74,8 +75,10 @@ class WindowController(QObject):
         self._gateway_report_shown = False
         self._confirmed = False  # the session has been connected (restored orders are confirmed by IB)
         self._last_sent: int | None = None
+        self.failure: str | None = None  # why the session gave up, while it has (for --smoke)
         self._lookup_timer = QTimer(self, singleShot=True, interval=LOOKUP_DELAY_MS)
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
+        window.notices.watch(settings)  # reads everything a start reads: what cannot be used is named now
         self._wire_chart()
         self.colors = apply_theme(QApplication.instance(), settings.theme())
         self._apply_colors()
@@ -139,13 +142,19 @@ class WindowController(QObject):
 
     async def start(self, choice: ConnectionChoice, sim_reset: bool = False) -> None:
         from ..trading.desk import OrderDesk
-        from ..trading.session import TradingSession
+        from ..trading.session import TradingSession, unstarted
 
-        session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
-                                 gateway_options=self.gateway_options)
+        try:
+            session = TradingSession(choice, log_dir=self.log_dir, data_dir=self.data_dir, sim_reset=sim_reset,
+                                     gateway_options=self.gateway_options)
+        except (ValueError, OSError) as exc:  # e.g. IBTICKET_CLIENT_ID=abc: the window stays, and says so
+            self.relay.connection(unstarted(choice, exc))
+            return
         self.session = session
         self._gateway_report_shown = False
         self._confirmed = False
+        if session.settings.identity_notice:
+            self.window.notices.add("identity", session.settings.identity_notice)
         self.bridge = OrderBridge(session.handler, parent=self)
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
@@ -159,6 +168,8 @@ class WindowController(QObject):
         session.core.portfolio.positions_event.connect(self.relay.positions)
         session.core.portfolio.account_event.connect(self.relay.account)
         session.logger.health_event.connect(self.relay.log_health)
+        # A folder that could not even be created was found before anyone listened.
+        self.relay.log_health(session.logger.degraded, session.logger.health_message())
         session.add_listener(self.relay.connection)
         session.start()
         # A chart left showing loads pyqtgraph (~0.3 s) after the first quote, or soon if none comes.
@@ -214,21 +225,25 @@ class WindowController(QObject):
                 self._spawn(self.load_symbol(self._symbol, force=True))
             elif w.ticket.symbol.text().strip():
                 self._spawn(self.load_symbol(w.ticket.symbol.text().strip().upper()))
-            foreign = getattr(self.session.core, "foreign_orders", None) if self.session else None
-            if foreign:
+            # What the trader must read and act on stays in the notice bar until dismissed.
+            core = self.session.core if self.session else None
+            if core is not None and core.foreign_orders:
                 from ..broker.reconcile import describe_foreign
 
-                text = describe_foreign(foreign, self.session.settings.client_id)
+                text = describe_foreign(core.foreign_orders, core.settings.client_id)
+                w.notices.add("foreign orders", text)
                 w.status.showMessage(text, 60000)
-                w.ticket.show_message(text, error=True)
-            report = getattr(self.session.core, "gateway_report", None) if self.session else None
-            if report and not self._gateway_report_shown:  # the simulated account file was damaged: once
-                self._gateway_report_shown = True
-                w.status.showMessage(report, 60000)
-                w.ticket.show_message(report, error=True)
+            if core is not None and core.gateway_report and not self._gateway_report_shown:
+                self._gateway_report_shown = True  # the simulated account file was damaged: once a session
+                w.notices.add("simulated account", core.gateway_report)
+                w.status.showMessage(core.gateway_report, 60000)
+                w.ticket.show_message(core.gateway_report, error=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
+        self.failure = w.notices.follow(status.phase, status.message)
+        if self.failure:
+            self.failed.emit(self.failure)
 
     # -- orders ----------------------------------------------------------------------------------------
 
@@ -469,12 +484,13 @@ class WindowController(QObject):
 
     def _system_scheme_changed(self, _scheme: object) -> None:
         if self.settings.theme() == "system":
-            self.set_theme("system")
+            self.set_theme("system", save=False)  # nothing was chosen: a stored value stays as it is
 
-    def set_theme(self, name: str) -> None:
+    def set_theme(self, name: str, save: bool = True) -> None:
         """Light, dark or the system's: tables, ticket and chart alike; remembered in the settings."""
-        self.settings.set_theme(name)
-        self.settings.sync()
+        if save:
+            self.settings.set_theme(name)
+            self.settings.sync()
         self.window.theme_actions[self.settings.theme()].setChecked(True)
         self.colors = apply_theme(QApplication.instance(), name)
         self._apply_colors()

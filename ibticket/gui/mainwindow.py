@@ -22,6 +22,7 @@ from .models.fills import FillsModel
 from .models.orders import OrdersModel
 from .models.positions import PositionsModel
 from .theme import THEMES
+from .widgets.notices import NoticeBar
 from .widgets.orderline_edit import OrderLineBar
 from .widgets.statusbar import TradingStatusBar
 from .widgets.ticket import OrderTicket
@@ -56,6 +57,9 @@ class MainWindow(QMainWindow):
         self.line_bar.setMovable(True)
         self.line_bar.addWidget(self.order_line)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.line_bar)
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.notices = NoticeBar(self)  # under the order line, shown only while it has something to say
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.notices)
 
         self.docks: dict[str, QDockWidget] = {}
         self._dock("ticket", "Order ticket", self.ticket, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -219,12 +223,13 @@ class MainWindow(QMainWindow):
         if not self._shown_once:
             self._shown_once = True
             if self.settings.window_state()[1] is None:
-                QTimer.singleShot(0, self._size_docks)
+                QTimer.singleShot(0, self, self._size_docks)  # with the window as context: gone with it
 
     def restore_layout(self) -> None:
         geometry, state = self.settings.window_state()
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        if geometry is not None and not self.restoreGeometry(geometry):
+            self.settings.reject("view/geometry", geometry, "not a window position this version can restore; "
+                                 "the default is used")
         if state is not None and not self.restoreState(state, LAYOUT_VERSION):
             if self.restoreState(state, 1):
                 # A layout from before the chart: keep it, and give the chart its default place (Qt would
@@ -233,7 +238,10 @@ class MainWindow(QMainWindow):
                 self.tabifyDockWidget(self.docks["orders"], self.docks["logview"])
                 self.docks["orders"].raise_()
             else:
+                self.settings.reject("view/state", state, "not a window layout this version can restore; the "
+                                     "default layout is used")
                 self.restoreState(self._default_state, LAYOUT_VERSION)
+        self.notices.refresh()
 
     def save_layout(self) -> None:
         self.settings.set_window_state(self.saveGeometry(), self.saveState(LAYOUT_VERSION))
@@ -246,6 +254,7 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             dock.show()
         self._default_layout()
+        self.notices.refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_layout()

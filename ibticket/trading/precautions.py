@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -60,8 +61,9 @@ class Precautions:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: object) -> Precautions:
-        """Settings as stored; a value that is missing or unusable falls back to its default on its own.
+    def from_dict(cls, data: object, on_bad: Callable[[str, object, str], Any] | None = None) -> Precautions:
+        """Settings as stored; a value that is missing or unusable falls back to its default on its own
+        (``on_bad(name, value, reason)`` is told about an unusable one).
 
         Stored values may come back as strings (QSettings in INI files keeps no types), so "5000", "2.5"
         and "true"/"false" are read as what they say.
@@ -71,13 +73,16 @@ class Precautions:
         for f in fields(cls):
             if f.name not in stored:
                 continue
-            value = _from_stored(stored[f.name], getattr(result, f.name))
-            if value is None:
-                continue
-            candidate: dict[str, Any] = {f.name: value}
+            raw = stored[f.name]
+            value = _from_stored(raw, getattr(result, f.name))
+            candidate: dict[str, Any] = {f.name: raw if value is None else value}
             try:
-                cls(**candidate)
-            except ValueError:
+                cls(**candidate)  # a value that cannot be read is tried as it is, for its reason
+                if value is None:
+                    raise ValueError(f"{f.name} cannot be read from {raw!r}")
+            except ValueError as exc:
+                if on_bad is not None:
+                    on_bad(f.name, raw, str(exc))
                 continue
             setattr(result, f.name, type(getattr(result, f.name))(value))
         return result

@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..broker import BrokerCore, ClientIdInUse, ConnectionState, LiveTradingRefused, resolve_settings
+from ..broker import (
+    BrokerCore,
+    ClientIdInUse,
+    ConnectionState,
+    LiveTradingRefused,
+    LogFolderUnwritable,
+    resolve_settings,
+)
 from ..broker.core import backoff_delays
 from ..broker.settings import LIVE_PORTS, ConnectionSettings
 from ..core import OrderExecutionHandler, OrderLogger
@@ -169,6 +176,12 @@ class TradingSession:
                 # Retrying cannot help: the trader must choose another connection or client id.
                 self._publish(ConnectionPhase.DISCONNECTED, str(exc))
                 return
+            except LogFolderUnwritable as exc:
+                # Not a connection failure: no order could be logged before it is sent. The log's health
+                # says so too, until a reconnect (Ctrl+R) finds the folder writable.
+                self.logger.report_unwritable(exc.cause)
+                self._publish(ConnectionPhase.DISCONNECTED, f"{str(exc).rstrip('.')} (File → Reconnect now).")
+                return
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -201,6 +214,15 @@ class TradingSession:
                 self._holding_gc = False
                 gcpolicy.release()
             self._publish(ConnectionPhase.DISCONNECTED)
+
+
+def unstarted(choice: ConnectionChoice, exc: Exception) -> ConnectionStatus:
+    """The status of a session that could not even be set up (e.g. IBTICKET_CLIENT_ID=abc)."""
+    text = f"Cannot connect to the {choice.describe()}: {exc}"
+    log.error("%s", text)
+    where = "embedded gateway" if choice.mode == "sim" else f"{choice.host}:{choice.port}"
+    return ConnectionStatus(ConnectionPhase.DISCONNECTED, where, "SIMULATED" if choice.mode == "sim" else "PAPER",
+                            message=text)
 
 
 def bound_reads(core: BrokerCore, size: int) -> None:

@@ -19,7 +19,14 @@ import pytest
 
 from ibticket import OrderStatus
 from ibticket.broker import ClientIdInUse, resolve_settings, stable_client_id
-from ibticket.broker.identity import DEFAULT_CLIENT_ID, NEW_ID_RANGE, ClientIdLock, is_client_id_locked
+from ibticket.broker.errors import LogFolderUnwritable
+from ibticket.broker.identity import (
+    DEFAULT_CLIENT_ID,
+    NEW_ID_RANGE,
+    ClientIdLock,
+    is_client_id_locked,
+    load_identity,
+)
 
 from .conftest import Watcher, eventually
 
@@ -69,22 +76,91 @@ def test_an_explicit_client_id_wins_over_the_stable_one(tmp_path: Path, monkeypa
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"{", b"\xff\xfe", b'{"client_id": "x"}', b'{"client_id": -3}', b"[1]", b'{"id": 4}']
+    "content, held",
+    [(b"", None), (b"{", None), (b"\xff\xfe", None), (b'{"client_id": "x"}', None), (b'{"client_id": -3}', -3),
+     (b"[1]", None), (b'{"id": 4}', None), (b'{"client_id": 99999999999}', 99999999999),
+     (b'{"client_id": true}', None)],
 )
-def test_a_damaged_identity_file_is_reported_not_replaced(tmp_path: Path, content: bytes) -> None:
+def test_a_damaged_identity_file_is_moved_aside_and_a_new_id_named(tmp_path: Path, content: bytes, held) -> None:
     path = tmp_path / "identity.json"
     path.write_bytes(content)
-    with pytest.raises(ValueError, match=r"identity\.json holds no client id.*delete it to choose a new one"):
-        stable_client_id(tmp_path)
-    assert path.read_bytes() == content
+    identity = load_identity(tmp_path)
+    assert identity.client_id in NEW_ID_RANGE
+    assert json.loads(path.read_text()) == {"client_id": identity.client_id}
+    [aside] = tmp_path.glob("identity.json.damaged-*")
+    assert aside.read_bytes() == content  # kept as it was, beside the new file
+    said = f"It held client id {held}, which is not a client id" if held is not None else \
+        "Its client id could not be read"
+    assert identity.notice == (
+        f"{path} was damaged (it holds no client id); it is kept as {aside.name}. {said}; this installation "
+        f"now uses client id {identity.client_id}. IB reports an order's fills only to the client id that "
+        "placed it: for orders placed under the old id, start with --client-id (or IBTICKET_CLIENT_ID) set to it."
+    )
+    assert stable_client_id(tmp_path) == identity.client_id and load_identity(tmp_path).notice == ""
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its mode")
+def test_an_unreadable_identity_file_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "identity.json"
+    path.write_text('{"client_id": 345}')
+    path.chmod(0)
+    identity = load_identity(tmp_path)
+    assert identity.client_id in NEW_ID_RANGE  # what it held cannot be read either
+    assert identity.notice.startswith(f"{path} was damaged (it cannot be read: Permission denied); it is kept as ")
+
+
+@pytest.mark.parametrize("content", [b'{"client_id": 345', b'{"client_id": "345"}', b'{"client_id": 345,}\x00'])
+def test_a_damaged_identity_file_that_still_shows_its_id_keeps_it(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "identity.json"
+    path.write_bytes(content)
+    identity = load_identity(tmp_path)
+    assert identity.client_id == 345 and json.loads(path.read_text()) == {"client_id": 345}
+    [aside] = tmp_path.glob("identity.json.damaged-*")
+    assert identity.notice == (f"{path} was damaged (it holds no client id); it is kept as {aside.name}. It held "
+                               "client id 345, which this installation keeps using.")
+    assert resolve_settings(config_dir=tmp_path).client_id == 345
+
+
+def test_a_folder_in_place_of_the_identity_file_is_moved_aside(tmp_path: Path) -> None:
+    (tmp_path / "identity.json").mkdir()
+    (tmp_path / "identity.json" / "something").write_text("kept")
+    settings = resolve_settings(config_dir=tmp_path)
+    assert settings.client_id in NEW_ID_RANGE
+    [aside] = tmp_path.glob("identity.json.damaged-*")
+    assert (aside / "something").read_text() == "kept"
+    assert settings.identity_notice.startswith(f"{tmp_path / 'identity.json'} was damaged (it is a folder); it is "
+                                               f"kept as {aside.name}. Its client id could not be read; ")
+
+
+def test_a_pipe_in_place_of_the_identity_file_does_not_block_the_start(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "identity.json")
+    identity = load_identity(tmp_path)  # reading a pipe would wait forever for a writer
+    assert identity.client_id in NEW_ID_RANGE and "not a regular file" in identity.notice
+
+
+def test_a_damaged_identity_file_that_cannot_be_moved_keeps_its_id_for_this_start(tmp_path: Path,
+                                                                                  monkeypatch) -> None:
+    path = tmp_path / "identity.json"
+    path.write_bytes(b'{"client_id": 345')
+
+    def refuse(*_args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "rename", refuse)  # the boundary: a config folder that cannot be written
+    identity = load_identity(tmp_path)
+    assert identity.client_id == 345 and path.read_bytes() == b'{"client_id": 345'
+    assert identity.notice == (f"{path} is damaged (it holds no client id) and could not be moved aside "
+                               "(Permission denied); this start uses client id 345.")
 
 
 def test_an_unwritable_config_folder_falls_back_to_the_default_id(tmp_path: Path, caplog) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("")
     with caplog.at_level(logging.WARNING):
-        assert stable_client_id(blocker / "config") == DEFAULT_CLIENT_ID
-    assert "cannot save a client id" in caplog.text
+        identity = load_identity(blocker / "config")
+    assert identity.client_id == DEFAULT_CLIENT_ID
+    assert identity.notice.startswith(f"Cannot save a client id in {blocker / 'config'} (")
+    assert identity.notice in caplog.text
 
 
 def test_restart_with_the_stable_id_recovers_fills_made_while_down(make_broker, gateway, tmp_path) -> None:
@@ -166,6 +242,31 @@ def test_the_lock_dies_with_its_process(tmp_path: Path) -> None:
     assert lock.held and (tmp_path / "client-11.lock").read_text().strip() == str(os.getpid())
     lock.release()
     assert not is_client_id_locked(tmp_path, 11)
+
+
+def test_an_unwritable_log_folder_refuses_the_lock_and_says_why(unwritable_folder: Path) -> None:
+    for client_id in (31, 32):  # 31's lock file exists from an earlier run; 32's would have to be created
+        with pytest.raises(LogFolderUnwritable) as info:
+            ClientIdLock(unwritable_folder, client_id).acquire()
+        assert str(info.value).startswith(f"The order log folder {unwritable_folder} cannot be written (")
+        assert str(info.value).endswith("): nothing can be sent. Make it writable, or choose another order log "
+                                        "folder, then connect again.")
+    assert sorted(p.name for p in unwritable_folder.iterdir()) == ["client-31.lock"]
+
+
+def test_a_file_in_place_of_the_log_folder_refuses_the_lock(tmp_path: Path) -> None:
+    (tmp_path / "log").write_text("not a folder")
+    with pytest.raises(LogFolderUnwritable, match="cannot be written"):
+        ClientIdLock(tmp_path / "log", 31).acquire()
+    with pytest.raises(LogFolderUnwritable, match="cannot be written"):
+        ClientIdLock(tmp_path / "log" / "sub", 31).acquire()
+
+
+def test_a_broker_on_an_unwritable_log_folder_refuses_to_connect(make_broker, unwritable_folder) -> None:
+    broker = make_broker(log_dir=str(unwritable_folder), client_id=31)
+    with pytest.raises(LogFolderUnwritable):  # not False-and-retry: only a change of setup can help
+        broker.connect(timeout=5)
+    assert not broker.is_connected()
 
 
 # -- orders of another client id in the log --------------------------------------------------------------

@@ -96,3 +96,40 @@ def test_closing_the_window_disconnects_and_ends_the_app(qt_loop, tmp_path: Path
     held = [p for p in (tmp_path / "log").glob("client-*.lock")
             if is_client_id_locked(tmp_path / "log", int(p.stem.split("-")[1]))]
     assert held == []
+
+
+def test_smoke_starts_on_a_bad_client_id_names_it_and_leaves_it(tmp_path: Path) -> None:
+    ini = tmp_path / "s.ini"
+    ini.write_text("[connection]\nclient_id=abc\n")
+    for _ in range(2):  # the second start too: nothing was written back (it was -1, and crashed every start)
+        out = subprocess.run([*_args(tmp_path), "--smoke"], capture_output=True, text=True, timeout=60,
+                             env=_env(tmp_path))
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "Traceback" not in out.stderr
+        assert (f"smoke: notice: Settings file {ini}: these values are ignored and their defaults used"
+                in out.stderr)
+        assert "   • connection/client_id = 'abc': not a client id" in out.stderr
+        assert "client_id=abc" in ini.read_text()
+
+
+def test_smoke_starts_on_a_damaged_identity_file_and_names_it(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "identity.json").write_text('{"client_id": 345')  # cut short
+    out = subprocess.run([*_args(tmp_path), "--smoke"], capture_output=True, text=True, timeout=60,
+                         env=_env(tmp_path))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    assert "It held client id 345, which this installation keeps using." in out.stderr
+    assert (tmp_path / "log" / "client-345.lock").exists()
+
+
+def test_smoke_fails_at_once_on_a_log_folder_it_cannot_write(tmp_path: Path) -> None:
+    (tmp_path / "log").write_text("a file where the order log folder should be")  # refused to root as well
+    started = time.monotonic()
+    out = subprocess.run([*_args(tmp_path), "--smoke"], capture_output=True, text=True, timeout=60,
+                         env=_env(tmp_path))
+    assert out.returncode == 1
+    assert time.monotonic() - started < 20  # not the 30 s a connection gets
+    assert f"smoke: failed: The order log folder {tmp_path / 'log'} cannot be written (" in out.stderr
+    assert "Traceback" not in out.stderr and "Could not connect" not in out.stderr

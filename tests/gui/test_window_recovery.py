@@ -161,8 +161,9 @@ def test_a_damaged_simulated_account_is_restored_up_to_the_damage_and_the_window
         w = second.window
         assert second.session.core.gateway_report is not None
         notice = w.ticket.message.text()
-        # (The status bar shows it too, until the next message: the dropped MSFT order's error may come first.)
-        assert notice == second.session.core.gateway_report
+        # It stays in the notice bar (the status bar shows it too, until the next message: the dropped MSFT
+        # order's error may come first).
+        assert notice == second.session.core.gateway_report == w.notices.notices()["simulated account"]
         assert f"line {bad + 1}: it is not UTF-8 text" in notice and "1 position" in notice
         assert "dropped" in notice and f"kept as {state}.corrupt-" in notice
         await until(lambda: w.positions_model.quantity_of("AAPL") == 100, what="the restored position")

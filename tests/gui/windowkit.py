@@ -97,3 +97,28 @@ class App:
         return read_day(self.root / "log", date.today()).events
 
 
+
+
+class Unconnected:
+    """A window with its controller on ``root``'s settings file that never connects: for what the window
+    reads at start. ``discard()`` destroys it at once: with nothing connected, nothing is left to call into
+    it (connected windows are kept to the session's end instead, see conftest.py), and every window still
+    alive makes each new one slower (a controller applies the theme to every widget there is)."""
+
+    def __init__(self, root: Path) -> None:
+        self.settings = AppSettings(root / "settings.ini")
+        self.window = MainWindow(self.settings)
+        try:
+            self.controller = WindowController(self.window, self.settings, log_dir=root / "log",
+                                               data_dir=root / "data")
+        except BaseException:
+            self.discard()
+            raise
+        self.window.show()
+
+    def discard(self) -> None:
+        from PySide6.QtCore import QCoreApplication, QEvent
+
+        self.window.hide()
+        self.window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
