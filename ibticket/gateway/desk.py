@@ -408,6 +408,8 @@ class TradingDesk:
         order.filling = False
         if order.is_live and (cancel_rest or order.cancel_requested):
             self._cancel(order, "Cancelled" if cancel_rest else "Cancelled by Trader")
+        elif order.is_live:
+            self._links.after_finish(order)  # a child may trade more now, a blocked sibling at all
         if order.perm_id in self._answer_10148 and not order.is_live:
             self._answer_10148.discard(order.perm_id)
             self._error(order.client_id, order.order_id, 10148, self._cannot_cancel_text(order))

@@ -155,6 +155,11 @@ class Links:
         for child in self.children(order):
             self._start(child)
 
+    def after_finish(self, order: WorkingOrder) -> None:
+        """A fill of a still open order has run: what it blocked, and the rest of it, may trade now."""
+        for other in [order, *self._blockers(order)]:
+            self._host.match(other)
+
     def after_cancel(self, order: WorkingOrder) -> None:
         """`order` was cancelled or rejected: its children go too, or keep only what its fills opened."""
         children = self.children(order)
