@@ -20,6 +20,7 @@ from .universe import Instrument
 
 INVALID = "Error validating request.-'bN' : cause - "
 NOT_MATCHING = "Order being modified does not match original order"
+LATEST_YEAR = 9998  # what the paper account file reads back (journal_records)
 
 
 def new_order(
@@ -55,6 +56,8 @@ def expiry_of(req: PlaceOrder, now: datetime) -> datetime | None:
         raise OrderRejected(321, f"{INVALID}Good Till Date: {exc}") from None
     if when <= now:
         raise OrderRejected(321, f"{INVALID}The good-till date {text!r} has already passed")
+    if when.year > LATEST_YEAR:
+        raise OrderRejected(321, f"{INVALID}The good-till date {text!r} is too far ahead")
     return when
 
 
