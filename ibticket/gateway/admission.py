@@ -93,7 +93,24 @@ class MarginCheck:
                 qty += other.sign * other.remaining
         return {symbol: (qty, reference_price(order, quote))}
 
+    def reduces(self, order: WorkingOrder, replacing: WorkingOrder | None = None) -> bool:
+        """Whether the order only closes part of the position, with the other working orders on its side.
+
+        IB does not refuse closing trades for want of margin (it may liquidate instead): such an order is
+        accepted even when the account is short of margin. One that would open the other side is checked.
+        """
+        symbol = order.instrument.symbol
+        position = self._account.position(symbol)
+        if position * order.sign >= 0:
+            return False
+        closing = order.remaining + sum(
+            o.remaining for o in self._book.live_orders(symbol=symbol)
+            if o.sign == order.sign and o is not replacing and o is not order)
+        return closing <= abs(position)
+
     def check(self, order: WorkingOrder, replacing: WorkingOrder | None = None) -> None:
+        if self.reduces(order, replacing):
+            return
         marks = self.mark
         margin = self._account.margin_after(self.exposure_after(order, replacing), marks)
         elv = self._account.net_liquidation(marks)

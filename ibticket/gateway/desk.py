@@ -88,7 +88,7 @@ class TradingDesk:
         # Orders whose pending cancel must be answered with 10148 once their fill completes.
         self._answer_10148: set[int] = set()
         # Loads the saved account into `account` and `book` (or raises StateError) when config asks for one.
-        self._state = open_state(config, universe, account, book)
+        self._state = open_state(config, universe, account, book, market)
         self.state_report = self._state.report  # what a damaged state file gave back; None when it loaded whole
 
     # --- entry points ------------------------------------------------------------------------------
@@ -187,6 +187,7 @@ class TradingDesk:
         for symbol in symbols:
             for order in sorted(self._book.live_orders(symbol=symbol), key=lambda o: o.placed_at):
                 self._match(order, resting=True)
+        self._state.market_moved()
 
     def release_market_orders(self, enabled: bool) -> None:
         self.market_orders_fill = enabled
@@ -343,6 +344,8 @@ class TradingDesk:
             order.status = "Submitted"
             self._state.order_changed(order)
             self._send(order.client_id, *self._status(order))
+            # A stop limit that triggers now reaches the market now: it takes the touch within its limit.
+            resting = False
         market_like = acts_as_market(order)
         price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
         workable = self._links.workable(order)  # a child trades only what its parent has filled

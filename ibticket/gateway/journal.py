@@ -28,6 +28,7 @@ from typing import Any
 from .account import Holding
 from .book import WorkingOrder
 from .journal_records import Change, CorruptState, SavedHolding, SavedOrder, integer, read_change, show, text
+from .market import SavedQuote
 from .records import Execution
 from .universe import Universe
 
@@ -52,6 +53,7 @@ class SavedAccount:
     perm_id: int = 0
     exec_seq: int = 0
     as_of: datetime | None = None  # when the last applied line was written
+    market: dict[str, SavedQuote] = field(default_factory=dict)  # each symbol's last saved quote
 
     def apply(self, change: Change) -> None:
         if change.cash is not None:
@@ -62,6 +64,8 @@ class SavedAccount:
             self.orders[o.perm_id] = o
         for e in change.executions:
             self.executions.setdefault(e.exec_id, e)
+        for q in change.market:
+            self.market[q.symbol] = q
         self.order_ids.update(change.order_ids)
         if change.sequences is not None:
             self.perm_id, self.exec_seq = change.sequences

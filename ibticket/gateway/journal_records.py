@@ -12,6 +12,8 @@ protocol (fields are NUL-separated). What loads is what the desk accepts from a 
 * prices are finite; a limit or stop price the order type uses is positive and at most MAX_PRICE, as the
   desk requires; an execution's price is positive; commissions are not negative.
 * ids are integers in the range the wire protocol reads (64-bit); order ids and permIds are positive.
+* quotes (a line's "market") have positive prices within MAX_PRICE, an ask not below the bid, a low not
+  above the high and a whole, non-negative volume.
 * times are ISO 8601 and between the years 2000 and 9998; text is text without NUL or lone surrogates;
   choices (action, order type, TIF, status, side) are one of the values the desk writes.
 
@@ -27,6 +29,7 @@ from typing import Any
 
 from .account import Holding
 from .book import LIVE_STATUSES, WorkingOrder
+from .market import Quote, SavedQuote
 from .matching import MAX_PRICE, SUPPORTED_ORDER_TYPES, SUPPORTED_TIFS
 from .records import Execution
 
@@ -76,6 +79,7 @@ class Change:
     order_ids: dict[int, int] = field(default_factory=dict)
     sequences: tuple[int, int] | None = None  # (permId, execId sequence)
     at: datetime | None = None  # when the line was written ("saved" of a snapshot, "at" of a change)
+    market: list[SavedQuote] = field(default_factory=list)  # the quotes, where the line holds them
 
 
 def read_change(r: dict[str, Any], *, snapshot: bool) -> Change:
@@ -93,6 +97,7 @@ def read_change(r: dict[str, Any], *, snapshot: bool) -> Change:
         change.order_ids[_client_id(key)] = integer(order_ids, key, low=0)
     if snapshot or "perm_id" in r:
         change.sequences = (integer(r, "perm_id", low=0), integer(r, "exec_seq", low=0))
+    change.market = read_market(r)
     when = "saved" if snapshot else "at"
     change.at = None if r.get(when) is None else timestamp(r, when)
     return change
@@ -208,6 +213,40 @@ def read_execution(r: dict[str, Any]) -> Execution:
         realized_pnl=None if r.get("realized_pnl") is None else finite(r, "realized_pnl"),
         corrects=None if r.get("corrects") is None else text(r, "corrects", empty=False),
     )
+
+
+QUOTE_PRICES = ("bid", "ask", "last", "open", "high", "low", "close")
+
+
+def market_record(quotes: dict[str, Quote], at: datetime) -> dict[str, Any]:
+    """The quotes as a line's "market": when they were taken, and each symbol's prices and volume."""
+    return {"at": at.isoformat(timespec="milliseconds"), "quotes": [
+        {"symbol": symbol, **{key: getattr(q, key) for key in QUOTE_PRICES}, "volume": q.volume}
+        for symbol, q in quotes.items()]}
+
+
+def read_market(r: dict[str, Any]) -> list[SavedQuote]:
+    value = r.get("market")
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise CorruptState(f"market is not a JSON object: {show(value)}")
+    at = timestamp(value, "at")
+    return [read_quote(q, at) for q in records(value, "quotes")]
+
+
+def read_quote(r: dict[str, Any], at: datetime) -> SavedQuote:
+    # As the gateway quotes: positive prices within MAX_PRICE, the ask not below the bid, the day's low not
+    # above its high.
+    prices = {key: finite(r, key, above=0) for key in QUOTE_PRICES}
+    for key, price in prices.items():
+        if price > MAX_PRICE:
+            raise CorruptState(f"{key} {price:g} is above the highest price the gateway accepts ({MAX_PRICE:,.0f})")
+    if prices["ask"] < prices["bid"]:
+        raise CorruptState(f"ask {prices['ask']:g} is below bid {prices['bid']:g}")
+    if prices["high"] < prices["low"]:
+        raise CorruptState(f"high {prices['high']:g} is below low {prices['low']:g}")
+    return SavedQuote(symbol(r), volume=integer(r, "volume", low=0), at=at, **prices)
 
 
 # --- fields --------------------------------------------------------------------------------------------

@@ -62,12 +62,24 @@ def displayed_size(order: WorkingOrder, quote: Quote) -> float:
 
 
 def reference_price(order: WorkingOrder, quote: Quote) -> float:
-    """The price used for the margin check of an order that has not traded yet."""
+    """The price the margin check values an order at: where it will likely fill, as IB checks it.
+
+    A marketable order at the touch (a SELL LMT 1.11 with the bid at 229.85 fills at 229.85, and must be
+    checked there); a limit that rests at its limit; a stop that has not triggered at its stop, or a stop
+    limit at its limit where it would rest there (a buy limit below its stop, a sell limit above it).
+    """
+    buy = order.action == "BUY"
+    touch = quote.ask if buy else quote.bid
+    if touch <= 0:
+        touch = quote.last
+    if order.is_stop and not order.triggered and order.stop_price and not stop_triggered(order, quote):
+        trigger = order.stop_price  # a trailing stop's auxPrice is its trailing amount, not a price
+        if order.order_type == "STP LMT" and order.lmt_price:
+            return min(order.lmt_price, trigger) if buy else max(order.lmt_price, trigger)
+        return trigger
     if order.order_type in ("LMT", "STP LMT") and order.lmt_price:
-        return order.lmt_price
-    if order.order_type == "STP" and order.aux_price:
-        return order.aux_price
-    return quote.ask if order.action == "BUY" else quote.bid
+        return min(order.lmt_price, touch) if buy else max(order.lmt_price, touch)
+    return touch
 
 
 def split_quantity(qty: float, parts: int) -> list[float]:

@@ -2,7 +2,8 @@
 
 What is kept: cash and realized P&L, the positions (with IB's average cost and realized P&L), the day's
 orders (working and completed: client id, order id, permId, orderRef, filled quantity, ...), the day's
-executions with their commissions, and the id sequences (highest order id per client, permIds, execIds).
+executions with their commissions, the id sequences (highest order id per client, permIds, execIds), and
+the market's quotes, so that prices continue after a restart (state_market.py).
 
 The file is a JSON Lines journal. The first line is a snapshot of the whole account, headed by "format",
 "version" and "account"; every later line is a change set with the same keys, holding only what changed
@@ -46,6 +47,8 @@ from .book import OrderBook, WorkingOrder, exec_token
 from .config import GatewayConfig
 from .journal import FORMAT, VERSION, Reading, Restored, SavedAccount, StateReport, read_journal
 from .journal_records import execution_record, holding_record, order_record
+from .market import Market
+from .state_market import MarketJournal
 from .universe import Universe
 
 try:  # POSIX
@@ -81,17 +84,23 @@ class NoState:
     def flush(self) -> None:
         pass
 
+    def market_moved(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
 
 def open_state(
-    config: GatewayConfig, universe: Universe, account: Account, book: OrderBook, today: date | None = None,
+    config: GatewayConfig, universe: Universe, account: Account, book: OrderBook, market: Market | None = None,
+    today: date | None = None,
 ) -> StateFile | NoState:
-    """The state that config asks for: loaded into `account` and `book` when config.state_path is set."""
+    """The state that config asks for: loaded into `account`, `book` and `market` when config.state_path is set."""
     if config.state_path is None:
         return NoState()
-    return StateFile(Path(config.state_path), universe, account, book, reset=config.reset_state, today=today)
+    quotes = None if market is None else MarketJournal(market, config.seed, config.tick_interval)
+    return StateFile(Path(config.state_path), universe, account, book, reset=config.reset_state, today=today,
+                     market=quotes)
 
 
 class StateFile:
@@ -99,12 +108,13 @@ class StateFile:
 
     def __init__(
         self, path: Path, universe: Universe, account: Account, book: OrderBook, *, reset: bool = False,
-        today: date | None = None,
+        today: date | None = None, market: MarketJournal | None = None,
     ) -> None:
         self.path = path
         self._universe = universe
         self._account = account
         self._book = book
+        self._market = market
         self._fd: int | None = None
         self._lock: IO[bytes] | None = _lock(path)
         self._dirty_orders: dict[int, WorkingOrder] = {}
@@ -178,6 +188,8 @@ class StateFile:
         self._account.restore(saved.cash, saved.realized_pnl, restored.holdings)
         self._book.restore(restored.orders, restored.executions, saved.order_ids, saved.perm_id, saved.exec_seq,
                            {exec_token(e.exec_id) for e in restored.executions})
+        if self._market is not None:
+            self._market.restore(saved.market.values(), datetime.now().astimezone())
         return restored
 
     def _check_owner(self, version: int, account_id: str) -> None:
@@ -210,6 +222,11 @@ class StateFile:
     def order_changed(self, order: WorkingOrder) -> None:
         """`order` was added or changed; it goes into the next flush."""
         self._dirty_orders[order.perm_id] = order
+
+    def market_moved(self) -> None:
+        """The quotes moved: they go into a line when a save of the market is due (state_market.py)."""
+        if self._market is not None and self._market.moved():
+            self.flush()
 
     def flush(self) -> None:
         """Append what changed since the last flush, as one line; nothing when nothing changed."""
@@ -263,6 +280,8 @@ class StateFile:
             change["order_ids"] = {str(c): i for c, i in max_ids.items() if w.order_ids.get(c) != i}
         if (perm_id, exec_seq) != (w.perm_id, w.exec_seq):
             change["perm_id"], change["exec_seq"] = perm_id, exec_seq
+        if self._market is not None and (market := self._market.record()) is not None:
+            change["market"] = market
         return change
 
     def _mark_written(self) -> None:
@@ -273,10 +292,13 @@ class StateFile:
         w.holdings = {s: _holding_key(h) for s, h in self._account.holdings.items()}
         max_ids, w.perm_id, w.exec_seq = self._book.id_state
         w.order_ids = dict(max_ids)
+        if self._market is not None:
+            self._market.written()
 
     # --- compaction and sync -------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
         max_ids, perm_id, exec_seq = self._book.id_state
+        market = {} if self._market is None else {"market": self._market.record(everything=True)}
         return {
             "format": FORMAT, "version": VERSION, "account": self._account.account_id,
             "saved": datetime.now().astimezone().isoformat(),
@@ -285,6 +307,7 @@ class StateFile:
             "orders": [order_record(o) for o in self._book.all_orders()],
             "executions": [execution_record(e) for e in self._book.executions()],
             "order_ids": {str(c): i for c, i in max_ids.items()}, "perm_id": perm_id, "exec_seq": exec_seq,
+            **market,
         }
 
     def _compact(self) -> None:
@@ -358,6 +381,8 @@ class StateFile:
         if self._sync_handle is not None:
             self._sync_handle.cancel()
             self._sync_handle = None
+        if self._market is not None:
+            self._market.due = True  # the quotes as they are at the stop
         self.flush()
         self._sync_now()
         self._release()

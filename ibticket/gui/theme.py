@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
@@ -75,13 +76,7 @@ def _dark_palette() -> QPalette:
 
 
 def system_is_dark() -> bool:
-    hints = QGuiApplication.styleHints()
-    scheme = getattr(hints, "colorScheme", None)
-    if scheme is not None:
-        from PySide6.QtCore import Qt
-
-        return scheme() == Qt.ColorScheme.Dark
-    return False
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
 
 
 def apply_theme(app: QApplication, name: str) -> Colors:

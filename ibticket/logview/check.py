@@ -5,11 +5,11 @@ day's summary and its unreadable lines; Qt-free.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..core.logreader import BadLine, DaySummary, parse_line
-from .index import IDLE, REPORT_EVERY, SHORT_LINE, WORKED, LineIndex
+from .index import IDLE, REPORT_EVERY, SHORT_LINE, WORKED, LineIndex, Steps
 
 MAX_BAD_LISTED = 10_000
 BAD_TEXT_CHARS = 200  # of an unreadable line, in the list
@@ -58,7 +58,7 @@ class CheckProgress:
     caught_up: bool
 
 
-def check_job(index: LineIndex, report: Callable[[CheckProgress], None]) -> Iterator[str]:
+def check_job(index: LineIndex, report: Callable[[CheckProgress], None]) -> Steps:
     """Check every line of the day (see ``CheckState``), following the index as it grows."""
     state = CheckState()
     last_report = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 from ..core import format as fmt
 from ..core.logreader import LOG_NAME
 from .check import CheckState
-from .index import IDLE, WORKED, FileChanged, LineIndex
+from .index import IDLE, WORKED, FileChanged, LineIndex, Steps
 
 
 def human_size(size: int) -> str:
@@ -83,7 +83,7 @@ def list_days(folder: Path) -> list[DayFile]:
 
 
 def stats_job(day: DayFile, report: Callable[[DayFile, DayStats | str], None],
-              follow: bool = False) -> Iterator[str]:
+              follow: bool = False) -> Steps:
     """Read a whole day file for the day list: its events, unreadable lines and summary. ``follow``: then
     keep reading what is appended (today's file), reporting again each time it has caught up."""
     try:

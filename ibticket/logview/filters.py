@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.logreader import parse_line
-from .index import CHUNK, IDLE, REPORT_EVERY, SHORT_LINE, WORKED, LineIndex
+from .index import CHUNK, IDLE, REPORT_EVERY, SHORT_LINE, WORKED, LineIndex, Steps
 
 UNREADABLE = "UNREADABLE"  # the event-type filter for lines the reader cannot use
 
@@ -174,13 +174,13 @@ def scan_lines(index: LineIndex, spec: FilterSpec, first: int, stop: int,
 
 @dataclass
 class FilterProgress:
-    matches: array  # line indices found since the last report
+    matches: array[int]  # line indices found since the last report
     scanned: int  # lines looked at so far
     caught_up: bool  # every indexed line has been looked at and the index has caught up with the file
 
 
 def filter_job(index: LineIndex, spec: FilterSpec, report: Callable[[FilterProgress], None],
-               follow: bool = True) -> Iterator[str]:
+               follow: bool = True) -> Steps:
     """Find the lines ``spec`` accepts, in file order, following the index as it grows."""
     scanned = 0
     pending = array("Q")

@@ -23,7 +23,7 @@ import stat
 import time
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, islice, repeat
 from operator import add
@@ -45,6 +45,8 @@ INDEX_REPORT_EVERY = 0.25
 IDLE = "idle"  # a job step that found nothing to do (until the file grows or something changes)
 GREW = "grew"  # an index step that added lines: jobs that follow the index have work again
 WORKED = "worked"
+# A job: a generator that yields one of the markers above per step; the worker closes it when it is cancelled.
+Steps = Generator[str, None, None]
 
 
 class FileChanged(Exception):
@@ -260,7 +262,7 @@ class IndexProgress:
 
 
 def index_job(index: LineIndex, report: Callable[[IndexProgress], None], follow: bool = True,
-              chunk: int = CHUNK) -> Iterator[str]:
+              chunk: int = CHUNK) -> Steps:
     """Index the file; then (``follow``) keep indexing what is appended to it. Reports the first chunk at
     once (the first rows can be shown), then now and then, and whenever it catches up; each report
     carries the lines indexed since the one before."""
@@ -300,8 +302,8 @@ def index_job(index: LineIndex, report: Callable[[IndexProgress], None], follow:
 
 
 
-def lines_job(index: LineIndex, lines: array, consume: Callable[[int, bytes], None],
-              report: Callable[[int, bool], None]) -> Iterator[str]:
+def lines_job(index: LineIndex, lines: Sequence[int], consume: Callable[[int, bytes], None],
+              report: Callable[[int, bool], None]) -> Steps:
     """Hand each of ``lines`` (ascending line indices) with its bytes to ``consume``, reading the file a
     chunk at a time; ``report(done, finished)`` now and then and at the end."""
     done = 0

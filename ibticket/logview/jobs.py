@@ -17,10 +17,10 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .index import GREW, IDLE
+from .index import GREW, IDLE, Steps
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ _order = itertools.count()
 class Job:
     name: str
     priority: int
-    steps: Iterator[str]
+    steps: Steps
     on_error: Callable[[BaseException], None] | None = None
     cancelled: bool = False
     finished: bool = False
@@ -57,7 +57,7 @@ class Worker:
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, name: str, priority: int, steps: Iterator[str],
+    def submit(self, name: str, priority: int, steps: Steps,
                on_error: Callable[[BaseException], None] | None = None) -> Job:
         job = Job(name, priority, steps, on_error)
         with self._wake:

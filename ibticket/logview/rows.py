@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..core import format as fmt
 from ..core.logreader import parse_line
-from .index import LineIndex, lines_job
+from .index import LineIndex, Steps, lines_job
 
 # The order reference comes last: it is long, and the message matters more in a narrow dock.
 COLUMNS = ("Time", "Event", "Order", "Symbol", "Side", "Qty", "Price", "Status", "Message", "Ref")
@@ -89,7 +89,7 @@ def row_cells(event: dict[str, Any] | None, problem: str | None, line_number: in
 
 
 def export_job(index: LineIndex, lines: Sequence[int], path: Path, kind: str,
-               report: Callable[[int, int, int, bool], None]) -> Iterator[str]:
+               report: Callable[[int, int, int, bool], None]) -> Steps:
     """Write ``lines`` of the day to ``path``: "csv" (the table's columns, after the line number) or
     "jsonl" (each event's line exactly as the order log wrote it). Unreadable lines are left out (a JSON
     lines file of events must hold only events) and counted. Written to a ``.part`` file first, so a

@@ -24,14 +24,15 @@ import subprocess
 import sys
 import threading
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from .check import check_job
 from .days import stats_job
 from .filters import filter_job
-from .index import FileChanged, LineIndex, index_job
+from .index import FileChanged, LineIndex, Steps, index_job
 from .jobs import CHECK, EXPORT, FILTER, INDEX, STATS, Job, Worker
 from .rows import export_job
 
@@ -42,13 +43,13 @@ WORKER_FLAG = "--logview-worker"
 MAX_FRAME = 1 << 30
 
 
-def send_frame(out: BinaryIO, message: Any) -> None:
+def send_frame(out: IO[bytes], message: Any) -> None:
     data = pickle.dumps(message, protocol=5)
     out.write(FRAME.pack(len(data)) + data)
     out.flush()
 
 
-def read_frame(stream: BinaryIO) -> Any | None:
+def read_frame(stream: IO[bytes]) -> Any | None:
     """The next message, or None at the end of the stream."""
     header = stream.read(FRAME.size)
     if len(header) < FRAME.size:
@@ -66,7 +67,7 @@ def read_frame(stream: BinaryIO) -> Any | None:
 
 
 class _Server:
-    def __init__(self, out: BinaryIO) -> None:
+    def __init__(self, out: IO[bytes]) -> None:
         self.out = out
         self.lock = threading.Lock()
         self.worker = Worker(name="ibticket-logview-worker")
@@ -94,7 +95,7 @@ class _Server:
         self.jobs[job_id] = self.worker.submit(op, priority, self._finishing(job_id, steps),
                                                on_error=lambda exc: self._failed(job_id, exc))
 
-    def _job(self, op: str, job_id: int, *args: Any) -> tuple[int, Iterator[str]]:
+    def _job(self, op: str, job_id: int, *args: Any) -> tuple[int, Steps]:
         def report(*values: Any) -> None:
             self.send(("report", job_id, values))
 
@@ -122,7 +123,7 @@ class _Server:
             return EXPORT, export_job(index, lines, Path(path), kind, report)
         raise ValueError(f"unknown log viewer command {op!r}")
 
-    def _finishing(self, job_id: int, steps: Iterator[str]) -> Iterator[str]:
+    def _finishing(self, job_id: int, steps: Steps) -> Steps:
         yield from steps
         self.jobs.pop(job_id, None)
         self.send(("finished", job_id))
@@ -134,7 +135,7 @@ class _Server:
         self.send(("failed", job_id, kind, text))
 
 
-def serve(inp: BinaryIO, out: BinaryIO) -> None:
+def serve(inp: IO[bytes], out: IO[bytes]) -> None:
     server = _Server(out)
     try:
         while (message := read_frame(inp)) is not None and message[0] != "quit":
@@ -233,7 +234,7 @@ class RemoteWorker:
         assert stream is not None
         try:
             while (message := read_frame(stream)) is not None:
-                self._post(lambda m=message: self._dispatch(m))
+                self._post(partial(self._dispatch, message))
         except (OSError, ValueError, pickle.UnpicklingError) as exc:
             reason = f"the log viewer's reader sent something unreadable ({exc})"
         else:

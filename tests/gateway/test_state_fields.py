@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 from ibticket.gateway.account import Account
 from ibticket.gateway.book import OrderBook
 from ibticket.gateway.journal import read_journal
+from ibticket.gateway.market import Market
 from ibticket.gateway.state import StateError, StateFile
+from ibticket.gateway.state_market import MarketJournal
 from ibticket.gateway.universe import Universe
 
 from .journalkit import trade_a_day
@@ -126,6 +128,49 @@ def test_a_wrong_field_stops_the_restore_at_its_line(
     assert (reading.applied, reading.dropped) == (bad, len(records) - bad)
 
 
+def _with_market_line(journal: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The journal and a last line holding quotes, as a save of the moving market writes it."""
+    records = json.loads(json.dumps(journal))
+    records.append({"market": json.loads(json.dumps(records[0]["market"])), "at": records[0]["saved"]})
+    return records
+
+
+# (field of the first quote, or of the "market" itself with a leading "market.", bad value, the problem)
+MARKET_CASES = [
+    ("bid", math.nan, "bid is not a finite number: nan"),
+    ("bid", 0, "bid 0 is not above 0"),
+    ("ask", "230", "ask is not a number: '230'"),
+    ("last", 1e8, "last 1e+08 is above the highest price"),
+    ("close", -math.inf, "close is not a finite number"),
+    ("ask", 0.5, "ask 0.5 is below bid"),
+    ("low", 9_999_999.0, "is below low 1e+07"),
+    ("volume", -1, "volume -1 is out of range"),
+    ("volume", 2.5, "volume is not an integer: 2.5"),
+    ("symbol", "", "symbol is empty"),
+    ("symbol", 7, "symbol is not text: 7"),
+    ("market.at", "yesterday", "at is not a time: 'yesterday'"),
+    ("market.at", None, "at is not text: None"),
+    ("market.quotes", {"AAPL": 1}, "quotes is not a list"),
+    ("market.", [1], "market is not a JSON object: [1]"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "says"), MARKET_CASES, ids=[c[0] for c in MARKET_CASES])
+def test_a_wrong_quote_stops_the_restore_at_its_line(journal: list[dict[str, Any]], key: str, value: Any, says: str):
+    records = _with_market_line(journal)
+    line = records[-1]
+    if key == "market.":
+        line["market"] = value
+    elif key.startswith("market."):
+        line["market"][key.removeprefix("market.")] = value
+    else:
+        line["market"]["quotes"][0][key] = value
+    reading = read_journal(_encode(records))
+    assert reading.problem.startswith(f"line {len(records)}: ") and says in reading.problem
+    assert (reading.applied, reading.dropped) == (len(records) - 1, 1)
+    assert not read_journal(_encode(_with_market_line(journal))).problem  # as written, it reads back
+
+
 def test_a_missing_field_and_a_bad_snapshot(journal: list[dict[str, Any]]):
     records = json.loads(json.dumps(journal))
     bad = _line_with(records, TARGETS["executions"])
@@ -157,13 +202,15 @@ def _load_file(data: bytes) -> tuple[StateFile, Account, OrderBook, bytes]:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "paper-account.json"
         path.write_bytes(data)
-        account, book = Account("DU1234567", 1_000_000.0, 0.25), OrderBook(1)
-        state = StateFile(path, UNIVERSE, account, book, today=date.today())
+        account, book, market = Account("DU1234567", 1_000_000.0, 0.25), OrderBook(1), Market(UNIVERSE, 1)
+        state = StateFile(path, UNIVERSE, account, book, today=date.today(), market=MarketJournal(market, 1, 0.25))
         state.close()
-        return state, account, book, path.read_bytes()
+        return state, account, book, market, path.read_bytes()
 
 
-def _assert_sound(account: Account, book: OrderBook, written: bytes) -> None:
+def _assert_sound(account: Account, book: OrderBook, market: Market, written: bytes) -> None:
+    for q in market.quotes().values():
+        assert 0 < q.bid <= q.ask < 1e8 and 0 < q.last < 1e8 and q.low <= q.high and q.volume >= 0
     numbers = [account.cash, account.realized_pnl]
     for h in account.holdings.values():
         numbers += [h.qty, h.avg_cost, h.realized]
@@ -179,17 +226,19 @@ def _assert_sound(account: Account, book: OrderBook, written: bytes) -> None:
 @FUZZ
 @given(data=st.data())
 def test_any_value_in_any_field_never_escapes(journal: list[dict[str, Any]], data: st.DataObject):
-    records = json.loads(json.dumps(journal))
+    records = _with_market_line(journal)
     index = data.draw(st.integers(0, len(records) - 1), label="line")
     record = records[index]
-    sections = [k for k in ("holdings", "orders", "executions") if record.get(k)]
+    sections = [k for k in ("holdings", "orders", "executions", "market") if record.get(k)]
     section = data.draw(st.sampled_from(["top", *sections]), label="section")
-    if section != "top":
+    if section == "market":
+        record = data.draw(st.sampled_from([record["market"], record["market"]["quotes"][0]]), label="part")
+    elif section != "top":
         record = record[section][0]
     keys = sorted(k for k in record if k not in ("format", "version", "account"))
     record[data.draw(st.sampled_from(keys), label="field")] = data.draw(json_values, label="value")
-    state, account, book, written = _load_file(_encode(records))
-    _assert_sound(account, book, written)
+    state, account, book, market, written = _load_file(_encode(records))
+    _assert_sound(account, book, market, written)
     if state.report is not None:
         assert state.report.problem.startswith(f"line {index + 1}: ")
 
@@ -197,14 +246,14 @@ def test_any_value_in_any_field_never_escapes(journal: list[dict[str, Any]], dat
 @FUZZ
 @given(data=st.data())
 def test_damaged_bytes_never_escape(journal: list[dict[str, Any]], data: st.DataObject):
-    raw = bytearray(_encode(journal))
+    raw = bytearray(_encode(_with_market_line(journal)))
     for _ in range(data.draw(st.integers(1, 4), label="flips")):
         at = data.draw(st.integers(0, len(raw) - 1), label="at")
         raw[at] = data.draw(st.sampled_from(b'\x00\xff{}[]",:\n0123456789e-.tfn '), label="byte")
     try:
-        _state, account, book, written = _load_file(bytes(raw))
+        _state, account, book, market, written = _load_file(bytes(raw))
     except StateError as exc:
         # Only a damaged account id or version can say "not this account's file": it is left alone.
         assert "holds account" in str(exc) or "newer ibticket" in str(exc)
         return
-    _assert_sound(account, book, written)
+    _assert_sound(account, book, market, written)

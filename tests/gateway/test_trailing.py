@@ -216,3 +216,18 @@ def test_trailing_orders_tws_refuses(fields: dict[str, object], code: int, says:
         ib.disconnect()
 
     run_gateway_test(body)
+
+
+def test_a_trailing_stop_is_margin_checked_at_the_market_not_at_its_trailing_amount():
+    async def body(gw: PaperGateway) -> None:
+        gw.set_price("AAPL", 200.0)
+        ib = await connect(gw)
+        errors = ErrorLog(ib)
+        contract = await qualified(ib, "AAPL")
+        # 20,000 short at 200 is 4M against 100k: a trail amount of 1.00 is no price to value it at
+        trade = ib.placeOrder(contract, trail("SELL", 20_000, auxPrice=1.0))
+        await wait_status(trade, "Cancelled")
+        assert errors.codes(trade.order.orderId) == [201]
+        ib.disconnect()
+
+    run_gateway_test(body, start_cash=100_000.0)

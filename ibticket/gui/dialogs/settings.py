@@ -46,17 +46,17 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.enabled = QCheckBox("Ask before sending an order that breaks a limit", objectName="precautionsEnabled")
         self.enabled.setChecked(precautions.enabled)
-        self.size = QSpinBox(objectName="precautionSize")
-        self.size.setRange(1, 10_000_000)
-        self.size.setGroupSeparatorShown(True)
-        self.size.setValue(precautions.size_limit)
-        self.size.setSuffix(" shares")
-        self.value = QDoubleSpinBox(objectName="precautionValue")
-        self.value.setRange(1, 1e9)
-        self.value.setDecimals(0)
-        self.value.setGroupSeparatorShown(True)
-        self.value.setValue(precautions.value_limit)
-        self.value.setSuffix(" USD")
+        self.size_limit = QSpinBox(objectName="precautionSize")
+        self.size_limit.setRange(1, 10_000_000)
+        self.size_limit.setGroupSeparatorShown(True)
+        self.size_limit.setValue(precautions.size_limit)
+        self.size_limit.setSuffix(" shares")
+        self.value_limit = QDoubleSpinBox(objectName="precautionValue")
+        self.value_limit.setRange(1, 1e9)
+        self.value_limit.setDecimals(0)
+        self.value_limit.setGroupSeparatorShown(True)
+        self.value_limit.setValue(precautions.value_limit)
+        self.value_limit.setSuffix(" USD")
         self.percent = QDoubleSpinBox(objectName="precautionPercent")
         self.percent.setRange(0.1, 100)
         self.percent.setDecimals(1)
@@ -65,8 +65,8 @@ class SettingsDialog(QDialog):
         limits = QGroupBox("Precautions")
         form = QFormLayout(limits)
         form.addRow(self.enabled)
-        form.addRow("Size limit", self.size)
-        form.addRow("Total value limit", self.value)
+        form.addRow("Size limit", self.size_limit)
+        form.addRow("Total value limit", self.value_limit)
         form.addRow("Limit / stop price from the market", self.percent)
 
         self.quantity = QSpinBox(objectName="presetQuantity")
@@ -99,7 +99,7 @@ class SettingsDialog(QDialog):
     def _accept(self) -> None:
         try:
             defaults = parse_defaults(self.defaults.text())
-            precautions = Precautions(size_limit=self.size.value(), value_limit=self.value.value(),
+            precautions = Precautions(size_limit=self.size_limit.value(), value_limit=self.value_limit.value(),
                                       percent_from_market=self.percent.value(), enabled=self.enabled.isChecked())
         except ValueError as exc:
             self.error.setText(str(exc))

@@ -289,7 +289,7 @@ class LogViewPanel(LogViewLayout):
 
     def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         event = self.model.entry(current.row()).event if current.isValid() else None
-        self.history_button.setEnabled(bool(event) and event.get("order_id") is not None)
+        self.history_button.setEnabled(event is not None and event.get("order_id") is not None)
 
     # -- history, unreadable lines, export ----------------------------------------------------------
 

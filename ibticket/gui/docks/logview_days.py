@@ -7,6 +7,7 @@ file is followed (it grows while the window trades), another day is read again o
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -47,8 +48,7 @@ class DayList(QObject):
         if [d.path for d in days] == [d.path for d in self._days] and tree.topLevelItemCount() == len(days):
             # The same days: only sizes and counts change; the list keeps its selection and scroll.
             self._days = days
-            for row, day in enumerate(days):
-                item = tree.topLevelItem(row)
+            for day, item in zip(days, self._items(), strict=True):
                 item.setText(1, human_size(day.size))
                 self._show_stats(item, day)
         else:
@@ -68,9 +68,15 @@ class DayList(QObject):
                 placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
                 tree.addTopLevelItem(placeholder)
 
-    def select(self, day: date | None) -> None:
+    def _items(self) -> Iterator[QTreeWidgetItem]:
+        """The list's rows, in order (a row below topLevelItemCount() always has its item)."""
         for row in range(self.tree.topLevelItemCount()):
             item = self.tree.topLevelItem(row)
+            if item is not None:
+                yield item
+
+    def select(self, day: date | None) -> None:
+        for item in self._items():
             if day is not None and item.data(0, Qt.ItemDataRole.UserRole) == day:
                 self.tree.setCurrentItem(item)
 
@@ -81,8 +87,7 @@ class DayList(QObject):
             self.update_item(day)
 
     def update_item(self, day: date) -> None:
-        for row in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(row)
+        for item in self._items():
             if item.data(0, Qt.ItemDataRole.UserRole) == day:
                 for d in self._days:
                     if d.day == day:

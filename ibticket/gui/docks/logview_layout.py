@@ -193,7 +193,7 @@ class LogViewLayout(QWidget):
         self.text_filter.selectAll()
 
     def _filter_edit(self, name: str, placeholder: str, width: int, tip: str) -> QLineEdit:
-        edit = QLineEdit(objectName=name)
+        edit: QLineEdit = QLineEdit(objectName=name)  # typed: the stubs refuse the keyword (see pyproject)
         edit.setPlaceholderText(placeholder)
         edit.setToolTip(tip)
         edit.setClearButtonEnabled(True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core import OrderStatus
+from ...core import OrderRecord, OrderStatus
 from ..models.orders import COL, COLUMNS, OrdersModel, is_working
 from ..models.tables import blotter_table
 
@@ -28,10 +28,12 @@ SAMPLE = ("9999", "23:59:59", "GOOGL", "SELL", "100,000", "STP LMT", "1,000.00",
 class OrdersFilter(QSortFilterProxyModel):
     """Filters only; sorting stays in the source model so updates never trigger a re-sort."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model: OrdersModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.orders = model  # the source model, as itself (sourceModel() is any QAbstractItemModel)
         self.mode = "working"
         self.setDynamicSortFilter(True)
+        self.setSourceModel(model)
 
     def set_mode(self, mode: str) -> None:
         begin = getattr(self, "beginFilterChange", None)
@@ -46,11 +48,11 @@ class OrdersFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: QModelIndex | QPersistentModelIndex) -> bool:
         if self.mode == "all":
             return True
-        record = self.sourceModel().record(row)
+        record = self.orders.record(row)
         if self.mode == "errors":
             return record.status is OrderStatus.ERROR or bool(record.error_message)
         return is_working(record) or (
-            record.status is OrderStatus.ERROR and self.sourceModel().retrying(record.order_id)
+            record.status is OrderStatus.ERROR and self.orders.retrying(record.order_id)
         )
 
 
@@ -62,8 +64,7 @@ class OrdersPanel(QWidget):
     def __init__(self, model: OrdersModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self.proxy = OrdersFilter(self)
-        self.proxy.setSourceModel(model)
+        self.proxy = OrdersFilter(model, self)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -119,9 +120,15 @@ class OrdersPanel(QWidget):
     def _update_count(self, *_args: object) -> None:
         self.count.setText(f"{self.proxy.rowCount()} shown · {self.model.working_count} working")
 
+    def _selected_rows(self) -> list[int]:
+        """The model's rows selected in the table, in the model's order."""
+        return sorted({self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()})
+
+    def selected_records(self) -> list[OrderRecord]:
+        return [self.model.record(r) for r in self._selected_rows()]
+
     def selected_ids(self) -> list[int]:
-        rows = {self.proxy.mapToSource(i).row() for i in self.table.selectionModel().selectedRows()}
-        return [self.model.record(r).order_id for r in sorted(rows)]
+        return [r.order_id for r in self.selected_records()]
 
     def select_order(self, order_id: int) -> bool:
         row = self.model.row_of(order_id)
@@ -135,41 +142,45 @@ class OrdersPanel(QWidget):
         return True
 
     def _cancel_selected(self) -> None:
-        ids = [i for i in self.selected_ids() if self.model.record(self.model.row_of(i)).is_active]
+        ids = [r.order_id for r in self.selected_records() if r.is_active]
         if ids:
             self.cancelRequested.emit(ids)
 
     def edit_selected(self, key: str) -> None:
-        ids = self.selected_ids()
-        if not ids:
+        rows = self._selected_rows()
+        if not rows:
             return
-        row = self.model.row_of(ids[0])
+        row = rows[0]
         index = self.proxy.mapFromSource(self.model.index(row, COL[key]))
         if index.isValid() and self.model.flags(self.model.index(row, COL[key])) & Qt.ItemFlag.ItemIsEditable:
             self.table.setCurrentIndex(index)
             self.table.edit(index)
 
-    def _menu(self, pos: object) -> None:
-        ids = self.selected_ids()
+    def _menu(self, pos: QPoint) -> None:
+        records = self.selected_records()
         menu = QMenu(self)
-        record = self.model.record(self.model.row_of(ids[0])) if ids else None
-        cancel = menu.addAction("Cancel order" if len(ids) <= 1 else f"Cancel {len(ids)} orders")
+        record = records[0] if records else None
+        cancel = menu.addAction("Cancel order" if len(records) <= 1 else f"Cancel {len(records)} orders")
         cancel.setShortcut(QKeySequence(Qt.Key.Key_Delete))
-        cancel.setEnabled(any(self.model.record(self.model.row_of(i)).is_active for i in ids))
+        cancel.setEnabled(any(r.is_active for r in records))
         cancel.triggered.connect(self._cancel_selected)
-        working = record is not None and is_working(record) and len(ids) == 1
+        working = record if record is not None and is_working(record) and len(records) == 1 else None
         price = menu.addAction("Change limit price…")
-        price.setEnabled(working and record.limit_price is not None)
+        price.setEnabled(working is not None and working.limit_price is not None)
         price.triggered.connect(lambda: self.edit_selected("limit"))
         stop = menu.addAction("Change stop price…")
-        stop.setEnabled(working and record.stop_price is not None)
+        stop.setEnabled(working is not None and working.stop_price is not None)
         stop.triggered.connect(lambda: self.edit_selected("stop"))
         qty = menu.addAction("Change quantity…")
-        qty.setEnabled(working)
+        qty.setEnabled(working is not None)
         qty.triggered.connect(lambda: self.edit_selected("qty"))
         retry = menu.addAction("Send again (retry)")
-        retry.setEnabled(record is not None and record.status is OrderStatus.ERROR and len(ids) == 1)
-        retry.triggered.connect(lambda: record is not None and self.retryRequested.emit(record.order_id))
+        retry.setEnabled(record is not None and record.status is OrderStatus.ERROR and len(records) == 1)
+        retry.triggered.connect(lambda: self._retry(record))
         menu.addSeparator()
         menu.addAction("Cancel all…").triggered.connect(self.cancelAllRequested.emit)
         menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _retry(self, record: OrderRecord | None) -> None:
+        if record is not None:
+            self.retryRequested.emit(record.order_id)

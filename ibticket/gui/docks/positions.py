@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QVBoxLayout, QWidget
 
 from ...core import format as fmt
 from ..models.positions import HEADERS, PositionsModel
 from ..models.tables import blotter_table
+
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.portfolio import AccountValues
 
 
 class PositionsPanel(QWidget):
@@ -34,11 +39,11 @@ class PositionsPanel(QWidget):
             side = "SELL" if p.quantity > 0 else "BUY"
             self.closeRequested.emit(p.symbol, side, int(abs(p.quantity)))
 
-    def set_account(self, values: object) -> None:
+    def set_account(self, values: AccountValues | None) -> None:
         if values is None:
             self.account.setText("Net liquidation —   Buying power —   Day P&L —")
             return
         self.account.setText(
-            f"{getattr(values, 'account', '')}   Net liquidation {fmt.money(values.net_liquidation)}   "
+            f"{values.account}   Net liquidation {fmt.money(values.net_liquidation)}   "
             f"Buying power {fmt.money(values.buying_power)}   Day P&L {fmt.signed_money(values.day_pnl)}"
         )

@@ -46,7 +46,7 @@ class SymbolTotals:
         return self.bought - self.sold
 
 
-class FillsModel(ListTableModel):
+class FillsModel(ListTableModel[Fill]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(HEADERS, parent)
         # Row of each execution, by its id up to the last dot (IB's ids; a correction shares it) or, for an

@@ -50,7 +50,7 @@ class LogTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None, cache_rows: int = CACHE_ROWS) -> None:
         super().__init__(parent)
         self.index_: LineIndex | None = None
-        self._lines: array | None = None  # None: every row of the index
+        self._lines: array[int] | None = None  # None: every row of the index
         self._count = 0
         self._cache: OrderedDict[int, _Row] = OrderedDict()
         self._cache_rows = cache_rows
@@ -133,6 +133,7 @@ class LogTableModel(QAbstractTableModel):
             self._cache.move_to_end(line)
             return cached
         assert self.index_ is not None
+        problem: str | None
         try:
             raw = self.index_.read_line(line)
         except OSError as exc:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
@@ -11,11 +11,14 @@ from ...core import format as fmt
 from ..theme import LIGHT, Colors
 from .tables import ListTableModel
 
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.portfolio import Position
+
 Index = QModelIndex | QPersistentModelIndex
 HEADERS = ("Symbol", "Position", "Avg cost", "Last", "Market value", "Unrealized P&L", "Realized P&L")
 
 
-class PositionsModel(ListTableModel):
+class PositionsModel(ListTableModel["Position"]):
     """Rows are the broker layer's ``Position`` records (symbol, quantity, avg_cost, market_price,
     market_value, unrealized_pnl, realized_pnl); a new snapshot updates rows in place."""
 
@@ -48,7 +51,7 @@ class PositionsModel(ListTableModel):
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
 
-    def apply(self, positions: list[Any]) -> None:
+    def apply(self, positions: list[Position]) -> None:
         incoming = {p.symbol: p for p in positions}
         current = [p.symbol for p in self._rows]
         for row in reversed(range(len(current))):
@@ -68,7 +71,7 @@ class PositionsModel(ListTableModel):
             self._rows.extend(new)
             self.endInsertRows()
 
-    def position(self, row: int) -> Any:
+    def position(self, row: int) -> Position:
         return self._rows[row]
 
     def quantity_of(self, symbol: str) -> float:

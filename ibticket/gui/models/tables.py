@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QAbstractItemView, QTableView
@@ -35,13 +35,17 @@ def blotter_table(
     return table
 
 
-class ListTableModel(QAbstractTableModel):
-    """A flat table over a Python list of rows with fixed column titles; subclasses answer ``data``."""
+Row = TypeVar("Row")
+
+
+class ListTableModel(QAbstractTableModel, Generic[Row]):
+    """A flat table over a Python list of rows (records of type ``Row``) with fixed column titles;
+    subclasses answer ``data``."""
 
     def __init__(self, headers: Sequence[str], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._headers = tuple(headers)
-        self._rows: list[Any] = []
+        self._rows: list[Row] = []
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._rows)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ...core import OrderRecord
@@ -364,7 +365,8 @@ class ChartView(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
-        if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and self.cancel_drag():
+        escape = kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape
+        if escape and self.cancel_drag():
             return True
         if kind == QEvent.Type.Leave and watched is self.plot.viewport():
             for it in (self.cross_v, self.cross_h, self.cross_text):

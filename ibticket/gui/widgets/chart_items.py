@@ -19,7 +19,7 @@ from ..theme import LIGHT
 LABEL_ANCHORS = [(0, 0), (0, 1)]
 
 
-class CandlesItem(pg.GraphicsObject):
+class CandlesItem(pg.GraphicsObject):  # type: ignore[misc]  # pyqtgraph ships no types
     """Candles drawn into one QPicture, in coordinates relative to the first candle (a QPicture keeps
     single-precision numbers: epoch seconds would be off by minutes)."""
 
@@ -99,8 +99,10 @@ class LineLabel:
         return self.spec.label_for(round_to_tick(value, self.tick)) + self.suffix
 
 
-class OrderLine(pg.InfiniteLine):
+class OrderLine(pg.InfiniteLine):  # type: ignore[misc]  # pyqtgraph ships no types
     """A working order's limit or stop price; draggable once IB has the order."""
+
+    moving: bool  # InfiniteLine's own: a drag is under way
 
     def __init__(self, spec: OrderLineSpec, tick: float) -> None:
         super().__init__(pos=spec.price, angle=0, movable=spec.movable,

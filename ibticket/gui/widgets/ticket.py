@@ -7,7 +7,7 @@ as the order line does. The frame takes the side's colour (blue buy, red sell, a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -36,6 +36,9 @@ from ...trading.orderline import describe
 from ..theme import LIGHT, Colors
 from .symbols import SymbolListModel
 
+if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
+    from ...broker.market import Quote
+
 TYPES = ("MKT", "LMT", "STP", "STP LMT")
 TIFS = ("DAY", "GTC", "IOC")
 MAX_QTY = 10_000_000
@@ -62,7 +65,7 @@ class OrderTicket(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self._colors: Colors = LIGHT
         self.instrument: Instrument | None = None
-        self._quote: Any = None
+        self._quote: Quote | None = None
         self._position = 0.0
         self._price_touched = False  # the trader typed a price: quotes no longer move it
         self._default_qty: dict[str, int] = {}
@@ -280,7 +283,7 @@ class OrderTicket(QFrame):
     def set_default_quantities(self, defaults: dict[str, int]) -> None:
         self._default_qty = dict(defaults)
 
-    def set_quote(self, quote: Any) -> None:
+    def set_quote(self, quote: Quote) -> None:
         if self.instrument is None or quote.symbol != self.instrument.symbol:
             return
         first = self._quote is None
