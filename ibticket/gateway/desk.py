@@ -82,7 +82,8 @@ class TradingDesk:
         self._host = host
         self._margin = MarginCheck(account, market, book)
         self._links = Links(book, self)
-        self._gtd = GoodTillDate(book, lambda order: self._cancel(order, "Cancelled by System"))
+        # GTD orders expire on the gateway's clock, which tests may move forward (expiry.py).
+        self.gtd = GoodTillDate(book, lambda order: self._cancel(order, "Cancelled by System"))
         self.market_orders_fill = config.market_orders_fill
         self._tasks: set[asyncio.Task[None]] = set()
         # Orders whose pending cancel must be answered with 10148 once their fill completes.
@@ -111,7 +112,7 @@ class TradingDesk:
             inst = validate(req, self._universe, self._account.account_id)
             self._links.check_parent(client_id, req.parent_id)
             order = new_order(req, client_id, self._book.new_perm_id(), inst, self._account.account_id, now(),
-                              self._gtd.clock.now())
+                              self.gtd.clock.now())
         except OrderRejected as exc:
             self._error(client_id, req.order_id, exc.code, exc.text)
             return
@@ -130,7 +131,7 @@ class TradingDesk:
             self._links.transmit(order)  # with the margin check; it announces and matches what it sends
         else:
             self.announce(order, open_order=True)
-        self._gtd.arm()
+        self.gtd.arm()
 
     def cancel_order(self, client_id: int, order_id: int) -> None:
         order = self._book.get(client_id, order_id)
@@ -175,14 +176,6 @@ class TradingDesk:
             self._cancel(order, "Cancelled by System")
         return len(expired)
 
-    def start(self) -> None:
-        """The gateway serves: GTD orders (also those of a saved account) expire on time from now on."""
-        self._gtd.expire_due()
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the gateway's clock forward (tests, tools): GTD orders whose time has come expire now."""
-        self._gtd.advance(seconds)
-
     def on_market(self, symbols: Iterable[str]) -> None:
         for symbol in symbols:
             for order in sorted(self._book.live_orders(symbol=symbol), key=lambda o: o.placed_at):
@@ -223,7 +216,7 @@ class TradingDesk:
         return correction.exec_id
 
     async def close(self) -> None:
-        self._gtd.close()
+        self.gtd.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -248,14 +241,14 @@ class TradingDesk:
             return
         try:
             inst = validate(req, self._universe, self._account.account_id)
-            changed = revise(order, req, inst, self._gtd.clock.now())
+            changed = revise(order, req, inst, self.gtd.clock.now())
             if order.transmitted and self._links.parent(order) is None:  # else checked when transmitted
                 self._margin.check(changed, replacing=order)
         except OrderRejected as exc:
             self._error(cid, oid, exc.code, exc.text)
             return
         apply_revision(order, changed)
-        self._gtd.arm()
+        self.gtd.arm()
         if not order.transmitted:
             if req.transmit:
                 self._links.transmit(order)

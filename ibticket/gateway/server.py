@@ -86,7 +86,7 @@ class PaperGateway:
         self._server = await asyncio.start_server(self._on_connect, self._host, port)
         self._port = self._server.sockets[0].getsockname()[1]
         self._running = True
-        self.desk.start()
+        self.desk.gtd.expire_due()  # GTD orders (a saved account's too) expire on time from now on
         loop = asyncio.get_running_loop()
         if self.config.tick_interval is not None:
             self._ticker = loop.create_task(self._tick_loop(self.config.tick_interval))
@@ -337,7 +337,7 @@ class PaperGateway:
 
     def advance_clock(self, seconds: float) -> None:
         """Move the gateway's clock forward: GTD orders whose goodTillDate has come are cancelled now."""
-        self.desk.advance_clock(seconds)
+        self.desk.gtd.advance(seconds)
 
     def quote(self, symbol: str) -> QuoteView:
         inst = self.universe.get(symbol)
