@@ -139,6 +139,8 @@ class OrderBook:
         self._exec_token = fresh_exec_token()
         self._orders: dict[tuple[int, int], WorkingOrder] = {}
         self._by_perm: dict[int, WorkingOrder] = {}
+        self._children: dict[tuple[int, int], list[WorkingOrder]] = {}  # (client id, parent id) -> children
+        self._oca: dict[str, list[WorkingOrder]] = {}
         self._executions: list[Execution] = []
         self._exec_by_id: dict[str, Execution] = {}
         self._max_order_id: dict[int, int] = {}
@@ -193,8 +195,31 @@ class OrderBook:
 
     # --- orders ------------------------------------------------------------------------------------
     def add(self, order: WorkingOrder) -> None:
-        self._orders[(order.client_id, order.order_id)] = order
+        key = (order.client_id, order.order_id)
+        replaced = self._orders.get(key)
+        if replaced is order:
+            return
+        if replaced is not None:
+            self._unlink(replaced)
+        self._orders[key] = order
         self._by_perm[order.perm_id] = order
+        # Parent and OCA group never change after placement (a modify may not change them): indexed once.
+        if order.parent_id:
+            self._children.setdefault((order.client_id, order.parent_id), []).append(order)
+        if order.oca_group:
+            self._oca.setdefault(order.oca_group, []).append(order)
+
+    def _unlink(self, order: WorkingOrder) -> None:
+        for group in (self._children.get((order.client_id, order.parent_id)), self._oca.get(order.oca_group)):
+            if group is not None and order in group:
+                group.remove(order)
+
+    def children(self, order: WorkingOrder) -> list[WorkingOrder]:
+        """The orders attached to `order` (same client, parentId = its order id), in the order placed."""
+        return [o for o in self._children.get((order.client_id, order.order_id), ()) if o is not order]
+
+    def oca_group(self, name: str) -> list[WorkingOrder]:
+        return list(self._oca.get(name, ())) if name else []
 
     def get(self, client_id: int, order_id: int) -> WorkingOrder | None:
         return self._orders.get((client_id, order_id))

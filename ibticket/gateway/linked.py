@@ -194,8 +194,7 @@ class Links:
         return parent if parent is not order else None
 
     def children(self, order: WorkingOrder) -> list[WorkingOrder]:
-        return [o for o in self._book.all_orders()
-                if o.parent_id == order.order_id and o.client_id == order.client_id and o is not order]
+        return self._book.children(order)
 
     def siblings(self, order: WorkingOrder) -> list[WorkingOrder]:
         parent = self.parent(order)
@@ -204,7 +203,4 @@ class Links:
         return [o for o in self.children(parent) if o is not order and o.is_live]
 
     def oca_members(self, order: WorkingOrder) -> list[WorkingOrder]:
-        if not order.oca_group:
-            return []
-        return [o for o in self._book.all_orders()
-                if o.oca_group == order.oca_group and o is not order and (o.is_live or o.filled > 0)]
+        return [o for o in self._book.oca_group(order.oca_group) if o is not order and (o.is_live or o.filled > 0)]
