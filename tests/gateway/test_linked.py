@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ib_insync import LimitOrder, MarketOrder, StopOrder, Trade
+from ib_insync import LimitOrder, MarketOrder, PriceCondition, StopOrder, Trade
 
 from ibticket.gateway import PaperGateway
 
@@ -312,6 +312,24 @@ def test_a_market_order_in_an_oca_group_cancels_its_resting_sibling_at_once():
         now = ib.placeOrder(contract, MarketOrder("BUY", 10, ocaGroup="spy", ocaType=1))
         await wait_status(now, "Filled")
         await wait_status(resting, "Cancelled")
+        ib.disconnect()
+
+    run_gateway_test(body)
+
+
+def test_an_unknown_oca_type_and_order_conditions_are_refused():
+    async def body(gw: PaperGateway) -> None:
+        ib = await connect(gw)
+        errors = ErrorLog(ib)
+        contract = await qualified(ib, "AAPL")
+        odd = ib.placeOrder(contract, LimitOrder("BUY", 1, 100.0, ocaGroup="x", ocaType=5))
+        conditional = ib.placeOrder(contract, LimitOrder(
+            "BUY", 1, 100.0, conditions=[PriceCondition(price=5.0, conId=265598, exch="SMART")]))
+        await wait_for(lambda: errors.codes(conditional.order.orderId), what="the refusals")
+        assert errors.codes(odd.order.orderId) == [321] and "Invalid OCA type 5" in errors.items[0][2]
+        assert errors.codes(conditional.order.orderId) == [321]
+        assert "conditions are not supported" in errors.items[1][2]
+        assert gw.orders() == []
         ib.disconnect()
 
     run_gateway_test(body)
