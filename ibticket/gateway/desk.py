@@ -1,5 +1,9 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
+Orders that act on each other (attached orders, transmit=False, OCA groups) are linked.py's: the desk asks
+it whether an order may trade now and how much, and tells it of every fill and cancel. Trailing stops move
+in trailing.py, GTD orders expire in expiry.py, a request becomes an order in entry.py.
+
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
 commissionReport. Faults may reorder, duplicate, add or lose messages. The execution reports (execDetails and
 commissionReport) also go to the master client, if one is configured and connected.
