@@ -9,6 +9,7 @@ from .account import Account
 from .book import OrderBook, WorkingOrder
 from .market import Market
 from .matching import MAX_PRICE, SUPPORTED_ORDER_TYPES, SUPPORTED_TIFS, on_tick, reference_price
+from .ordertypes import PRICES_USED, request_problem
 from .requests import PlaceOrder
 from .universe import Instrument, Universe
 
@@ -40,10 +41,6 @@ def validate(req: PlaceOrder, universe: Universe, account_id: str) -> Instrument
         raise OrderRejected(387, f"Unsupported order type for this exchange and security type: {req.order_type!r}")
     if (req.tif or "DAY") not in SUPPORTED_TIFS:
         raise OrderRejected(321, f"Error validating request.-'bN' : cause - Unsupported time in force: {req.tif!r}")
-    if req.parent_id or not req.transmit:
-        raise OrderRejected(
-            321, "Error validating request.-'bN' : cause - The paper gateway does not support attached "
-            "(parent/child) or untransmitted orders")
     if req.account and req.account != account_id:
         raise OrderRejected(321, f"Error validating request.-'bN' : cause - Invalid account: {req.account!r}")
     qty = req.total_qty
@@ -53,7 +50,7 @@ def validate(req: PlaceOrder, universe: Universe, account_id: str) -> Instrument
         raise OrderRejected(321, "Error validating request.-'bN' : cause - Invalid order size")
     if qty != int(qty):
         raise OrderRejected(10318, "This order doesn't support fractional quantity trading")
-    needs = {"LMT": ("lmt",), "STP": ("aux",), "STP LMT": ("lmt", "aux"), "MKT": ()}[req.order_type]
+    needs = PRICES_USED[req.order_type]
     for which, price in (("lmt", req.lmt_price), ("aux", req.aux_price)):
         label = "limit" if which == "lmt" else "stop"
         if which in needs and (price is None or not price > 0):
@@ -67,6 +64,9 @@ def validate(req: PlaceOrder, universe: Universe, account_id: str) -> Instrument
         if which in needs and price is not None and not on_tick(price, inst.min_tick):
             raise OrderRejected(
                 110, "The price does not conform to the minimum price variation for this contract.")
+    problem = request_problem(req, inst.min_tick)
+    if problem is not None:
+        raise OrderRejected(*problem)
     return inst
 
 
@@ -88,7 +88,8 @@ class MarginCheck:
         quote = self._market.quote(symbol)
         qty = self._account.position(symbol) + order.sign * order.remaining
         for other in self._book.live_orders(symbol=symbol):
-            if other is not replacing and other is not order:
+            # Untransmitted orders and attached children (which close what their parent opens) add no margin.
+            if other is not replacing and other is not order and other.transmitted and not other.parent_id:
                 qty += other.sign * other.remaining
         return {symbol: (qty, reference_price(order, quote))}
 

@@ -15,7 +15,11 @@ from datetime import datetime
 from .records import Execution, OrderView
 from .universe import Instrument
 
-LIVE_STATUSES = frozenset({"PreSubmitted", "Submitted"})
+# Open orders: working, held or not transmitted yet. "Inactive" is what TWS reports for an order placed with
+# transmit=False: it is in TWS, not at IB, until an order of its group transmits it.
+LIVE_STATUSES = frozenset({"Inactive", "PreSubmitted", "Submitted"})
+STOP_TYPES = frozenset({"STP", "STP LMT", "TRAIL", "TRAIL LIMIT"})
+TRAILING_TYPES = frozenset({"TRAIL", "TRAIL LIMIT"})
 
 # permIds stay in [2**30, 2**31): big like IB's, and still a 32-bit int, which is what clients of server
 # version 176 (Java's and C#'s int permId) can read. A fresh gateway starts at a random point of that range,
@@ -56,15 +60,23 @@ class WorkingOrder:
     instrument: Instrument
     action: str  # BUY / SELL
     total_qty: float
-    order_type: str  # MKT, LMT, STP, STP LMT
+    order_type: str  # MKT, LMT, STP, STP LMT, TRAIL, TRAIL LIMIT, MOC, LOC
     lmt_price: float | None
     aux_price: float | None
     tif: str
     order_ref: str
     account: str
     oca_group: str = ""
+    oca_type: int = 0  # 1 cancel the others, 2 reduce them with block, 3 reduce them without block (linked.py)
     outside_rth: bool = False
     parent_id: int = 0
+    # Trailing stops (trailing.py): the amount is aux_price or trailing_percent; trail_stop_price is the stop
+    # now (None until the order works), and lmt_price of a TRAIL LIMIT follows it at lmt_price_offset.
+    trailing_percent: float | None = None
+    trail_stop_price: float | None = None
+    lmt_price_offset: float | None = None
+    good_till_date: str = ""  # as the client wrote it (echoed); expires_at is when a GTD order is cancelled
+    expires_at: datetime | None = None
     placed_at: datetime = field(default_factory=datetime.now)
     status: str = "PreSubmitted"
     filled: float = 0.0
@@ -92,7 +104,20 @@ class WorkingOrder:
 
     @property
     def is_stop(self) -> bool:
-        return self.order_type in ("STP", "STP LMT")
+        return self.order_type in STOP_TYPES
+
+    @property
+    def is_trailing(self) -> bool:
+        return self.order_type in TRAILING_TYPES
+
+    @property
+    def stop_price(self) -> float | None:
+        """The price that triggers a stop: aux_price, except for a trailing stop (whose aux is the amount)."""
+        return self.trail_stop_price if self.is_trailing else self.aux_price
+
+    @property
+    def transmitted(self) -> bool:
+        return self.status != "Inactive"
 
     def view(self) -> OrderView:
         return OrderView(
@@ -100,7 +125,8 @@ class WorkingOrder:
             symbol=self.instrument.symbol, action=self.action, total_qty=self.total_qty,
             order_type=self.order_type, lmt_price=self.lmt_price, aux_price=self.aux_price, tif=self.tif,
             order_ref=self.order_ref, status=self.status, filled=self.filled, remaining=self.remaining,
-            avg_fill_price=self.avg_fill_price,
+            avg_fill_price=self.avg_fill_price, parent_id=self.parent_id, oca_group=self.oca_group,
+            trail_stop_price=self.trail_stop_price,
         )
 
 
@@ -113,6 +139,8 @@ class OrderBook:
         self._exec_token = fresh_exec_token()
         self._orders: dict[tuple[int, int], WorkingOrder] = {}
         self._by_perm: dict[int, WorkingOrder] = {}
+        self._children: dict[tuple[int, int], list[WorkingOrder]] = {}  # (client id, parent id) -> children
+        self._oca: dict[str, list[WorkingOrder]] = {}
         self._executions: list[Execution] = []
         self._exec_by_id: dict[str, Execution] = {}
         self._max_order_id: dict[int, int] = {}
@@ -167,8 +195,31 @@ class OrderBook:
 
     # --- orders ------------------------------------------------------------------------------------
     def add(self, order: WorkingOrder) -> None:
-        self._orders[(order.client_id, order.order_id)] = order
+        key = (order.client_id, order.order_id)
+        replaced = self._orders.get(key)
+        if replaced is order:
+            return
+        if replaced is not None:
+            self._unlink(replaced)
+        self._orders[key] = order
         self._by_perm[order.perm_id] = order
+        # Parent and OCA group never change after placement (a modify may not change them): indexed once.
+        if order.parent_id:
+            self._children.setdefault((order.client_id, order.parent_id), []).append(order)
+        if order.oca_group:
+            self._oca.setdefault(order.oca_group, []).append(order)
+
+    def _unlink(self, order: WorkingOrder) -> None:
+        for group in (self._children.get((order.client_id, order.parent_id)), self._oca.get(order.oca_group)):
+            if group is not None and order in group:
+                group.remove(order)
+
+    def children(self, order: WorkingOrder) -> list[WorkingOrder]:
+        """The orders attached to `order` (same client, parentId = its order id), in the order placed."""
+        return [o for o in self._children.get((order.client_id, order.order_id), ()) if o is not order]
+
+    def oca_group(self, name: str) -> list[WorkingOrder]:
+        return list(self._oca.get(name, ())) if name else []
 
     def get(self, client_id: int, order_id: int) -> WorkingOrder | None:
         return self._orders.get((client_id, order_id))
@@ -189,6 +240,11 @@ class OrderBook:
 
     def done_orders(self) -> list[WorkingOrder]:
         return [o for o in self._orders.values() if not o.is_live]
+
+    def parent_perm_id(self, order: WorkingOrder) -> int:
+        """The permId of an attached order's parent (completedOrder names the parent by it); 0 for none."""
+        parent = self._orders.get((order.client_id, order.parent_id)) if order.parent_id else None
+        return parent.perm_id if parent is not None else 0
 
     # --- executions --------------------------------------------------------------------------------
     def add_execution(self, execution: Execution) -> None:

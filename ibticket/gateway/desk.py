@@ -1,5 +1,9 @@
 """The trading desk: order entry, modify/cancel, matching against the quotes and the fill messages.
 
+Orders that act on each other (attached orders, transmit=False, OCA groups) are linked.py's: the desk asks
+it whether an order may trade now and how much, and tells it of every fill and cancel. Trailing stops move
+in trailing.py, GTD orders expire in expiry.py, a request becomes an order in entry.py.
+
 Each fill sends, in this order (as real TWS does): execDetails (reqId -1), orderStatus, openOrder,
 commissionReport. Faults may reorder, duplicate, add or lose messages. The execution reports (execDetails and
 commissionReport) also go to the master client, if one is configured and connected.
@@ -26,9 +30,13 @@ from .account import Account, corrected_holding
 from .admission import MarginCheck, OrderRejected, validate
 from .book import OrderBook, WorkingOrder
 from .config import GatewayConfig
+from .entry import apply_revision, new_order, revise
+from .expiry import GoodTillDate
 from .faults import ArmedReject, Faults
-from .market import Market
+from .linked import Links
+from .market import Market, Quote
 from .matching import (
+    acts_as_market,
     commission_for,
     displayed_size,
     fill_price,
@@ -36,9 +44,11 @@ from .matching import (
     stop_triggered,
 )
 from .messages import Fields
+from .ordertypes import AT_THE_CLOSE, closing_price
 from .records import Execution
 from .requests import PlaceOrder
 from .state import open_state
+from .trailing import follow
 from .universe import Universe
 
 log = logging.getLogger(__name__)
@@ -75,6 +85,9 @@ class TradingDesk:
         self._faults = faults
         self._host = host
         self._margin = MarginCheck(account, market, book)
+        self._links = Links(book, self)
+        # GTD orders expire on the gateway's clock, which tests may move forward (expiry.py).
+        self.gtd = GoodTillDate(book, lambda order: self._cancel(order, "Cancelled by System"))
         self.market_orders_fill = config.market_orders_fill
         self._tasks: set[asyncio.Task[None]] = set()
         # Orders whose pending cancel must be answered with 10148 once their fill completes.
@@ -101,30 +114,28 @@ class TradingDesk:
         self._book.note_order_id(client_id, req.order_id)
         try:
             inst = validate(req, self._universe, self._account.account_id)
+            self._links.check_parent(client_id, req.parent_id)
+            order = new_order(req, client_id, self._book.new_perm_id(), inst, self._account.account_id, now(),
+                              self.gtd.clock.now())
         except OrderRejected as exc:
             self._error(client_id, req.order_id, exc.code, exc.text)
             return
-        order = WorkingOrder(
-            order_id=req.order_id, client_id=client_id, perm_id=self._book.new_perm_id(), instrument=inst,
-            action=req.action, total_qty=float(req.total_qty or 0), order_type=req.order_type,
-            lmt_price=req.lmt_price, aux_price=req.aux_price, tif=req.tif or "DAY", order_ref=req.order_ref,
-            account=self._account.account_id, oca_group=req.oca_group, outside_rth=req.outside_rth,
-            placed_at=now(),
-        )
+        order.status = "Inactive"  # in "TWS", not sent to IB yet
         reject: ArmedReject | OrderRejected | None = self._faults.take_reject()
         if reject is None:
             try:
-                self._margin.check(order)
+                self._links.check_joins(order)
             except OrderRejected as exc:
                 reject = exc
         if reject is not None:
             self._reject(order, reject.code, reject.text)
             return
-        order.status = "Submitted" if order.order_type == "LMT" else "PreSubmitted"
         self._book.add(order)
-        self._state.order_changed(order)
-        self._send(order.client_id, msg.open_order(order), *self._status(order))
-        self._match(order, resting=False)
+        if req.transmit:
+            self._links.transmit(order)  # with the margin check; it announces and matches what it sends
+        else:
+            self.announce(order, open_order=True)
+        self.gtd.arm()
 
     def cancel_order(self, client_id: int, order_id: int) -> None:
         order = self._book.get(client_id, order_id)
@@ -153,10 +164,17 @@ class TradingDesk:
             if order.filling:
                 order.cancel_requested = True
             else:
-                self._cancel(order, "Cancelled by Trader")
+                self._cancel(order, "Cancelled by Trader")  # a no-op for a child its parent took along
 
     def expire_day_orders(self) -> int:
-        """End of the trading day: DAY orders still working are cancelled by the system."""
+        """End of the trading day: MOC/LOC orders trade at the close, then DAY orders still working are
+        cancelled by the system."""
+        for order in self._book.live_orders():
+            if order.order_type in AT_THE_CLOSE and not order.filling and not self._links.is_held(order):
+                price = closing_price(order, self._market.quote(order.instrument.symbol))
+                qty = self._links.workable(order)
+                if price is not None and qty > 0:
+                    self._execute(order, qty, price)
         expired = [o for o in self._book.live_orders() if o.tif == "DAY" and not o.filling]
         for order in expired:
             self._cancel(order, "Cancelled by System")
@@ -202,6 +220,7 @@ class TradingDesk:
         return correction.exec_id
 
     async def close(self) -> None:
+        self.gtd.close()
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -217,6 +236,7 @@ class TradingDesk:
         self._state.order_changed(order)
         self._error(order.client_id, order.order_id, code, text)
         self._send(order.client_id, *self._status(order))
+        self._links.after_cancel(order)
 
     def _modify(self, order: WorkingOrder, req: PlaceOrder) -> None:
         cid, oid = order.client_id, order.order_id
@@ -225,33 +245,28 @@ class TradingDesk:
             return
         try:
             inst = validate(req, self._universe, self._account.account_id)
-            if inst is not order.instrument or req.action != order.action:
-                raise OrderRejected(105, "Order being modified does not match original order.")
-            if float(req.total_qty or 0) <= order.filled:
-                raise OrderRejected(105, "Order being modified does not match original order: "
-                                         "quantity is not above the filled quantity.")
-            changed = WorkingOrder(
-                order_id=oid, client_id=cid, perm_id=order.perm_id, instrument=inst, action=order.action,
-                total_qty=float(req.total_qty or 0), order_type=req.order_type, lmt_price=req.lmt_price,
-                aux_price=req.aux_price, tif=req.tif or order.tif, order_ref=req.order_ref, account=order.account,
-                filled=order.filled,
-            )
-            self._margin.check(changed, replacing=order)
+            changed = revise(order, req, inst, self.gtd.clock.now())
+            if order.transmitted and self._links.parent(order) is None:  # else checked when transmitted
+                self._margin.check(changed, replacing=order)
         except OrderRejected as exc:
             self._error(cid, oid, exc.code, exc.text)
             return
-        if changed.aux_price != order.aux_price:
-            order.triggered = False
-        order.total_qty, order.order_type = changed.total_qty, changed.order_type
-        order.lmt_price, order.aux_price = changed.lmt_price, changed.aux_price
-        order.tif, order.order_ref = changed.tif, changed.order_ref
-        if order.status == "PreSubmitted" and order.order_type == "LMT":
-            order.status = "Submitted"
-        self._state.order_changed(order)
-        self._send(cid, msg.open_order(order), *self._status(order))
+        apply_revision(order, changed)
+        self.gtd.arm()
+        if not order.transmitted:
+            if req.transmit:
+                self._links.transmit(order)
+            else:
+                self.announce(order, open_order=True)
+            return
+        if order.status == "PreSubmitted":
+            order.status = self._links.status_for(order)
+        self.announce(order, open_order=True)
         self._match(order, resting=False)
 
     def _cancel(self, order: WorkingOrder, completed_status: str) -> None:
+        if order.status in ("Cancelled", "Filled"):
+            return  # already taken along with its parent or OCA group
         order.status = "Cancelled"
         order.filling = False
         order.cancel_requested = False
@@ -260,6 +275,27 @@ class TradingDesk:
         self._state.order_changed(order)
         self._send(order.client_id, *self._status(order))
         self._error(order.client_id, order.order_id, 202, CANCELED_TEXT)
+        self._links.after_cancel(order)
+
+    # --- what the links (linked.py) do through the desk ----------------------------------------------
+    def quote_for(self, order: WorkingOrder) -> Quote:
+        return self._market.quote(order.instrument.symbol)
+
+    def check_margin(self, order: WorkingOrder) -> None:
+        self._margin.check(order)
+
+    def announce(self, order: WorkingOrder, open_order: bool) -> None:
+        self._state.order_changed(order)
+        self._send(order.client_id, *([msg.open_order(order)] if open_order else []), *self._status(order))
+
+    def match(self, order: WorkingOrder) -> None:
+        self._match(order, resting=False)
+
+    def cancel_linked(self, order: WorkingOrder) -> None:
+        self._cancel(order, "Cancelled by System")
+
+    def reject(self, order: WorkingOrder, code: int, text: str) -> None:
+        self._reject(order, code, text)
 
     def _cannot_cancel_text(self, order: WorkingOrder) -> str:
         return f"OrderId {order.order_id} that needs to be cancelled cannot be cancelled, state: {order.status}."
@@ -294,9 +330,12 @@ class TradingDesk:
 
     # --- matching and fills ------------------------------------------------------------------------
     def _match(self, order: WorkingOrder, resting: bool) -> None:
-        if not order.is_live or order.filling:
+        if not order.is_live or order.filling or order.order_type in AT_THE_CLOSE or self._links.is_held(order):
             return
         quote = self._market.quote(order.instrument.symbol)
+        if order.is_trailing and not order.triggered and follow(order, quote):
+            self._state.order_changed(order)
+            self._send(order.client_id, msg.open_order(order))  # TWS reports the moving stop in openOrder
         if order.is_stop and not order.triggered and stop_triggered(order, quote):
             order.triggered = True
             order.status = "Submitted"
@@ -304,17 +343,18 @@ class TradingDesk:
             self._send(order.client_id, *self._status(order))
             # A stop limit that triggers now reaches the market now: it takes the touch within its limit.
             resting = False
-        market_like = order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
+        market_like = acts_as_market(order)
         price = None if (market_like and not self.market_orders_fill) else fill_price(order, quote, resting)
+        workable = self._links.workable(order)  # a child trades only what its parent has filled
         if order.tif == "IOC":
-            qty = 0.0 if price is None else min(order.remaining, displayed_size(order, quote))
+            qty = 0.0 if price is None else min(workable, displayed_size(order, quote))
             if qty > 0 and price is not None:
                 self._execute(order, qty, price, cancel_rest=True)
             else:
                 self._cancel(order, "Cancelled")
             return
-        if price is not None:
-            self._execute(order, order.remaining, price)
+        if price is not None and workable > 0:
+            self._execute(order, workable, price)
 
     def _execute(self, order: WorkingOrder, qty: float, price: float, cancel_rest: bool = False) -> None:
         chunks = split_quantity(qty, self._config.partial_fills)
@@ -368,11 +408,16 @@ class TradingDesk:
         order.filling = False
         if order.is_live and (cancel_rest or order.cancel_requested):
             self._cancel(order, "Cancelled" if cancel_rest else "Cancelled by Trader")
+        elif order.is_live:
+            self._links.after_finish(order)  # a child may trade more now, a blocked sibling at all
         if order.perm_id in self._answer_10148 and not order.is_live:
             self._answer_10148.discard(order.perm_id)
             self._error(order.client_id, order.order_id, 10148, self._cannot_cancel_text(order))
 
     def _fill_chunk(self, order: WorkingOrder, shares: float, price: float) -> None:
+        shares = min(shares, order.remaining)  # an OCA group without block may have reduced it meanwhile
+        if shares <= 0:
+            return
         inst = order.instrument
         before = order.filled
         filled = before + shares
@@ -414,6 +459,7 @@ class TradingDesk:
         if order.status == "Filled" and self._faults.take_stale_status():
             self._send(order.client_id, msg.order_status(order, status="Submitted", filled=before))
         self._host.account_changed(inst.symbol)
+        self._links.after_fill(order, shares, order.total_qty - before)
 
     # --- output ------------------------------------------------------------------------------------
     def _status(self, order: WorkingOrder) -> list[Fields]:

@@ -123,12 +123,16 @@ def order_record(o: WorkingOrder) -> dict[str, Any]:
         "commission_paid": o.commission_paid,
         "completed_at": o.completed_at.isoformat() if o.completed_at else None,
         "completed_status": o.completed_status,
+        "oca_type": o.oca_type, "trailing_percent": o.trailing_percent, "trail_stop_price": o.trail_stop_price,
+        "lmt_price_offset": o.lmt_price_offset, "good_till_date": o.good_till_date,
+        "expires_at": o.expires_at.isoformat() if o.expires_at else None,
     }
 
 
 def read_order(r: dict[str, Any]) -> SavedOrder:
     order_type = choice(r, "order_type", SUPPORTED_ORDER_TYPES)
-    needs = {"LMT": ("lmt_price",), "STP": ("aux_price",), "STP LMT": ("lmt_price", "aux_price")}.get(order_type, ())
+    needs = {"LMT": ("lmt_price",), "STP": ("aux_price",), "STP LMT": ("lmt_price", "aux_price"),
+             "LOC": ("lmt_price",)}.get(order_type, ())
     total_qty = finite(r, "total_qty", whole=True, above=0)
     filled = finite(r, "filled", whole=True, low=0)
     if filled > total_qty:
@@ -148,7 +152,33 @@ def read_order(r: dict[str, Any]) -> SavedOrder:
         "completed_at": None if r.get("completed_at") is None else timestamp(r, "completed_at"),
         "completed_status": text(r, "completed_status"),
     }
+    fields.update(_linked_and_timed(r, order_type, fields["tif"], fields["aux_price"]))
     return SavedOrder(symbol(r), fields)
+
+
+def _linked_and_timed(r: dict[str, Any], order_type: str, tif: str, aux_price: float | None) -> dict[str, Any]:
+    """The OCA, trailing and good-till-date fields; a file written before they existed has none of them."""
+    def maybe(key: str, read: Any) -> Any:
+        return None if r.get(key) is None else read(key)
+
+    fields = {
+        "oca_type": integer(r, "oca_type", low=0, high=3) if "oca_type" in r else 0,
+        "trailing_percent": maybe("trailing_percent", lambda k: finite(r, k, above=0)),
+        "trail_stop_price": maybe("trail_stop_price", lambda k: _order_price(r, k, True)),
+        "lmt_price_offset": maybe("lmt_price_offset", lambda k: finite(r, k, low=0)),
+        "good_till_date": text(r, "good_till_date") if "good_till_date" in r else "",
+        "expires_at": maybe("expires_at", lambda k: timestamp(r, k)),
+    }
+    percent = fields["trailing_percent"]
+    if percent is not None and percent >= 100:
+        raise CorruptState(f"trailing_percent {percent:g} is not below 100")
+    if (fields["lmt_price_offset"] or 0) > MAX_PRICE:
+        raise CorruptState(f"lmt_price_offset {fields['lmt_price_offset']:g} is above the highest price")
+    if order_type in ("TRAIL", "TRAIL LIMIT") and (aux_price is None) == (percent is None):
+        raise CorruptState(f"a {order_type} order needs either a trailing amount or a trailing percent")
+    if tif == "GTD" and fields["expires_at"] is None:
+        raise CorruptState("a GTD order has no expires_at")
+    return fields
 
 
 def _order_price(r: dict[str, Any], key: str, used: bool) -> float | None:

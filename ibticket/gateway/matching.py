@@ -5,8 +5,8 @@ from __future__ import annotations
 from .book import WorkingOrder
 from .market import Quote
 
-SUPPORTED_ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT")
-SUPPORTED_TIFS = ("DAY", "GTC", "IOC")
+SUPPORTED_ORDER_TYPES = ("MKT", "LMT", "STP", "STP LMT", "TRAIL", "TRAIL LIMIT", "MOC", "LOC")
+SUPPORTED_TIFS = ("DAY", "GTC", "IOC", "GTD")
 # No US stock trades anywhere near this: a price above it is a typo or garbage, and is refused before it
 # reaches any arithmetic (1e308 / tick overflows).
 MAX_PRICE = 10_000_000.0
@@ -21,15 +21,16 @@ def on_tick(price: float, tick: float) -> bool:
 
 def stop_triggered(order: WorkingOrder, quote: Quote) -> bool:
     """Stops trigger on the last price, as IB's default trigger method does for US stocks."""
-    if order.aux_price is None:
+    stop = order.stop_price
+    if stop is None:
         return False
     if order.action == "BUY":
-        return quote.last >= order.aux_price
-    return quote.last <= order.aux_price
+        return quote.last >= stop
+    return quote.last <= stop
 
 
 def acts_as_market(order: WorkingOrder) -> bool:
-    return order.order_type == "MKT" or (order.order_type == "STP" and order.triggered)
+    return order.order_type == "MKT" or (order.order_type in ("STP", "TRAIL") and order.triggered)
 
 
 def fill_price(order: WorkingOrder, quote: Quote, resting: bool) -> float | None:
@@ -71,8 +72,8 @@ def reference_price(order: WorkingOrder, quote: Quote) -> float:
     touch = quote.ask if buy else quote.bid
     if touch <= 0:
         touch = quote.last
-    if order.is_stop and not order.triggered and order.aux_price and not stop_triggered(order, quote):
-        trigger = order.aux_price
+    if order.is_stop and not order.triggered and order.stop_price and not stop_triggered(order, quote):
+        trigger = order.stop_price  # a trailing stop's auxPrice is its trailing amount, not a price
         if order.order_type == "STP LMT" and order.lmt_price:
             return min(order.lmt_price, trigger) if buy else max(order.lmt_price, trigger)
         return trigger

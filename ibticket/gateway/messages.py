@@ -142,11 +142,12 @@ def open_order(o: WorkingOrder, what_if: dict[str, str] | None = None) -> Fields
     fields += [
         o.action, o.total_qty, o.order_type, o.lmt_price, o.aux_price, o.tif, o.oca_group, o.account,
         "O", 0, o.order_ref, o.client_id, o.perm_id, o.outside_rth, False, 0.0, "", "",  # [13..30]
-        "", "", "", "", "", "", "", "", "",  # fa group/method/percentage/profile modelCode GTD rule80A pctOff firm
+        "", "", "", "", "", o.good_till_date, "", "", "",  # fa group/method/pct/profile model GTD rule80A pctOff firm
         0, "", -1, 0, "", "", "", "", "",  # shortSaleSlot designatedLoc exemptCode auction start/ref/delta/range
-        "", False, False, False, "", 0, False, False, "",  # displaySize block sweep AON minQty oca eTrade firmQ nbbo
+        "", False, False, False, "", o.oca_type, False, False, "",  # display block sweep AON minQty oca eTrade firmQ
         o.parent_id, 0, "", 0, "", "",  # parentId triggerMethod volatility volatilityType dnOrderType dnAuxPrice
-        False, 0, "", "", "", "", "",  # continuousUpdate refPriceType trailStop trailingPct basisPts(+type) comboDescr
+        # continuousUpdate refPriceType trailStopPrice trailingPercent basisPoints basisPointsType comboLegsDescrip
+        False, 0, o.trail_stop_price, o.trailing_percent, "", "", "",
         0, 0, 0,  # comboLegs orderComboLegs smartComboRoutingParams
         "", "", "",  # scaleInitLevelSize scaleSubsLevelSize scalePriceIncrement
         "",  # hedgeType
@@ -162,7 +163,8 @@ def open_order(o: WorkingOrder, what_if: dict[str, str] | None = None) -> Fields
         margins.get("commissionCurrency", ""), "",  # commissionCurrency warningText
         False, False,  # randomizeSize randomizePrice
         0,  # conditions
-        "", "", "", "", "", "", "", 0,  # adjustedOrderType trigger trailStop lmtOffset adjStop adjStopLmt adjTrail unit
+        # adjustedOrderType triggerPrice trailStopPrice lmtPriceOffset adjustedStop/StopLimit/Trailing trailingUnit
+        "", "", o.trail_stop_price, o.lmt_price_offset, "", "", "", 0,
         "", "", "",  # softDollarTier name value displayName
         "", False, False, False, False,  # cashQty dontUseAutoPrice isOmsContainer discUpToLimit usePriceMgmtAlgo
         "", "", False,  # duration postToAts autoCancelParent
@@ -175,18 +177,19 @@ def open_order_end() -> Fields:
     return [53, 1]
 
 
-def completed_order(o: WorkingOrder) -> Fields:
-    """97 fields; completedOrder carries neither orderId nor clientId (ib_insync keys it by permId)."""
+def completed_order(o: WorkingOrder, parent_perm_id: int = 0) -> Fields:
+    """97 fields; completedOrder carries neither orderId nor clientId (ib_insync keys it by permId), so an
+    attached order names its parent by permId."""
     completed = o.completed_at.strftime("%Y%m%d %H:%M:%S") if o.completed_at else ""
     return [
         101, *_contract_block(o.instrument),
         o.action, o.total_qty, o.order_type, o.lmt_price, o.aux_price, o.tif, o.oca_group, o.account,
         "O", 0, o.order_ref, o.perm_id, o.outside_rth, False, 0.0, "",
-        "", "", "", "", "", "", "", "", "",  # fa* modelCode goodTillDate rule80A percentOffset settlingFirm
+        "", "", "", "", "", o.good_till_date, "", "", "",  # fa* modelCode goodTillDate rule80A pctOffset firm
         0, "", -1,  # shortSaleSlot designatedLocation exemptCode
-        "", "", "", "", "", "", False, False, "", 0, 0,  # start/ref/delta range displaySize sweep AON minQty oca trig
+        "", "", "", "", "", "", False, False, "", o.oca_type, 0,  # prices, ranges, display sweep AON minQty oca trig
         "", 0, "", "",  # volatility volatilityType dnOrderType dnAuxPrice
-        False, 0, "", "", "",  # continuousUpdate refPriceType trailStopPrice trailingPercent comboLegsDescrip
+        False, 0, o.trail_stop_price, o.trailing_percent, "",  # continuousUpdate refPriceType trail* comboLegsDescrip
         0, 0, 0,  # comboLegs orderComboLegs smartComboRoutingParams
         "", "", "",  # scale
         "",  # hedgeType
@@ -194,8 +197,8 @@ def completed_order(o: WorkingOrder) -> Fields:
         "",  # algoStrategy
         False, o.status, False, False,  # solicited status randomizeSize randomizePrice
         0,  # conditions
-        "", "", "", False, False,  # trailStopPrice lmtPriceOffset cashQty dontUseAutoPriceForHedge isOmsContainer
-        "", o.filled, 0, False, "", False, False, 0,  # autoCancelDate filledQty refFuturesConId ... parentPermId
+        o.trail_stop_price, o.lmt_price_offset, "", False, False,  # trailStop lmtOffset cashQty dontUseAutoPrice isOms
+        "", o.filled, 0, False, "", False, False, parent_perm_id,  # autoCancelDate filledQty .. parentPermId
         completed, o.completed_status,
         "", "", "", "", "",  # minTradeQty minCompeteSize competeAgainstBestOffset midOffsets
     ]

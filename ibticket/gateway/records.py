@@ -47,6 +47,9 @@ class OrderView:
     filled: float
     remaining: float
     avg_fill_price: float
+    parent_id: int = 0
+    oca_group: str = ""
+    trail_stop_price: float | None = None
 
 
 @dataclass(frozen=True)

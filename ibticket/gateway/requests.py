@@ -29,6 +29,10 @@ class MalformedRequest(Exception):
         self.req_id = req_id
 
 
+class Truncated(MalformedRequest):
+    """The message ended before a field: unreadable for a required field, "not given" for an optional tail."""
+
+
 def parse_int(raw: str, what: str, default: int = 0) -> int:
     """An integer field: ASCII digits (a whole decimal such as '3.0' too); empty is `default`."""
     if raw == "":
@@ -66,7 +70,7 @@ class Cursor:
 
     def _next(self, what: str) -> str:
         if self._pos >= len(self._fields):
-            raise MalformedRequest(f"message truncated before {what}")
+            raise Truncated(f"message truncated before {what}")
         value = self._fields[self._pos]
         self._pos += 1
         return value
@@ -98,7 +102,7 @@ class Cursor:
 
     def skip(self, count: builtins.int) -> None:
         if count < 0 or self._pos + count > len(self._fields):
-            raise MalformedRequest("message truncated")
+            raise Truncated("message truncated")
         self._pos += count
 
     @property
@@ -134,6 +138,19 @@ def read_contract(c: Cursor) -> ContractSpec:
 
 # --- order entry -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
+class OrderTail:
+    """The optional part of placeOrder after the fixed head: absent fields keep these defaults."""
+
+    good_till_date: str = ""
+    oca_type: int = 0
+    trail_stop_price: float | None = None
+    trailing_percent: float | None = None
+    what_if: bool = False
+    conditions: int = 0
+    lmt_price_offset: float | None = None
+
+
+@dataclass(frozen=True)
 class PlaceOrder:
     order_id: int
     contract: ContractSpec
@@ -149,7 +166,11 @@ class PlaceOrder:
     transmit: bool
     parent_id: int
     outside_rth: bool
-    what_if: bool
+    tail: OrderTail = OrderTail()
+
+    @property
+    def what_if(self) -> bool:
+        return self.tail.what_if
 
 
 def parse_place_order(fields: list[str]) -> PlaceOrder:
@@ -173,33 +194,42 @@ def parse_place_order(fields: list[str]) -> PlaceOrder:
         c.skip(4)  # blockOrder sweepToFill displaySize triggerMethod
         outside_rth = c.bool("outsideRth")
         c.skip(1)  # hidden
-        what_if = _read_what_if(c, contract.sec_type)
+        tail = _read_tail(c, contract.sec_type, order_type)
     except MalformedRequest as exc:
         raise MalformedRequest(str(exc), order_id) from None
     return PlaceOrder(
         order_id=order_id, contract=contract, action=action, total_qty=total_qty, order_type=order_type,
         lmt_price=lmt_price, aux_price=aux_price, tif=tif, oca_group=oca_group, account=account,
-        order_ref=order_ref, transmit=transmit, parent_id=parent_id, outside_rth=outside_rth, what_if=what_if,
+        order_ref=order_ref, transmit=transmit, parent_id=parent_id, outside_rth=outside_rth, tail=tail,
     )
 
 
-def _read_what_if(c: Cursor, sec_type: str) -> bool:
-    """Walk the optional blocks of placeOrder (same conditions as the clients' encoders) up to whatIf.
+def _read_tail(c: Cursor, sec_type: str, order_type: str) -> OrderTail:
+    """Walk the optional blocks of placeOrder (same conditions as the clients' encoders at 176).
 
-    A message that ends early just means "no whatIf": only the fixed head is needed to trade.
+    A message that ends early keeps the defaults for the rest: only the fixed head is needed to trade. A
+    field that is there but unreadable is an error like any other.
     """
+    got: dict[str, object] = {}
     try:
         if sec_type == "BAG":
             legs = c.int("comboLegsCount")
             c.skip(8 * legs)
             c.skip(c.int("orderComboLegsCount"))
             c.skip(2 * c.int("smartComboRoutingParamsCount"))
-        c.skip(30)  # sharesAllocation .. volatilityType
+        c.skip(3)  # sharesAllocation discretionaryAmt goodAfterTime
+        got["good_till_date"] = c.text("goodTillDate").strip()
+        c.skip(8)  # faGroup faMethod faPercentage faProfile modelCode shortSaleSlot designatedLocation exemptCode
+        got["oca_type"] = c.int("ocaType")
+        c.skip(17)  # rule80A .. volatilityType
         if c.text("deltaNeutralOrderType"):
             c.skip(1 + 8)
         else:
             c.skip(1)
-        c.skip(6)  # continuousUpdate .. scaleSubsLevelSize
+        c.skip(2)  # continuousUpdate referencePriceType
+        got["trail_stop_price"] = c.opt_float("trailStopPrice")
+        got["trailing_percent"] = c.opt_float("trailingPercent")
+        c.skip(2)  # scaleInitLevelSize scaleSubsLevelSize
         increment = c.float("scalePriceIncrement")
         if 0 < increment < UNSET_DOUBLE:
             c.skip(7)
@@ -212,9 +242,17 @@ def _read_what_if(c: Cursor, sec_type: str) -> bool:
         if c.text("algoStrategy"):
             c.skip(2 * c.int("algoParamsCount"))
         c.skip(1)  # algoId
-        return c.bool("whatIf")
-    except MalformedRequest:
-        return False
+        got["what_if"] = c.bool("whatIf")
+        c.skip(4)  # orderMiscOptions solicited randomizeSize randomizePrice
+        if order_type in ("PEG BENCH", "PEGBENCH"):
+            c.skip(5)
+        got["conditions"] = conditions = c.int("conditionsCount")
+        if conditions == 0:  # an order with conditions is refused; its condition blocks are not walked
+            c.skip(2)  # adjustedOrderType triggerPrice
+            got["lmt_price_offset"] = c.opt_float("lmtPriceOffset")
+    except Truncated:
+        pass
+    return OrderTail(**got)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -311,7 +349,8 @@ def plain_ints(fields: list[str], *names: str) -> list[int]:
 
 
 __all__ = [
-    "UNSET_INTEGER", "CancelOrder", "ContractSpec", "Cursor", "ExecFilter", "MalformedRequest", "PlaceOrder",
-    "ReqContractDetails", "ReqMktData", "parse_cancel_order", "parse_float", "parse_int", "parse_place_order",
-    "parse_req_contract_details", "parse_req_executions", "parse_req_mkt_data", "plain_ints", "versioned_ints",
+    "UNSET_INTEGER", "CancelOrder", "ContractSpec", "Cursor", "ExecFilter", "MalformedRequest", "OrderTail",
+    "PlaceOrder", "ReqContractDetails", "ReqMktData", "Truncated", "parse_cancel_order", "parse_float",
+    "parse_int", "parse_place_order", "parse_req_contract_details", "parse_req_executions", "parse_req_mkt_data",
+    "plain_ints", "versioned_ints",
 ]

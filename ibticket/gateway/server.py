@@ -86,6 +86,7 @@ class PaperGateway:
         self._server = await asyncio.start_server(self._on_connect, self._host, port)
         self._port = self._server.sockets[0].getsockname()[1]
         self._running = True
+        self.desk.gtd.expire_due()  # GTD orders (a saved account's too) expire on time from now on
         loop = asyncio.get_running_loop()
         if self.config.tick_interval is not None:
             self._ticker = loop.create_task(self._tick_loop(self.config.tick_interval))
@@ -331,7 +332,12 @@ class PaperGateway:
         self.desk.release_market_orders(enabled)
 
     def expire_day_orders(self) -> int:
+        """The simulated close: MOC/LOC orders trade at the last price, then DAY orders expire."""
         return self.desk.expire_day_orders()
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the gateway's clock forward: GTD orders whose goodTillDate has come are cancelled now."""
+        self.desk.gtd.advance(seconds)
 
     def quote(self, symbol: str) -> QuoteView:
         inst = self.universe.get(symbol)

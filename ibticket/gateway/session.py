@@ -362,7 +362,7 @@ class ClientSession:
 
     def _req_completed_orders(self, fields: list[str]) -> Reply:
         for order in self._gw.book.done_orders():
-            yield msg.completed_order(order)
+            yield msg.completed_order(order, self._gw.book.parent_perm_id(order))
         yield msg.completed_orders_end()
 
     def _req_executions(self, fields: list[str]) -> Reply:

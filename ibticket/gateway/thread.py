@@ -193,6 +193,9 @@ class GatewayThread:
     def expire_day_orders(self) -> int:
         return self.call(self.gateway.expire_day_orders)
 
+    def advance_clock(self, seconds: float) -> None:
+        self.call(lambda: self.gateway.advance_clock(seconds))
+
     def quote(self, symbol: str) -> QuoteView:
         return self.call(lambda: self.gateway.quote(symbol))
 

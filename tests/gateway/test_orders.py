@@ -251,11 +251,11 @@ def test_invalid_orders_are_refused_like_tws():
         contract = await qualified(ib, "AAPL")
         off_tick = ib.placeOrder(contract, LimitOrder("BUY", 1, 100.001))
         zero = ib.placeOrder(contract, LimitOrder("BUY", 0, 100.0))
-        trail = ib.placeOrder(contract, Order(action="BUY", totalQuantity=1, orderType="TRAIL", auxPrice=1.0))
+        relative = ib.placeOrder(contract, Order(action="BUY", totalQuantity=1, orderType="REL", auxPrice=0.01))
         await wait_for(lambda: len(errors.items) >= 3, what="three rejections")
         assert errors.codes(off_tick.order.orderId) == [110]
         assert errors.codes(zero.order.orderId) == [434]
-        assert errors.codes(trail.order.orderId) == [387]
+        assert errors.codes(relative.order.orderId) == [387]
         assert gw.orders() == []
         ib.disconnect()
 

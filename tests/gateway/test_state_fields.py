@@ -83,7 +83,7 @@ CASES = [
     ("orders", "lmt_price", 1e8, "lmt_price 1e+08 is above the highest price"),
     ("orders", "aux_price", 1e300, "aux_price 1e+300 is above the highest price"),
     ("orders", "action", "buy", "action is not one of BUY, SELL: 'buy'"),
-    ("orders", "order_type", "MOC", "order_type is not one of"),
+    ("orders", "order_type", "REL", "order_type is not one of"),
     ("orders", "tif", ["GTC"], "tif is not one of"),
     ("orders", "status", "Exploded", "status is not one of"),
     ("orders", "outside_rth", 1, "outside_rth is not true or false: 1"),
