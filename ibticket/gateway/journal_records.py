@@ -137,7 +137,7 @@ def read_order(r: dict[str, Any]) -> SavedOrder:
     filled = finite(r, "filled", whole=True, low=0)
     if filled > total_qty:
         raise CorruptState(f"filled {filled:g} is more than the order's quantity {total_qty:g}")
-    fields = {
+    fields: dict[str, Any] = {
         "order_id": integer(r, "order_id", low=1), "client_id": integer(r, "client_id"),
         "perm_id": integer(r, "perm_id", low=1), "action": choice(r, "action", ("BUY", "SELL")),
         "total_qty": total_qty, "order_type": order_type,
