@@ -13,7 +13,7 @@ import signal
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .options import AppOptions, parse_options
 
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from ..trading.connection import ConnectionChoice
 
 log = logging.getLogger("ibticket")
+
+T = TypeVar("T")
 
 
 def process_age() -> float:
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     import qasync
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("ibticket")
     app.setOrganizationName("ibticket")
     app.setDesktopFileName("ibticket")
@@ -70,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            return loop.run_until_complete(run(app, options))
+            code: int = loop.run_until_complete(run(app, options))
+            return code
     finally:
         asyncio.set_event_loop(None)
 
@@ -83,7 +87,7 @@ async def run(app: object, options: AppOptions) -> int:
     from .mainwindow import MainWindow
 
     # Closing the window ends run() (which disconnects cleanly first); Qt must not stop the loop under it.
-    QApplication.instance().setQuitOnLastWindowClosed(False)
+    QApplication.setQuitOnLastWindowClosed(False)
     settings = AppSettings(options.settings)
     window = MainWindow(settings)
     window.show()
@@ -99,18 +103,24 @@ async def run(app: object, options: AppOptions) -> int:
         window.open_log_day(options.open_day)  # the viewer (and the status bar) say so if it has no log
 
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    window.closing.connect(lambda: done.done() or done.set_result(0))
+    window.closing.connect(lambda: _settle(done, 0))
     _stop_on_signals(done)
     try:
         await controller.start(choice, sim_reset=options.sim_reset)
         if options.smoke:
             code = await _smoke(controller, options, first_window)
-            done.done() or done.set_result(code)
+            _settle(done, code)
         code = await done
     finally:
         await controller.shutdown()
         window.close()
     return code
+
+
+def _settle(future: asyncio.Future[T], value: T) -> None:
+    """Give ``future`` its result unless it has one (several things may end the app at once)."""
+    if not future.done():
+        future.set_result(value)
 
 
 def _choice(options: AppOptions, remembered: ConnectionChoice) -> ConnectionChoice:
@@ -132,9 +142,9 @@ def _stop_on_signals(done: asyncio.Future[int]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, lambda: done.done() or done.set_result(0))
+            loop.add_signal_handler(sig, _settle, done, 0)
         except (NotImplementedError, RuntimeError):
-            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(lambda: done.done() or done.set_result(0)))
+            signal.signal(sig, lambda *_a: loop.call_soon_threadsafe(_settle, done, 0))
 
 
 async def _smoke(controller: Any, options: AppOptions, first_window: float, timeout: float = 30.0) -> int:
@@ -144,15 +154,18 @@ async def _smoke(controller: Any, options: AppOptions, first_window: float, time
     ready: asyncio.Future[float] = loop.create_future()
     quoted: asyncio.Future[float] = loop.create_future()
     failed: asyncio.Future[str] = loop.create_future()
-    controller.ready.connect(lambda: ready.done() or ready.set_result(process_age()))
-    controller.firstQuote.connect(
-        lambda symbol: symbol == options.smoke_symbol and not quoted.done() and quoted.set_result(process_age())
-    )
-    controller.failed.connect(lambda text: failed.done() or failed.set_result(text))
+    controller.ready.connect(lambda: _settle(ready, process_age()))
+    def first_quote(symbol: str) -> None:
+        if symbol == options.smoke_symbol:
+            _settle(quoted, process_age())
+
+    controller.firstQuote.connect(first_quote)
+    controller.failed.connect(lambda text: _settle(failed, text))
     if controller.failure:
         failed.set_result(controller.failure)
     for step in (ready, quoted):
-        await asyncio.wait({step, failed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {step, failed}
+        await asyncio.wait(waiting, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
         if failed.done() or not step.done():
             status = controller.session.status if controller.session else None
             reason = failed.result() if failed.done() else status.message if status and status.message else \

@@ -13,35 +13,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
-from ..core import OrderRecord
-from ..core.order import OrderRequest
 from ..trading.connection import ConnectionChoice
-from ..trading.orderline import CancelCommand, ModifyCommand
+from .appearance import Appearance
 from .bridge import OrderBridge, Relay
 from .dialogs.connect import ConnectDialog
 from .dialogs.help import about_text, order_line_help
 from .dialogs.prompts import WindowPrompter, ask
-from .dialogs.settings import SettingsDialog
 from .docks.chart import ChartFeed
-from .theme import apply_theme
-from .widgets.ticket import Instrument
+from .market_view import MarketView
+from .order_actions import OrderActions
+from .theme import apply_theme, the_app
 
 if TYPE_CHECKING:
-    from ..trading.desk import OrderDesk, Outcome
+    from ..trading.desk import OrderDesk
     from ..trading.session import ConnectionStatus, TradingSession
     from .appsettings import AppSettings
     from .mainwindow import MainWindow
 
 log = logging.getLogger(__name__)
 LOOKUP_DELAY_MS = 150
-MAX_EXTRA_QUOTES = 8
 CHART_ARM_MS = 1500
 
 
-class WindowController(QObject):
+class WindowController(OrderActions, MarketView, Appearance, QObject):
+    """The session and the window wired together; the actions live in their mixins (order_actions.py,
+    market_view.py, appearance.py), which share this object's state."""
+
     ready = Signal()  # connected, for --smoke
     firstQuote = Signal(str)
     failed = Signal(str)  # the session gave up: the setup has to change (for --smoke)
@@ -80,7 +79,7 @@ class WindowController(QObject):
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
         window.notices.watch(settings)  # reads everything a start reads: what cannot be used is named now
         self._wire_chart()
-        self.colors = apply_theme(QApplication.instance(), settings.theme())
+        self.colors = apply_theme(the_app(), settings.theme())
         self._apply_colors()
         self._wire()
         self._wire_theme()
@@ -245,191 +244,6 @@ class WindowController(QObject):
         if self.failure:
             self.failed.emit(self.failure)
 
-    # -- orders ----------------------------------------------------------------------------------------
-
-    def _on_orders(self, records: list[OrderRecord]) -> None:
-        w = self.window
-        w.orders_model.apply(records)
-        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
-
-    def _on_fills(self, fills: list[Any]) -> None:
-        w = self.window
-        w.fills_model.apply(fills)
-        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
-
-    def _on_errors(self, errors: list[tuple[OrderRecord, str]]) -> None:
-        w = self.window
-        record, message = errors[-1]
-        text = f"#{record.order_id} {record.action} {record.symbol}: {message}"
-        w.status.showMessage(text, 15000)
-        if any(r.order_id == self._last_sent for r, _m in errors):
-            w.ticket.show_message(text, error=True)
-        w.status.set_counts(w.orders_model.working_count, w.fills_model.rowCount())
-
-    def _show(self, outcome: Outcome, from_line: bool) -> None:
-        w = self.window
-        w.ticket.show_message(outcome.message, error=not outcome.ok)
-        w.status.showMessage(outcome.message, 10000)
-        if from_line and not outcome.ok:
-            w.order_line.error.setText(outcome.message)
-            w.order_line.error.setVisible(True)
-        if outcome.record is not None:
-            self._last_sent = outcome.record.order_id
-            self.settings.add_recent_symbol(outcome.record.symbol)
-
-    async def send(self, cmd: OrderRequest, from_line: bool) -> Outcome | None:
-        if self.desk is None:
-            return None
-        outcome = await self.desk.send(cmd)
-        self._show(outcome, from_line)
-        if outcome.ok and outcome.record is not None:
-            self.window.orders.select_order(outcome.record.order_id)
-        return outcome
-
-    async def run_line(self, cmd: OrderRequest | CancelCommand | ModifyCommand) -> Outcome | None:
-        if self.desk is None:
-            return None
-        if isinstance(cmd, OrderRequest):
-            return await self.send(cmd, from_line=True)
-        if isinstance(cmd, CancelCommand):
-            outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
-        else:
-            outcome = await self.desk.modify(cmd.order_id, cmd.quantity, cmd.limit_price, cmd.stop_price)
-        self._show(outcome, from_line=True)
-        return outcome
-
-    async def cancel(self, order_ids: list[int]) -> None:
-        if self.desk is None:
-            return
-        for order_id in order_ids:
-            outcome = await self.desk.cancel(order_id)
-            self._show(outcome, from_line=False)
-
-    async def cancel_all(self) -> None:
-        if self.desk is not None:
-            self._show(await self.desk.cancel_all(), from_line=False)
-
-    async def retry(self, order_id: int) -> None:
-        if self.desk is not None:
-            self._show(await self.desk.retry(order_id), from_line=False)
-
-    async def modify_cell(self, order_id: int, key: str, text: str) -> None:
-        if self.desk is None:
-            return
-        try:
-            value = float(text.replace(",", ""))
-        except ValueError:
-            self._show_error(f"#{order_id}: {text!r} is not a number")
-            return
-        if key == "qty":
-            if not value.is_integer():
-                self._show_error(f"#{order_id}: {text!r} shares: IB stock orders take whole shares")
-                return
-            outcome = await self.desk.modify(order_id, quantity=int(value))
-        elif key == "limit":
-            outcome = await self.desk.modify(order_id, limit_price=value)
-        else:
-            outcome = await self.desk.modify(order_id, stop_price=value)
-        self._show(outcome, from_line=False)
-
-    def _show_error(self, text: str) -> None:
-        self.window.status.showMessage(text, 10000)
-        self.window.ticket.show_message(text, error=True)
-
-    # -- symbol, quotes, positions ---------------------------------------------------------------------
-
-    async def load_symbol(self, symbol: str, force: bool = False) -> None:
-        w = self.window
-        if self.session is None or (symbol == self._loading and not force):
-            return  # Enter and leaving the field both ask for it: one load is enough
-        market = getattr(self.session.core, "market", None)
-        if not self.session.core.is_connected:
-            self._symbol_note = f"{symbol}: loads when connected"
-            w.ticket.show_message(self._symbol_note, error=False)
-            self._symbol = symbol
-            return
-        self._loading = symbol
-        try:
-            if market is not None:
-                info = await market.subscribe(symbol)
-            else:
-                info = await self.session.core.contracts.resolve(symbol)
-        except Exception as exc:
-            self._symbol_note = str(exc)
-            w.ticket.show_message(self._symbol_note, error=True)
-            return
-        finally:
-            self._loading = None
-        previous, self._symbol = self._symbol, info.symbol
-        if market is not None and previous and previous != info.symbol and not force:
-            market.unsubscribe(previous)
-        w.ticket.set_instrument(Instrument(info.symbol, info.long_name, info.min_tick,
-                                           getattr(info, "size_increment", 1) or 1))
-        w.ticket.set_position(w.positions_model.quantity_of(info.symbol))
-        if self._symbol_note and w.ticket.message.text() == self._symbol_note:
-            w.ticket.show_message("")  # only our own note about loading; an order's outcome stays
-        self._symbol_note = ""
-        self.settings.add_recent_symbol(info.symbol)
-        self._refresh_completion()
-        quote = market.quote(info.symbol) if market is not None else None
-        if quote is not None:
-            w.ticket.set_quote(quote)
-
-    def _quote_of(self, symbol: str) -> Any:
-        market = getattr(self.session.core, "market", None) if self.session else None
-        return market.quote(symbol) if market is not None else None
-
-    async def _fetch_quote(self, symbol: str, wait: float = 1.5) -> Any:
-        """Subscribe to a symbol the ticket does not show and wait briefly for its first quote. A few such
-        symbols stay subscribed (the trader is likely to trade them again); the oldest is dropped."""
-        market = getattr(self.session.core, "market", None) if self.session else None
-        if market is None or not self.session.core.is_connected:
-            return None
-        info = await market.subscribe(symbol)
-        if info.symbol not in self._extra_quotes:
-            self._extra_quotes.append(info.symbol)
-            if len(self._extra_quotes) > MAX_EXTRA_QUOTES:
-                oldest = self._extra_quotes.pop(0)
-                market.unsubscribe(oldest)
-        deadline = asyncio.get_running_loop().time() + wait
-        while asyncio.get_running_loop().time() < deadline:
-            q = market.quote(info.symbol)
-            if q is not None and (q.bid or q.ask or q.last):
-                return q
-            await asyncio.sleep(0.02)
-        return market.quote(info.symbol)
-
-    def _on_quote(self, quote: Any) -> None:
-        self.window.ticket.set_quote(quote)
-        self.firstQuote.emit(quote.symbol)
-        self.window.chart_holder.arm()
-
-    def _on_positions(self, positions: list[Any]) -> None:
-        w = self.window
-        w.positions_model.apply(positions)
-        if w.ticket.instrument is not None:
-            w.ticket.set_position(w.positions_model.quantity_of(w.ticket.instrument.symbol))
-
-    def _close_position(self, symbol: str, side: str, quantity: int) -> None:
-        t = self.window.ticket
-        t.load(OrderRequest(symbol, side, quantity))
-        self.window.focus_ticket()
-
-    async def _lookup(self, text: str) -> None:
-        prefix = text.strip().upper()
-        market = getattr(self.session.core, "market", None) if self.session else None
-        if market is None or not prefix or not self.session.core.is_connected:
-            return
-        try:
-            matches = await market.lookup(prefix)
-        except Exception as exc:  # a bad prefix: the symbol field says so when Enter is pressed
-            log.debug("lookup %r: %s", prefix, exc)
-            return
-        self._refresh_completion([(m.symbol, m.name) for m in matches])
-
-    def _refresh_completion(self, known: list[tuple[str, str]] | None = None) -> None:
-        self.window.ticket.symbol_model.set_rows(self.settings.recent_symbols(), known or [])
-
     # -- menus -----------------------------------------------------------------------------------------
 
     def _connect_dialog(self) -> None:
@@ -447,53 +261,7 @@ class WindowController(QObject):
         if ok:
             await self.switch(ConnectionChoice(mode="sim"), sim_reset=True)
 
-    def _settings_dialog(self) -> None:
-        s = self.settings
-        dialog = SettingsDialog(s.precautions(), s.default_quantity(), s.default_quantities(), s.theme(), self.window)
-        dialog.applied.connect(self._apply_settings)
-        dialog.finished.connect(dialog.deleteLater)
-        dialog.open()
-
-    def _apply_settings(self, precautions: Any, quantity: int, defaults: dict[str, int], theme: str) -> None:
-        s = self.settings
-        s.set_precautions(precautions)
-        s.set_default_quantity(quantity)
-        s.set_default_quantities(defaults)
-        s.sync()
-        self.window.ticket.set_default_quantities(defaults)
-        self.set_theme(theme)
-        self.window.status.showMessage("Settings saved", 5000)
-
-    def _apply_colors(self) -> None:
-        w = self.window
-        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview, self.chart):
-            target.set_colors(self.colors)
-
     # -- theme and chart ---------------------------------------------------------------------------------
-
-    def _wire_theme(self) -> None:
-        w = self.window
-        for name, action in w.theme_actions.items():
-            action.triggered.connect(lambda _checked=False, n=name: self.set_theme(n))
-        w.theme_actions[self.settings.theme()].setChecked(True)
-        hints = QGuiApplication.styleHints()
-        if hasattr(hints, "colorSchemeChanged"):  # Qt 6.5+: "follow the system" follows it while running
-            # A method of this QObject, not a lambda: Qt drops the connection when the window goes, so the
-            # application-wide signal can never call into a deleted controller.
-            hints.colorSchemeChanged.connect(self._system_scheme_changed)
-
-    def _system_scheme_changed(self, _scheme: object) -> None:
-        if self.settings.theme() == "system":
-            self.set_theme("system", save=False)  # nothing was chosen: a stored value stays as it is
-
-    def set_theme(self, name: str, save: bool = True) -> None:
-        """Light, dark or the system's: tables, ticket and chart alike; remembered in the settings."""
-        if save:
-            self.settings.set_theme(name)
-            self.settings.sync()
-        self.window.theme_actions[self.settings.theme()].setChecked(True)
-        self.colors = apply_theme(QApplication.instance(), name)
-        self._apply_colors()
 
     def _wire_chart(self) -> None:
         """The chart's feed records quotes and orders from the start; the chart itself is created when its
@@ -504,21 +272,6 @@ class WindowController(QObject):
         self.chart.modifyRequested.connect(lambda oid, kind, price: self._spawn(self._chart_modify(oid, kind, price)))
         self.relay.quoteChanged.connect(self.chart.quote)
         self.window.ticket.instrumentChanged.connect(self.chart.set_instrument)
-
-    async def _chart_modify(self, order_id: int, kind: str, price: float) -> None:
-        outcome = None
-        if self.desk is not None:
-            prices = {"limit_price": price} if kind == "limit" else {"stop_price": price}
-            outcome = await self.desk.modify(order_id, **prices, confirm=self.prompter.modify)
-            self._show(outcome, from_line=False)
-        self.chart.modify_done(order_id, kind, outcome is not None and outcome.ok)
-
-    async def _day_bars(self, symbol: str) -> list[Any]:
-        if self.session is None:
-            return []
-        from ..broker.history import day_bars
-
-        return await day_bars(self.session.core, symbol)
 
     def _info(self, title: str, text: str, name: str) -> None:
         box = QMessageBox(QMessageBox.Icon.Information, title, "", QMessageBox.StandardButton.Close, self.window)

@@ -87,3 +87,11 @@ def apply_theme(app: QApplication, name: str) -> Colors:
     app.setStyle(QStyleFactory.create("Fusion"))
     app.setPalette(_dark_palette() if dark else app.style().standardPalette())
     return DARK if dark else LIGHT
+
+
+def the_app() -> QApplication:
+    """The running QApplication (the window's; never a bare QCoreApplication here)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("no QApplication is running")
+    return app

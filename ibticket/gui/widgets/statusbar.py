@@ -48,7 +48,7 @@ class TradingStatusBar(QStatusBar):
         self._countdown.timeout.connect(self._render)
         self.set_badge("SIMULATED")
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:
         self.message.setText(text)
         self.message.setToolTip(text)
         if timeout:
@@ -57,7 +57,7 @@ class TradingStatusBar(QStatusBar):
             self._message_timer.stop()
 
     def currentMessage(self) -> str:
-        return self.message.text()
+        return str(self.message.text())
 
     def clearMessage(self) -> None:
         self.message.clear()
