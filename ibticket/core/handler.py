@@ -10,18 +10,20 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from .clock import AsyncioClock, Clock, TimerHandle
 from .dedup import DuplicateGuard
 from .errors import TRANSPORT_ERROR, ErrorClass, classify, is_retryable
 from .events import Event
+from .fills import FillHandling
 from .logger import OrderLogError, OrderLogger
 from .order import OrderRequest, validate_request
-from .records import LOCAL_FILL_MARK, MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus, split_exec_id
-from .recovery import RestorePlan, plan_restore
-from .validation import CancelledBeforeSend, OrderValidationError, is_money, normalize_price, normalize_quantity
+from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
+from .restoring import Restoring
+from .statuses import RANK, StatusHandling
+from .validation import CancelledBeforeSend, OrderValidationError
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +33,9 @@ StatusCallback = Callable[[OrderRecord], Any]
 ErrorCallback = Callable[[OrderRecord, str], Any]
 CommissionCallback = Callable[[OrderRecord, Fill], Any]
 
-_RANK = {
-    OrderStatus.PENDING: 0,
-    OrderStatus.SUBMITTED: 1,
-    OrderStatus.PARTIALLY_FILLED: 2,
-}
 
 
-def _suffix_key(suffix: str) -> tuple[int, str]:
-    return (int(suffix), suffix) if suffix.isdigit() else (-1, suffix)
-
-
-class OrderExecutionHandler:
+class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
     def __init__(
         self,
         max_retries: int = 3,
@@ -150,7 +143,7 @@ class OrderExecutionHandler:
         return [
             r
             for r in self._orders.values()
-            if r.status in _RANK or (r.status is OrderStatus.ERROR and self.retry_pending(r.order_id))
+            if r.status in RANK or (r.status is OrderStatus.ERROR and self.retry_pending(r.order_id))
         ]
 
     def summary(self) -> dict[str, int | float]:
@@ -304,263 +297,6 @@ class OrderExecutionHandler:
         """The order log cannot be written: sent orders' lines are kept in memory, new orders refused."""
         return self.logger is not None and self.logger.degraded
 
-    # -- fills ---------------------------------------------------------------------------------------
-
-    def handle_fill(
-        self,
-        order_id: int,
-        quantity: float,
-        price: float,
-        commission: float = 0.0,
-        exec_id: str | None = None,
-        timestamp: datetime | None = None,
-    ) -> bool:
-        """Apply one execution. Returns whether it changed the order (a repeat or a refusal does not)."""
-        record = self._orders.get(order_id)
-        if record is None:
-            log.warning("fill for unknown order %s ignored (exec %s)", order_id, exec_id)
-            return False
-        if exec_id is not None and exec_id in self._seen_exec_ids:
-            if commission and isinstance(commission, int | float):
-                self.handle_commission(exec_id, commission)
-            return False
-        problem = _fill_problem(quantity, price)
-        if problem:
-            self._refuse_fill(record, f"Fill refused: {problem} (exec {exec_id})")
-            return False
-        qty = int(quantity)
-        corrected: Fill | None = None
-        if exec_id is not None:
-            base, suffix = split_exec_id(exec_id)
-            existing = self._fill_by_exec_base.get(base)
-            if existing is not None and existing.order_id == order_id:
-                if _suffix_key(split_exec_id(existing.fill_id)[1]) > _suffix_key(suffix):
-                    self._seen_exec_ids.add(exec_id)  # an older version of a fill we already corrected
-                    return False
-                corrected = existing
-        already = record.filled_quantity - (corrected.quantity if corrected else 0)
-        if already + qty > record.total_quantity:
-            self._refuse_fill(
-                record,
-                f"Fill of {qty} @ {price:g} refused: it would exceed the order ({already} of "
-                f"{record.total_quantity} already filled, exec {exec_id})",
-            )
-            return False
-        if not is_money(commission):
-            commission = 0.0  # unknown; a commission report may still attach it
-        fill_id = exec_id or f"{record.order_ref}{LOCAL_FILL_MARK}{len(record.fills) + 1}"
-        if exec_id is not None:
-            commission = commission or self._pending_commissions.pop(exec_id, 0.0)
-        fill = Fill(fill_id, order_id, record.symbol, qty, float(price), timestamp or self._now(),
-                    float(commission), record.action)
-        old_status = record.status
-        if corrected is not None:
-            record.replace_fill(corrected.fill_id, fill)
-            self._fills_by_exec.pop(corrected.fill_id, None)
-        else:
-            record.add_fill(fill)
-        self._index_fill(fill, from_broker=exec_id is not None)
-        if old_status is OrderStatus.ERROR or record.status is OrderStatus.FILLED:
-            # A fill proves the attempt reached IB: a scheduled resubmit could now double the order.
-            self._cancel_retry(order_id)
-        extra = {"corrects": corrected.fill_id} if corrected else {}
-        self._log("log_fill", record, fill, **extra)
-        if record.status is not old_status:
-            self.status_event.emit(record)
-        self.fill_event.emit(record)
-        return True
-
-    def _index_fill(self, fill: Fill, from_broker: bool = True) -> None:
-        self._seen_exec_ids.add(fill.fill_id)
-        self._fills_by_exec[fill.fill_id] = fill
-        if from_broker:
-            # The current version of each execution, by its id up to the last dot (corrections share it).
-            self._fill_by_exec_base[split_exec_id(fill.fill_id)[0]] = fill
-
-    def _reindex_fill(self, old: Fill, new: Fill) -> None:
-        if self._fills_by_exec.get(old.fill_id) is old:
-            self._fills_by_exec[old.fill_id] = new
-        base = split_exec_id(old.fill_id)[0]
-        if self._fill_by_exec_base.get(base) is old:
-            self._fill_by_exec_base[base] = new
-
-    def handle_commission(self, exec_id: str, commission: float) -> bool:
-        """Attach a commission to its fill, once; one that arrives before its fill waits for it."""
-        if not is_money(commission):
-            return False
-        fill = self._fills_by_exec.get(exec_id)
-        if fill is None:
-            self._pending_commissions[exec_id] = float(commission)
-            return False
-        if fill.commission == commission:
-            return False
-        record = self._orders[fill.order_id]
-        # A new Fill in the record, not a change to this one: snapshots already handed out keep theirs.
-        updated = record.set_fill_commission(fill.fill_id, float(commission))
-        if updated is None:  # not among the record's fills (the caller changed them): change it in place
-            fill.commission = float(commission)
-        else:
-            self._reindex_fill(fill, updated)
-            fill = updated
-        self._log("log_event", "COMMISSION", record, fill_id=exec_id, commission=fill.commission)
-        self.commission_event.emit(record, fill)
-        return True
-
-    def _refuse_fill(self, record: OrderRecord, message: str) -> None:
-        log.error("order %s: %s", record.order_id, message)
-        self._log("log_error", record, message)
-        self.error_event.emit(record, message)
-
-    # -- statuses ------------------------------------------------------------------------------------
-
-    def handle_status(
-        self,
-        order_id: int,
-        status: OrderStatus | str,
-        message: str | None = None,
-        *,
-        broker_order_id: int | None = None,
-    ) -> bool:
-        """Apply a status reported by the broker unless it would move the order backwards.
-
-        PartiallyFilled and Filled come from fills, never from status messages alone: IB may report
-        Filled before the executions arrive, and a market order may never report Filled at all.
-        """
-        record = self._orders.get(order_id)
-        if record is None:
-            return False
-        new = OrderStatus(status)
-        old = record.status
-        if new is old:
-            return False
-        if (
-            broker_order_id is not None
-            and record.broker_order_ids
-            and broker_order_id != record.broker_order_ids[-1]
-        ):
-            return self._ignore_status(record, new, f"it is about an earlier attempt ({broker_order_id})")
-        if old.is_terminal:
-            return self._ignore_status(record, new, f"the order is already {old.value}")
-        if new in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
-            return self._ignore_status(record, new, "completion follows the executions")
-        if new is OrderStatus.CANCELLED:
-            if old is OrderStatus.ERROR and not record.cancel_requested:
-                return self._ignore_status(record, new, "the order already failed with an error")
-            self._mark_cancelled(record, message)
-            return True
-        if new is OrderStatus.ERROR:
-            self._fail(record, message or "Order failed", None)
-            return True
-        if old is OrderStatus.ERROR and new is OrderStatus.SUBMITTED:
-            # The attempt is alive after all: resubmitting it now would double the order.
-            self._cancel_retry(order_id)
-            if record.filled_quantity:
-                new = OrderStatus.PARTIALLY_FILLED
-        elif new is OrderStatus.SUBMITTED and old is OrderStatus.PARTIALLY_FILLED:
-            return False  # IB reports a working order with fills as Submitted: consistent, nothing to log
-        elif new is OrderStatus.PENDING or _RANK.get(new, -1) <= _RANK.get(old, -1):
-            # Pending is never news once an order has been sent (and would strand a pending retry).
-            return self._ignore_status(record, new, f"it is older than {old.value}")
-        record.update_status(new, when=self._now())
-        self._log("log_status_change", record, old, new, message)
-        self.status_event.emit(record)
-        return True
-
-    def _ignore_status(self, record: OrderRecord, new: OrderStatus, why: str) -> bool:
-        text = f"status {new.value} ignored: {why}"
-        log.info("order %s: %s", record.order_id, text)
-        # IB repeats an order's last status at every reconnect: the audit trail needs each reason once.
-        # A restart hears IB repeat every status again: one the log already notes as ignored is no news.
-        key = (record.order_id, text)
-        if key not in self._ignored_noted and (record.order_id, new.value) not in self._ignored_in_log:
-            self._ignored_noted.add(key)
-            self._log("log_event", "NOTICE", record, message=text)
-        return False
-
-    def request_cancel(self, order_id: int) -> bool:
-        """Note that the trader asked to cancel. True when the broker must still tell IB. An order that
-        is only waiting to be retried (or was never sent) is cancelled here and now; one whose placement
-        is in flight is stopped before it is written (the place function checks ``cancel_requested``)."""
-        record = self._orders.get(order_id)
-        if record is None:
-            raise KeyError(f"no order {order_id}")
-        if record.status.is_terminal:
-            return False
-        record.cancel_requested = True
-        if (record.status is OrderStatus.PENDING and order_id not in self._placing) or (
-            record.status is OrderStatus.ERROR and self._cancel_retry(order_id)
-        ):
-            self._mark_cancelled(record, "Cancelled before it was sent")
-            return False
-        if order_id in self._placing and not record.acknowledged:
-            self._log("log_event", "NOTICE", record, message="cancel requested before the order was sent")
-            return False
-        if record.status is OrderStatus.ERROR and not record.acknowledged:
-            return False  # nothing of it is at IB
-        self._log("log_event", "NOTICE", record, message="cancel requested")
-        return True
-
-    def handle_request_rejected(self, order_id: int, error_code: int | None, error_message: str) -> None:
-        """A modify or cancel was refused: report it; the order itself is as it was."""
-        record = self._orders.get(order_id)
-        if record is None:
-            return
-        self._log("log_error", record, error_message, error_code, order_unchanged=True)
-        self.error_event.emit(record, error_message)
-
-    def amend(
-        self,
-        order_id: int,
-        total_quantity: int | None = None,
-        limit_price: float | None = None,
-        stop_price: float | None = None,
-    ) -> bool:
-        """Apply a modification the broker has acknowledged. Returns whether anything changed."""
-        record = self._orders.get(order_id)
-        if record is None or record.status.is_terminal:
-            return False
-        if total_quantity is not None:
-            total_quantity = normalize_quantity(total_quantity)
-        if limit_price is not None:
-            limit_price = normalize_price(limit_price, "Limit price")
-        if stop_price is not None:
-            stop_price = normalize_price(stop_price, "Stop price")
-        changes = []
-        if total_quantity is not None and total_quantity != record.total_quantity:
-            if total_quantity < record.filled_quantity:
-                raise OrderValidationError(
-                    f"Quantity {total_quantity} is below the {record.filled_quantity} shares already filled"
-                )
-            changes.append(f"quantity {record.total_quantity} -> {total_quantity}")
-            record.total_quantity = total_quantity
-            record.remaining_quantity = total_quantity - record.filled_quantity
-        if limit_price is not None and limit_price != record.limit_price:
-            changes.append(f"limit {record.limit_price} -> {limit_price}")
-            record.limit_price = limit_price
-        if stop_price is not None and stop_price != record.stop_price:
-            changes.append(f"stop {record.stop_price} -> {stop_price}")
-            record.stop_price = stop_price
-        if not changes:
-            return False
-        record.last_update_time = self._now()
-        if record.remaining_quantity == 0:
-            record.status = OrderStatus.FILLED
-        self._log("log_status_change", record, record.status, record.status, "modified: " + ", ".join(changes))
-        self.status_event.emit(record)
-        return True
-
-    def _mark_cancelled(self, record: OrderRecord, reason: str | None) -> None:
-        if record.status.is_terminal:
-            # Filled stays filled; and IB confirms one cancel twice (orderStatus and 202): log it once.
-            return
-        self._cancel_retry(record.order_id)
-        record.update_status(OrderStatus.CANCELLED, when=self._now())
-        if record.filled_quantity == 0:
-            self._dedup.forget_order(record.order_id)
-        who = "cancelled by you" if record.cancel_requested else "cancelled by IB"
-        self._log("log_cancellation", record, reason=reason or who, requested=record.cancel_requested)
-        self.status_event.emit(record)
-
     # -- errors and retries --------------------------------------------------------------------------
 
     def _should_retry(self, error_code: int, error_message: str) -> bool:
@@ -662,80 +398,3 @@ class OrderExecutionHandler:
         for task in list(self._tasks):
             task.cancel()
 
-    # -- recovery ------------------------------------------------------------------------------------
-
-    def restore(
-        self, records: list[OrderRecord], next_order_id: int | None = None, noted: dict[str, set[str]] | None = None
-    ) -> None:
-        """Adopt orders rebuilt from the log (after a restart) so ids continue and executions dedupe.
-        ``next_order_id`` skips ids that others (another client sharing the log) used today; ``noted``: per
-        order reference, the statuses the log already notes as ignored (``RestoredDay.noted``), so a restart
-        does not note them again."""
-        self.apply_restore(plan_restore(records, next_order_id, noted))
-
-    def apply_restore(self, plan: RestorePlan) -> None:
-        """``restore`` with its indexes built beforehand (``recovery.plan_restore``, which may run in a worker
-        thread): a handful of dict updates, however big the day."""
-        self._next_id = max(self._next_id, plan.next_order_id)
-        if not self._orders and not self._seen_exec_ids and not self._attempts_by_ref:
-            # A fresh handler (a start): the plan's indexes become its own, at no cost however big the day.
-            self._orders, self._seen_exec_ids = plan.orders, plan.seen_exec_ids
-            self._fills_by_exec, self._fill_by_exec_base = plan.fills_by_exec, plan.fill_by_exec_base
-            self._attempts_by_ref, self._ignored_in_log = plan.attempts_by_ref, plan.noted
-            return
-        self._orders.update(plan.orders)
-        self._seen_exec_ids.update(plan.fills_by_exec)
-        self._fills_by_exec.update(plan.fills_by_exec)
-        self._fill_by_exec_base.update(plan.fill_by_exec_base)
-        self._attempts_by_ref.update(plan.attempts_by_ref)
-        self._ignored_in_log.update(plan.noted)
-
-    def adopt(self, record: OrderRecord) -> OrderRecord:
-        """Register an order found at the broker but missing here (placed just before a crash). Its line
-        names the attempt IB knows, so the next start finds the order in the log instead of adopting it
-        again."""
-        record.order_id = self._next_id
-        self._next_id += 1
-        self.restore([record])
-        self._log("log_submission", record, adopted=True, **attempt_fields(record))
-        return record
-
-    def carry(self, record: OrderRecord, from_day: date) -> OrderRecord:
-        """Take in an order the broker still reports that began on an earlier day (a GTC order, one working
-        across midnight), rebuilt from that day's log. It keeps its number unless today's log has used it,
-        and today's log says where it came from, so the next start reads it back from that day."""
-        if record.order_id in self._orders or record.order_id <= 0:
-            record.order_id = self._next_id
-            for fill in record.fills:
-                fill.order_id = record.order_id
-        self.restore([record])
-        self._log(
-            "log_event", "NOTICE", record, message=f"continued from the order log of {from_day.isoformat()}",
-            carried_from=from_day.isoformat(), **attempt_fields(record),
-        )
-        return record
-
-
-def attempt_fields(record: OrderRecord) -> dict[str, Any]:
-    """What the log needs to find an order's latest attempt at the broker again after a restart."""
-    if not record.attempts:
-        return {}
-    attempt = record.attempts[-1]
-    fields: dict[str, Any] = {"attempt_ref": attempt.order_ref}
-    if attempt.order_id:
-        fields["broker_order_id"] = attempt.order_id
-    if attempt.perm_id:
-        fields["perm_id"] = attempt.perm_id
-    return fields
-
-
-def _fill_problem(quantity: object, price: object) -> str | None:
-    if isinstance(quantity, bool) or not isinstance(quantity, int | float) or not math.isfinite(quantity):
-        return f"quantity {quantity!r} is not a number"
-    if quantity <= 0 or quantity != int(quantity):
-        return f"quantity {quantity!r} is not a positive whole number"
-    if isinstance(price, bool) or not isinstance(price, int | float) or not math.isfinite(price) or price <= 0:
-        return f"price {price!r} is not a positive number"
-    if price > MAX_PRICE:
-        return f"price {price:g} is beyond any real price"
-    return None
