@@ -33,8 +33,8 @@ class _SymbolTape:
     prev_close: float  # the previous session's close when the tape started (the past days' anchor)
     start_price: float  # the last price when the tape started (today's simulated morning ends there)
     last_volume: int
-    minutes: dict[int, array] = field(default_factory=dict)
-    last: array | None = None
+    minutes: dict[int, array[float]] = field(default_factory=dict)
+    last: array[float] | None = None
 
 
 class Tape:
@@ -114,7 +114,7 @@ class Tape:
         last_minute = int(now // 60)
         first = max(tape.first_minute, math.ceil(start / 60))
         stop = min(last_minute, math.ceil(end / 60) - 1)
-        previous: array | None = None
+        previous: array[float] | None = None
         for minute in range(tape.first_minute, first):
             previous = tape.minutes.get(minute, previous)
         for minute in range(first, stop + 1):
