@@ -12,16 +12,17 @@ from .services import (
     NO_DEPTH,
     NO_FUNDAMENTALS,
     NO_NEWS,
-    NO_REALTIME_BARS,
     NO_VERIFY,
     NOT_FA,
     Services,
 )
+from .streams import LiveStreams
 
 
 class Routed(Protocol):
     charts: HistoryRequests
     services: Services
+    streams: LiveStreams
 
 
 Handler = Callable[[Routed, list[str]], None]
@@ -33,6 +34,10 @@ def _charts(name: str) -> Handler:
 
 def _services(name: str) -> Handler:
     return lambda session, fields: getattr(session.services, name)(fields)
+
+
+def _streams(name: str) -> Handler:
+    return lambda session, fields: getattr(session.streams, name)(fields)
 
 
 def _refuse(code: int, text: str, versioned: bool) -> Handler:
@@ -65,8 +70,8 @@ ROUTES: dict[int, Handler] = {
     23: _nothing,  # cancelScannerSubscription: a scan is answered once
     24: _services("scanner_parameters"),
     25: _charts("cancel_historical_data"),
-    50: _refuse(354, NO_REALTIME_BARS, versioned=True),  # reqRealTimeBars
-    51: _nothing,  # cancelRealTimeBars
+    50: _streams("req_real_time_bars"),
+    51: _streams("cancel_real_time_bars"),
     52: _refuse(430, NO_FUNDAMENTALS, versioned=True),  # reqFundamentalData
     53: _nothing,  # cancelFundamentalData
     54: _services("option_computation"),  # calculateImpliedVolatility
@@ -98,8 +103,8 @@ ROUTES: dict[int, Handler] = {
     94: _services("pnl_single"),
     95: _services("cancel_pnl_single"),
     96: _charts("req_historical_ticks"),
-    97: _refuse(354, NO_DEPTH, versioned=False),  # reqTickByTickData
-    98: _nothing,  # cancelTickByTickData
+    97: _streams("req_tick_by_tick"),
+    98: _streams("cancel_tick_by_tick"),
     100: _refuse(10276, NO_NEWS, versioned=False),  # reqWshMetaData
     101: _nothing,  # cancelWshMetaData
     102: _refuse(10276, NO_NEWS, versioned=False),  # reqWshEventData

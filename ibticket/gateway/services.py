@@ -20,9 +20,8 @@ from .universe import Instrument, Universe
 Send = Callable[[Fields], None]
 
 NO_SECURITY = "No security definition has been found for the request"
-NO_DEPTH = ("Requested market data is not subscribed. The paper gateway has no market depth (Level II) and no "
-            "tick-by-tick data; use reqMktData")
-NO_REALTIME_BARS = "Requested market data is not subscribed. The paper gateway has no real-time bars; use reqMktData"
+NO_DEPTH = ("Requested market data is not subscribed. The paper gateway has no market depth (Level II); use "
+            "reqMktData or reqTickByTickData")
 NO_FUNDAMENTALS = ("We are sorry, but fundamentals data for the security specified is not available. The paper "
                    "gateway has no fundamental data")
 NO_NEWS = "News feed is not allowed."

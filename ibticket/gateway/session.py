@@ -46,6 +46,7 @@ from .requests import (
 )
 from .routes import ROUTES
 from .services import Services
+from .streams import LiveStreams
 from .universe import MARKET_RULE_ID, Instrument
 from .wiretap import WireTaps
 
@@ -98,6 +99,7 @@ class ClientSession:
         self.account_feed = AccountFeed(gateway, self.send, self.close)
         self.charts = HistoryRequests(gateway.history, self._resolve, self.send)
         self.services = Services(gateway, self.send)
+        self.streams = LiveStreams(self._resolve, gateway.market.quote, self.send)
         self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
                                    self._name, self.close, self._tap_written)
 
@@ -206,6 +208,7 @@ class ClientSession:
             return
         self.closed = True
         self.account_feed.close()
+        self.streams.close()
         self.output.close()
 
     def _name(self) -> str:
@@ -349,6 +352,7 @@ class ClientSession:
     def on_quotes(self, symbols: set[str]) -> None:
         self.quotes.on_quotes(symbols)
         self.charts.on_quotes(symbols)
+        self.streams.on_quotes(symbols)
 
     # --- orders ------------------------------------------------------------------------------------
     def _place_order(self, fields: list[str]) -> None:
