@@ -135,7 +135,8 @@ def split(total: int, weights: list[float]) -> list[int]:
 def bridge_points(o: float, h: float, lo: float, c: float, n: int, rng: random.Random,
                   sigma: Callable[[int], float], snap: Callable[[float], float]) -> list[float]:
     """n+1 prices from o to c that touch h and lo (when n allows): Brownian bridges between those anchors
-    in log price, kept within [lo, h]."""
+    in log price. A bridge that would leave [lo, h] is folded back at the edge (clipping it would draw
+    plateaus at the extremes, shrinking it straight lines)."""
     anchors = {0: o, n: c}
     if n >= 3:
         at_high, at_low = rng.sample(range(1, n), 2)
@@ -143,17 +144,22 @@ def bridge_points(o: float, h: float, lo: float, c: float, n: int, rng: random.R
     keys = sorted(anchors)
     points = [o] * (n + 1)
     gauss = rng.gauss
+    bottom = math.log(lo)
+    width = math.log(h) - bottom
     for left, right in itertools.pairwise(keys):
         start, end = math.log(anchors[left]), math.log(anchors[right])
         walk, w = [], 0.0
         for k in range(left, right):
             w += gauss(0.0, sigma(k))
             walk.append(w)
-        miss = walk[-1] - (end - start)
         span = right - left
+        miss = walk[-1] - (end - start)
         for j in range(1, span):
-            price = math.exp(start + walk[j - 1] - miss * j / span)
-            points[left + j] = min(h, max(lo, snap(price)))
+            x = start + walk[j - 1] - miss * j / span
+            if width > 0:
+                folded = (x - bottom) % (2 * width)
+                x = bottom + (folded if folded <= width else 2 * width - folded)
+            points[left + j] = min(h, max(lo, snap(math.exp(x))))
         points[left], points[right] = anchors[left], anchors[right]
     return points
 
