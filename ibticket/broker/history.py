@@ -1,10 +1,9 @@
-"""The day's 1-minute bars for the chart, from TWS's historical data, as plain records.
+"""The day's 1-minute bars for the chart, from the gateway's historical data, as plain records.
 
-Only TWS (or IB Gateway) keeps history. The embedded paper gateway does not: the chart draws the ticks it
-saw since the session started instead, so ``day_bars`` answers [] at once there without asking. A paper
-gateway reached over a socket answers the request with "message id 20 is not supported" (an error without
-the request's id, which the library cannot match to the request): that is noticed and answered [] at once
-too, and anything else that never answers is given up after ``timeout`` seconds. History is a nicety: no
+TWS, IB Gateway and the embedded paper gateway (which simulates the day's history, see docs/gateway.md) are
+asked the same way. An older paper gateway answers with "message id 20 is not supported" (an error without
+the request's id, which the library cannot match to the request): that is noticed and answered [] at once,
+and anything else that never answers is given up after ``timeout`` seconds. History is a nicety: no
 failure here ever reaches the trader as an error.
 """
 
@@ -58,8 +57,8 @@ def bars_from(items: Iterable[Any]) -> list[Bar]:
 
 async def day_bars(core: Any, symbol: str, timeout: float = DEFAULT_TIMEOUT, bar_size: str = "1 min") -> list[Bar]:
     """Today's (or the last session's) trade bars for ``symbol``, oldest first; [] when there is no history."""
-    if getattr(core, "gateway", None) is not None or not core.is_connected:
-        return []  # the embedded gateway keeps no history; disconnected, nothing can be asked
+    if not core.is_connected:
+        return []  # disconnected, nothing can be asked
     try:
         info = await core.contracts.resolve(symbol)
     except Exception as exc:

@@ -16,6 +16,7 @@ from .book import OrderBook
 from .config import GatewayConfig
 from .desk import TradingDesk
 from .faults import Faults
+from .history import History
 from .journal import StateReport
 from .market import Market
 from .messages import Fields
@@ -61,6 +62,8 @@ class PaperGateway:
         self.desk = TradingDesk(self.config, self.universe, self.market, self.account, self.book, self.faults, self)
         # A damaged state file: what was restored and what was not (str() tells the trader); else None.
         self.state_report: StateReport | None = self.desk.state_report
+        # After the desk: the day's history starts from the prices the market has once the state is restored.
+        self.history = History(self.universe, self.market, self.config.seed)
         if self.config.tick_interval is None:
             self.market.frozen = True
         self.stats = NetworkStats()
@@ -245,6 +248,7 @@ class PaperGateway:
     def _publish(self, symbols: set[str]) -> None:
         if not symbols:
             return
+        self.history.record(symbols)
         for session in list(self._clients.values()):
             self._isolated(session, session.on_quotes, symbols)
         self.desk.on_market(symbols)

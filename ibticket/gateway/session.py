@@ -15,6 +15,8 @@ from .book import WorkingOrder
 from .desk import TradingDesk
 from .faults import Faults
 from .feeds import AccountFeed, FeedSource, QuoteFeed, replay_executions
+from .history import History
+from .histreq import HistoryRequests
 from .mdtype import req_market_data_type
 from .messages import Fields
 from .netstats import NetworkStats
@@ -42,6 +44,9 @@ from .requests import (
     plain_ints,
     versioned_ints,
 )
+from .routes import ROUTES
+from .services import Services
+from .streams import LiveStreams
 from .universe import MARKET_RULE_ID, Instrument
 from .wiretap import WireTaps
 
@@ -55,6 +60,7 @@ class SessionHost(FeedSource, Protocol):
     faults: Faults
     wire_taps: WireTaps
     desk: TradingDesk
+    history: History
 
     def register_client(self, session: ClientSession, client_id: int) -> bool: ...
 
@@ -91,6 +97,9 @@ class ClientSession:
         self._requests_this_turn = 0
         self.quotes = QuoteFeed(gateway, self.send)
         self.account_feed = AccountFeed(gateway, self.send, self.close)
+        self.charts = HistoryRequests(gateway.history, self._resolve, self.send)
+        self.services = Services(gateway, self.send)
+        self.streams = LiveStreams(self._resolve, gateway.market.quote, self.send)
         self.output = ClientOutput(writer, gateway.config, gateway.stats, lambda: gateway.faults.message_delay,
                                    self._name, self.close, self._tap_written)
 
@@ -199,6 +208,7 @@ class ClientSession:
             return
         self.closed = True
         self.account_feed.close()
+        self.streams.close()
         self.output.close()
 
     def _name(self) -> str:
@@ -318,10 +328,9 @@ class ClientSession:
 
     def _req_market_rule(self, fields: list[str]) -> None:
         (rule_id,) = plain_ints(fields, "marketRuleId")
-        if rule_id != MARKET_RULE_ID:
-            self.error(-1, 321, f"Error validating request: unknown market rule {rule_id}")
-            return
-        self.send(msg.market_rule(rule_id, [(0.0, 0.01)]))
+        # An unknown rule gets no increments: an error could not name it (the request has no id), and the
+        # client would wait for the rule forever.
+        self.send(msg.market_rule(rule_id, [(0.0, 0.01)] if rule_id == MARKET_RULE_ID else []))
 
     # --- market data -------------------------------------------------------------------------------
     def _req_mkt_data(self, fields: list[str]) -> None:
@@ -342,6 +351,8 @@ class ClientSession:
 
     def on_quotes(self, symbols: set[str]) -> None:
         self.quotes.on_quotes(symbols)
+        self.charts.on_quotes(symbols)
+        self.streams.on_quotes(symbols)
 
     # --- orders ------------------------------------------------------------------------------------
     def _place_order(self, fields: list[str]) -> None:
@@ -424,9 +435,11 @@ class ClientSession:
 
     def on_account_changed(self, symbol: str) -> None:
         self.account_feed.on_account_changed(symbol)
+        self.services.account_moved()
 
     def prices_moved(self, _arg: object = None) -> None:
         self.account_feed.prices_moved()
+        self.services.account_moved()
 
 
 def _open_orders(orders: list[WorkingOrder]) -> Reply:
@@ -437,6 +450,7 @@ def _open_orders(orders: list[WorkingOrder]) -> Reply:
 
 
 _HANDLERS: dict[int, Callable[[ClientSession, list[str]], Reply | None]] = {
+    **ROUTES,
     1: ClientSession._req_mkt_data,
     2: ClientSession._cancel_mkt_data,
     3: ClientSession._place_order,

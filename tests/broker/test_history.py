@@ -1,31 +1,49 @@
-"""The chart's history: [] at once from paper gateways (embedded or over a socket), bars from TWS's answer."""
+"""The chart's history: the day's bars from the embedded gateway and over a socket (as from TWS), [] at once
+from an old paper gateway without history, and the library's bars as local-time records."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from datetime import UTC, date, datetime
 
 from ibticket.broker import BrokerCore
 from ibticket.broker.history import Bar, bars_from, day_bars
 from ibticket.broker.ib import _lib
+from ibticket.gateway import session as gateway_session
 
 from .corerun import in_thread, run_core
 
 
-def test_the_embedded_gateway_gives_no_history_and_is_not_asked() -> None:
-    async def scenario(core: BrokerCore) -> list[Bar]:
+def test_the_embedded_gateway_gives_the_days_bars_ending_at_the_live_price() -> None:
+    async def scenario(core: BrokerCore) -> tuple[list[Bar], float]:
         assert core.gateway is not None
+        await in_thread(core.gateway.set_price, "AAPL", 231.37)
         started = time.monotonic()
         bars = await day_bars(core, "AAPL", timeout=20)
-        assert time.monotonic() - started < 0.5
-        return bars
+        assert time.monotonic() - started < 3
+        return bars, (await in_thread(core.gateway.quote, "AAPL")).last
 
-    assert run_core(scenario, None, gateway_options={"seed": 3, "tick_interval": None}) == []
+    bars, last = run_core(scenario, None, gateway_options={"seed": 3, "tick_interval": None})
+    assert len(bars) >= 1 and bars[-1].close == last == 231.37
+    assert all(b.start < c.start for b, c in itertools.pairwise(bars))
+    assert all(b.start.tzinfo is None and b.low <= min(b.open, b.close) for b in bars)
 
 
-def test_a_paper_gateway_over_a_socket_says_unsupported_and_the_answer_is_empty_at_once(gateway) -> None:
+def test_a_gateway_over_a_socket_is_asked_like_tws(gateway) -> None:
     async def scenario(core: BrokerCore) -> list[Bar]:
-        assert core.gateway is None  # as with TWS: the request is sent
+        assert core.gateway is None
+        return await day_bars(core, "MSFT", timeout=20)
+
+    bars = run_core(scenario, gateway.port)
+    assert bars and bars[-1].close == gateway.quote("MSFT").last
+
+
+def test_an_old_paper_gateway_says_unsupported_and_the_answer_is_empty_at_once(gateway, monkeypatch) -> None:
+    # A gateway of a version without history: message id 20 gets "not supported" on id -1.
+    monkeypatch.delitem(gateway_session._HANDLERS, 20)
+
+    async def scenario(core: BrokerCore) -> list[Bar]:
         started = time.monotonic()
         bars = await day_bars(core, "AAPL", timeout=20)
         assert time.monotonic() - started < 3, "the 'not supported' error must end the wait, not the timeout"

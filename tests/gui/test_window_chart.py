@@ -10,15 +10,29 @@ import time
 from datetime import datetime
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from windowkit import until
 
 from ibticket.broker.market import Quote
 from ibticket.core import OrderStatus
+from ibticket.gui.controller import WindowController
 from ibticket.gui.theme import DARK, LIGHT
 
 MARKET = 100.50
+
+
+@pytest.fixture
+def ticks_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests of the session's own ticks, candles and drags set AAPL to 100.50, far from the gateway's simulated
+    day around its start price: the chart's history would widen the fitted view to the whole day. They run
+    without it; test_the_chart_opens_with_the_days_history covers the history."""
+
+    async def no_history(_controller: Any, _symbol: str) -> list[Any]:
+        return []
+
+    monkeypatch.setattr(WindowController, "_day_bars", no_history)
 
 
 async def chart_app(make_app: Any, **options: Any) -> Any:
@@ -127,7 +141,23 @@ def test_the_chart_draws_the_sessions_trades_from_before_it_was_shown(make_app, 
     qt_loop.run_until_complete(scenario())
 
 
-def test_candles_build_from_the_ticks_and_the_mode_is_remembered(make_app, qt_loop) -> None:
+def test_the_chart_opens_with_the_days_history_on_the_embedded_gateway(make_app, qt_loop) -> None:
+    async def scenario() -> None:
+        started = time.time()
+        app = await chart_app(make_app)
+        view = view_of(app)
+        bars = await until(lambda: view._history.get("AAPL"), what="the day's bars from the gateway")
+        assert bars[0].start.timestamp() < started - 60, "the history reaches back before the session"
+        assert bars[-1].close == MARKET, "the history ends at the live price"
+        assert view.history_curve.isVisible() and len(view.history_curve.getData()[0]) == len(bars)
+        view.mode_box.setCurrentIndex(view.mode_box.findData("candles"))
+        await until(lambda: len(view.candles()) >= len(bars) - 1, what="the history as candles")
+        assert view.candles()[0].start <= bars[0].start.timestamp() + 60
+
+    qt_loop.run_until_complete(scenario())
+
+
+def test_candles_build_from_the_ticks_and_the_mode_is_remembered(make_app, qt_loop, ticks_only) -> None:
     async def scenario() -> None:
         app = await chart_app(make_app)
         view = view_of(app)
@@ -221,7 +251,7 @@ def test_a_working_order_has_a_line_marked_until_ib_acknowledges_it_and_gone_whe
     qt_loop.run_until_complete(scenario())
 
 
-def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_loop) -> None:
+def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_loop, ticks_only) -> None:
     async def scenario() -> None:
         app = await chart_app(make_app)
         view = view_of(app)
@@ -261,7 +291,7 @@ def test_dragging_an_order_line_modifies_the_order_at_the_gateway(make_app, qt_l
     qt_loop.run_until_complete(scenario())
 
 
-def test_escape_during_a_drag_and_a_declined_change_put_the_line_back(make_app, qt_loop) -> None:
+def test_escape_during_a_drag_and_a_declined_change_put_the_line_back(make_app, qt_loop, ticks_only) -> None:
     async def scenario() -> None:
         app = await chart_app(make_app)
         view = view_of(app)
