@@ -84,6 +84,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self._wire()
         self._wire_theme()
         window.ticket.set_default_quantities(settings.default_quantities())
+        window.ticket.set_lots(settings.default_lot(), settings.lots())
         window.ticket.quantity.setValue(settings.default_quantity())
         for line in settings.line_history():
             window.order_line.edit.history.add(line)
@@ -236,7 +237,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
                 self._gateway_report_shown = True  # the simulated account file was damaged: once a session
                 w.notices.add("simulated account", core.gateway_report)
                 w.status.showMessage(core.gateway_report, 60000)
-                w.ticket.show_message(core.gateway_report, error=True)
+                w.ticket.show_message(core.gateway_report, error=True, keep=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ..theme import BADGE_STYLE
+from .labels import ElidedLabel
 
 PHASE_TEXT = {
     "connecting": "Connecting to {where}…",
@@ -26,17 +27,17 @@ class TradingStatusBar(QStatusBar):
         super().__init__(parent)
         self.setObjectName("statusBar")
         self.badge = QLabel("SIMULATED", objectName="statusBadge")
-        self.connection = QLabel("Starting…", objectName="statusConnection")
-        self.account = QLabel(objectName="statusAccount")
+        # Every text that can be long elides: the status bar must never make the window wider than the screen.
+        self.connection = ElidedLabel("Starting…", objectName="statusConnection", auto_tip=False)
+        self.account = ElidedLabel(objectName="statusAccount")
         self.working = QLabel("Working 0", objectName="statusWorking")
         self.fills = QLabel("Fills today 0", objectName="statusFills")
         self.log = QLabel(objectName="statusLog")
         self.log.setVisible(False)
         # Messages go to a label of their own: QStatusBar.showMessage would hide the badge meanwhile.
-        self.message = QLabel(objectName="statusMessage")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = ElidedLabel(objectName="statusMessage", auto_tip=False)
         self._message_timer = QTimer(self, singleShot=True)
-        self._message_timer.timeout.connect(self.message.clear)
+        self._message_timer.timeout.connect(self.clearMessage)
         self.addWidget(self.badge)
         self.addWidget(self.connection)
         self.addWidget(self.message, 1)
@@ -61,6 +62,7 @@ class TradingStatusBar(QStatusBar):
 
     def clearMessage(self) -> None:
         self.message.clear()
+        self.message.setToolTip("")
 
     def set_badge(self, badge: str) -> None:
         self.badge.setText(f" {badge} ")
@@ -101,8 +103,8 @@ class TradingStatusBar(QStatusBar):
         self.connection.setStyleSheet(f"color: {PHASE_COLOR.get(status.phase, '')};")
 
     def set_counts(self, working: int, fills: int) -> None:
-        self.working.setText(f"Working {working}")
-        self.fills.setText(f"Fills today {fills}")
+        self.working.setText(f"Working {working:,}")
+        self.fills.setText(f"Fills today {fills:,}")
 
     def set_log_health(self, degraded: bool, message: str = "") -> None:
         self.log.setVisible(degraded)

@@ -1,0 +1,21 @@
+"""The window's words for what the layers below say to scripts.
+
+The duplicate guard (core/dedup.py) advises a script to send again with ``force=True``; in the window the
+same choice is the "Send anyway" button of the prompt that asks about it.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FORCE_ADVICE = re.compile(r"\s*Send it again with force=True, or wait (\d+) s\.")
+
+
+def duplicate_reason(text: str) -> str:
+    """The guard's reason without its advice to scripts (the prompt's buttons are the advice)."""
+    return _FORCE_ADVICE.sub("", text)
+
+
+def for_window(text: str) -> str:
+    """A message as the window shows it: no advice only a script can follow."""
+    return _FORCE_ADVICE.sub(r" To send it again, send it and choose “Send anyway”, or wait \1 s.", text)
