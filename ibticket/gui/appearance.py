@@ -13,6 +13,7 @@ from .theme import Colors, apply_theme, the_app
 if TYPE_CHECKING:
     from .appsettings import AppSettings
     from .docks.chart import ChartFeed
+    from .fill_alert import FillAlert
     from .mainwindow import MainWindow
 
 
@@ -20,6 +21,7 @@ class Appearance:
     window: MainWindow
     settings: AppSettings
     chart: ChartFeed
+    fill_alert: FillAlert
     colors: Colors
 
     def _settings_dialog(self) -> None:
@@ -41,6 +43,7 @@ class Appearance:
         s.sync()
         self.window.ticket.set_default_quantities(choice.defaults)
         self.window.ticket.set_lots(choice.lot, choice.lots)
+        self.fill_alert.enabled = choice.fill_alert
         self.set_theme(choice.theme)
         self.window.status.showMessage("Settings saved", 5000)
 

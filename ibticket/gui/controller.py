@@ -22,6 +22,7 @@ from .dialogs.connect import ConnectDialog
 from .dialogs.help import about_text, order_line_help
 from .dialogs.prompts import WindowPrompter, ask
 from .docks.chart import ChartFeed
+from .fill_alert import FillAlert
 from .market_view import MarketView
 from .order_actions import OrderActions
 from .theme import apply_theme, the_app
@@ -79,6 +80,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
         window.notices.watch(settings)  # reads everything a start reads: what cannot be used is named now
         self._wire_chart()
+        self.fill_alert = FillAlert(window, settings.fill_alert())
         self.colors = apply_theme(the_app(), settings.theme())
         self._apply_colors()
         self._wire()
@@ -90,6 +92,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
             window.order_line.edit.history.add(line)
         self._refresh_completion()
         self._wire_log_viewer(log_dir)
+        window.close_question = self._close_question
 
     def _wire_log_viewer(self, log_dir: Path | None) -> None:
         from ..core.logger import default_log_dir
@@ -159,6 +162,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
         self.bridge.errorsRaised.connect(self._on_errors)
+        self.bridge.fillsArrived.connect(self.fill_alert.announce)
         self.bridge.ordersChanged.connect(self.chart.orders)
         self.bridge.errorsRaised.connect(self.chart.errors)
         self.window.orders_model.set_retrying(session.handler.retry_pending)
@@ -244,6 +248,19 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self.failure = w.notices.follow(status.phase, status.message)
         if self.failure:
             self.failed.emit(self.failure)
+
+    def _close_question(self) -> str | None:
+        """Working orders of the simulated account stop with the app (its market runs inside it): say so."""
+        session, desk = self.session, self.desk
+        if session is None or desk is None or not session.settings.embedded:
+            return None
+        count = sum(1 for r in desk.working_orders() if r.is_active)
+        if not count:
+            return None
+        orders = f"{count:,} working order{'s' if count != 1 else ''}"
+        return (f"{orders} in the simulated account cannot fill while ibticket is closed: the simulated market "
+                f"runs only inside the app. {'They are' if count != 1 else 'It is'} kept with the account for "
+                "the next start. Close anyway?")
 
     # -- menus -----------------------------------------------------------------------------------------
 

@@ -78,19 +78,6 @@ def ticket_style(c: Colors, side: str) -> str:
     return "".join(rules)
 
 
-def contrast(a: str, b: str) -> float:
-    """WCAG 2 contrast ratio of two colours (1 to 21)."""
-
-    def luminance(name: str) -> float:
-        color = QColor(name)
-        channels = [v / 255 for v in (color.red(), color.green(), color.blue())]
-        r, g, b = (v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in channels)
-        return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
-
 def status_color(c: Colors, status: str) -> QColor:
     return QColor({
         "Pending": c.pending, "Submitted": c.working, "PartiallyFilled": c.working, "Filled": c.filled,

@@ -139,6 +139,8 @@ class TwoLineButton(QPushButton):
         if objectName:
             self.setObjectName(objectName)
         self._full = ""
+        # A button's own policy takes its full-text width as its least: this one may shrink to two lines.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, self.sizePolicy().verticalPolicy())
         self.setText(text)
 
     def text(self) -> str:  # type: ignore[override]

@@ -44,6 +44,9 @@ class TradingStatusBar(QStatusBar):
         for label in (self.log, self.account, self.working, self.fills):
             self.addPermanentWidget(label)
         self._status: Any = None
+        self._flash_timer = QTimer(self, singleShot=True)
+        self._flash_timer.timeout.connect(lambda: self.fills.setStyleSheet("padding: 0 4px;"))
+        self.fills.setStyleSheet("padding: 0 4px;")  # the same size lit or not: nothing moves
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._render)
@@ -105,6 +108,11 @@ class TradingStatusBar(QStatusBar):
     def set_counts(self, working: int, fills: int) -> None:
         self.working.setText(f"Working {working:,}")
         self.fills.setText(f"Fills today {fills:,}")
+
+    def flash_fills(self, color: str = "#ffd54f", ms: int = 1600) -> None:
+        """Light the fill count for a moment (a fill arrived)."""
+        self.fills.setStyleSheet(f"background: {color}; color: #1a1a1a; border-radius: 3px; padding: 0 4px;")
+        self._flash_timer.start(ms)
 
     def set_log_health(self, degraded: bool, message: str = "") -> None:
         self.log.setVisible(degraded)
