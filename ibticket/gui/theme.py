@@ -71,8 +71,11 @@ def ticket_style(c: Colors, side: str) -> str:
     frame, accent = (c.buy_frame, c.buy) if side == "BUY" else (c.sell_frame, c.sell)
     rules = [f"QFrame#orderTicket {{ background: {frame}; border: 2px solid {accent}; border-radius: 6px; }}"]
     for selector, (background, text) in ticket_buttons(c, side).items():
-        shape = " border-radius: 4px;" if "Send" in selector else " font-weight: bold;"
-        rules.append(f"{selector} {{ background: {background}; color: {text};{shape} }}")
+        # A border of its own: with a background alone the style paints its gradient over it, lighter
+        # than the colour chosen (white on it measured 3.9:1 where the colour gives 5.75:1).
+        bold = "" if "Send" in selector else " font-weight: bold;"
+        rules.append(f"{selector} {{ background: {background}; color: {text}; border: 1px solid {background}; "
+                     f"border-radius: 4px;{bold} }}")
     rules.append(f"QPushButton#ticketBid {{ color: {c.sell}; font-weight: bold; }}")
     rules.append(f"QPushButton#ticketAsk {{ color: {c.buy}; font-weight: bold; }}")
     return "".join(rules)

@@ -179,14 +179,27 @@ _RULE = re.compile(r"(QPushButton#ticket\w+(?::\w+)?) \{ background: ([#\w]+); c
 @pytest.mark.parametrize("colors", [LIGHT, DARK], ids=["light", "dark"])
 @pytest.mark.parametrize("side", ["BUY", "SELL"])
 def test_text_on_buy_sell_and_send_meets_wcag_aa(keep, colors, side: str) -> None:
+    from ibticket.gui.widgets.ticket import Instrument
+
     ticket = keep(OrderTicket())
     ticket.set_colors(colors)
-    (ticket.buy if side == "BUY" else ticket.sell).click()
+    ticket.resize(360, 600)
+    ticket.show()
+    ticket.set_instrument(Instrument("AAPL", "Apple", 0.01))
+    ticket.limit.setValue(230.0)
+    chosen = ticket.buy if side == "BUY" else ticket.sell
+    chosen.click()
+    _settle()
+    assert ticket.send.isEnabled()
     rules = {selector: (background, text) for selector, background, text in _RULE.findall(ticket.styleSheet())}
-    for selector in ("QPushButton#ticketBuy:checked", "QPushButton#ticketSell:checked", "QPushButton#ticketSend"):
-        background, text = rules[selector]
-        ratio = contrast(QColor(background), QColor(text))
-        assert ratio >= 4.5, f"{selector} on {side}: {text} on {background} is {ratio:.2f}:1"
+    name = "ticketBuy" if side == "BUY" else "ticketSell"
+    for button, selector in ((chosen, f"QPushButton#{name}:checked"), (ticket.send, "QPushButton#ticketSend")):
+        declared, text = rules[selector]
+        # The background as painted (a style may draw its own gradient over a declared colour).
+        image = button.grab().toImage()
+        painted = image.pixelColor(image.width() // 12, image.height() // 2)
+        ratio = contrast(painted, QColor(text))
+        assert ratio >= 4.5, f"{selector} on {side}: {text} on {painted.name()} ({declared} declared) is {ratio:.2f}:1"
 
 
 def test_the_ticket_reads_as_the_send_button(keep) -> None:
