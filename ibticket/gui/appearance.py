@@ -49,7 +49,8 @@ class Appearance:
 
     def _apply_colors(self) -> None:
         w = self.window
-        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview, self.chart):
+        for target in (w.ticket, w.order_line, w.orders_model, w.fills_model, w.positions_model, w.logview,
+                       self.chart):
             target.set_colors(self.colors)
 
     def _wire_theme(self) -> None:

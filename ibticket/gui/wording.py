@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 _FORCE_ADVICE = re.compile(r"\s*Send it again with force=True, or wait (\d+) s\.")
+_REFUSED = "Duplicate order refused: "
 
 
 def duplicate_reason(text: str) -> str:
@@ -18,4 +19,5 @@ def duplicate_reason(text: str) -> str:
 
 def for_window(text: str) -> str:
     """A message as the window shows it: no advice only a script can follow."""
-    return _FORCE_ADVICE.sub(r" To send it again, send it and choose “Send anyway”, or wait \1 s.", text)
+    text = text.replace(f"Not sent: {_REFUSED}", "Not sent: ")  # "Not sent: ... refused" says it twice
+    return _FORCE_ADVICE.sub(r" To send a second one, send it again and choose “Send anyway” (or wait \1 s).", text)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from ...core.order import OrderRequest
 from ...trading.orderline import LineHistory, OrderLineError, describe, parse
+from ..theme import LIGHT, Colors
 from .labels import ElidedLabel
 
 PLACEHOLDER = "Order line (Ctrl+L): buy 100 AAPL @187.25 · s 50 msft mkt gtc · cancel 12 · modify 12 lmt 187.30"
@@ -115,7 +116,7 @@ class OrderLineBar(QWidget):
         super().__init__(parent)
         self.edit = OrderLineEdit(self)
         self.error = ElidedLabel(objectName="orderLineError")
-        self.error.setStyleSheet("color: #d32f2f;")
+        self.set_colors(LIGHT)
         self.error.setMinimumHeight(self.error.fontMetrics().height())
         self.edit.error_label = self.error
         layout = QVBoxLayout(self)
@@ -128,3 +129,6 @@ class OrderLineBar(QWidget):
         row.addWidget(self.edit, 1)
         layout.addLayout(row)
         layout.addWidget(self.error)
+
+    def set_colors(self, colors: Colors) -> None:
+        self.error.setStyleSheet(f"color: {colors.error};")  # the theme's red: readable on its background

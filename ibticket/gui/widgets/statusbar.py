@@ -45,8 +45,8 @@ class TradingStatusBar(QStatusBar):
             self.addPermanentWidget(label)
         self._status: Any = None
         self._flash_timer = QTimer(self, singleShot=True)
-        self._flash_timer.timeout.connect(lambda: self.fills.setStyleSheet("padding: 0 4px;"))
-        self.fills.setStyleSheet("padding: 0 4px;")  # the same size lit or not: nothing moves
+        # No style sheet while unlit: a label with one keeps the palette of the theme it was polished in.
+        self._flash_timer.timeout.connect(lambda: self.fills.setStyleSheet(""))
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._render)
@@ -111,7 +111,7 @@ class TradingStatusBar(QStatusBar):
 
     def flash_fills(self, color: str = "#ffd54f", ms: int = 1600) -> None:
         """Light the fill count for a moment (a fill arrived)."""
-        self.fills.setStyleSheet(f"background: {color}; color: #1a1a1a; border-radius: 3px; padding: 0 4px;")
+        self.fills.setStyleSheet(f"background: {color}; color: #1a1a1a;")  # no padding: nothing moves
         self._flash_timer.start(ms)
 
     def set_log_health(self, degraded: bool, message: str = "") -> None:

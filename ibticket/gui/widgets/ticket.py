@@ -75,6 +75,7 @@ class OrderTicket(QFrame):
         self._lot = DEFAULT_LOT
         self._lots: dict[str, int] = {}
         self._stale_on_change = False  # the message is an error that a new symbol makes stale
+        self._message_error = False
         self._pending_load: OrderRequest | None = None  # applied once its symbol's contract has loaded
         self._build()
         self._wire()
@@ -226,6 +227,7 @@ class OrderTicket(QFrame):
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
         self._set_side(self.side)
+        self.message.setStyleSheet(f"color: {colors.error if self._message_error else colors.filled};")
 
     def _set_side(self, side: str) -> None:
         (self.buy if side == "BUY" else self.sell).setChecked(True)
@@ -459,6 +461,7 @@ class OrderTicket(QFrame):
         color = self._colors.error if error else self._colors.filled
         self.message.setStyleSheet(f"color: {color};")
         self.message.setText(text)
+        self._message_error = error
         self._stale_on_change = error and not keep
 
 
