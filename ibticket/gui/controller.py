@@ -7,6 +7,7 @@ no dialog is ever exec()-ed inside a coroutine (prompts are awaited futures, see
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -26,6 +27,7 @@ from .fill_alert import FillAlert
 from .market_view import MarketView
 from .order_actions import OrderActions
 from .theme import apply_theme, the_app
+from .wording import for_window
 
 if TYPE_CHECKING:
     from ..trading.desk import OrderDesk
@@ -212,6 +214,8 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         await self.stop()
 
     def _on_connection(self, status: ConnectionStatus) -> None:
+        if status.message:
+            status = dataclasses.replace(status, message=for_window(status.message))
         w = self.window
         w.status.set_connection(status)
         w.set_title(status.badge, status.phase, status.account)

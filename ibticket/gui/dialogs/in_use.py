@@ -4,6 +4,7 @@ app ends (app.py exits with EXIT_IN_USE). Running on would trade nothing: it can
 from __future__ import annotations
 
 import asyncio
+import html
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,15 @@ class InUse:
     title: str
     text: str
     detail: str
+    command: str
 
     def __str__(self) -> str:
-        return f"ibticket: {self.text}\n{self.detail}"
+        return f"ibticket: {self.text}\n{self.detail}\n\n    {self.command}"
+
+    def detail_html(self) -> str:
+        """The detail for the dialog, the command on a line of its own that never wraps inside an option."""
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in self.detail.split("\n\n"))
+        return f"{paragraphs}<pre>{html.escape(self.command)}</pre>"
 
 
 def in_use(client_id: int, folder: Path, pid: int | None, data_dir: Path | None) -> InUse:
@@ -35,7 +42,8 @@ def in_use(client_id: int, folder: Path, pid: int | None, data_dir: Path | None)
         f"{who} uses client id {client_id} with the order log folder {folder}.",
         "IB reports an order's fills and cancels only to the client id that placed it, so only one ibticket may "
         "use a client id and its order log.\n\nClose the other one, or start this one with a client id and "
-        f"folders of its own:\n\n    {shlex.join(command)}",
+        "folders of its own:",
+        shlex.join(command),
     )
 
 
@@ -43,7 +51,7 @@ async def show_in_use(parent: QWidget | None, words: InUse) -> None:
     """Show the refusal and wait until it is closed."""
     box = QMessageBox(QMessageBox.Icon.Critical, words.title, words.text, QMessageBox.StandardButton.Close, parent)
     box.setObjectName("inUseDialog")
-    box.setInformativeText(words.detail)
+    box.setInformativeText(words.detail_html())
     closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def done(_result: int) -> None:
