@@ -28,7 +28,7 @@ from ..core.validation import (
     normalize_quantity,
 )
 from .adoption import Adoption
-from .contracts import ContractBook, check_tick
+from .contracts import ContractBook, ContractInfo, check_order, check_tick
 from .errors import NotConnectedError
 from .ib import IB, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
@@ -353,18 +353,24 @@ class BrokerCore(OrderMessages, Adoption):
 
     # -- orders --------------------------------------------------------------------------------------
 
-    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None:
-        """Check what only the broker knows (the instrument's tick), then place. None: refused as a
-        duplicate (reason in ``handler.last_refusal``)."""
+    async def check(self, request: OrderRequest) -> ContractInfo:
+        """Refuse what only the broker knows to be wrong (an unknown symbol, a price off the instrument's tick,
+        a size off its lot) before anyone is asked about the order. Asks IB only for a symbol not seen yet."""
         if request.legs or request.oca_group:
             raise OrderValidationError("Attached orders and one-cancels-all groups cannot be sent yet")
-        if not self.is_connected:
-            raise NotConnectedError("Not connected to IB: the order was not sent")
+        if not self.is_connected:  # for a new order and a change alike
+            raise NotConnectedError("Not connected to IB: nothing was sent")
         info = await self.contracts.resolve(request.symbol)
-        if request.limit_price is not None:
-            check_tick(info, request.limit_price, "Limit price")
-        if request.stop_price is not None:
-            check_tick(info, request.stop_price, "Stop price")
+        check_order(info, request)
+        return info
+
+    async def submit(self, request: OrderRequest, force: bool = False, checked: bool = False) -> OrderRecord | None:
+        """Place ``request``; ``checked``: the caller has had it through :meth:`check` (the desk, which checks
+        before its prompts). None: refused as a duplicate (reason in ``handler.last_refusal``)."""
+        if not self.is_connected:  # also when lost while the trader was answering a prompt
+            raise NotConnectedError("Not connected to IB: the order was not sent")
+        if not checked:
+            await self.check(request)
         record = self.handler.create(request, force=force)
         if record is not None:
             await self.handler.place(record)
