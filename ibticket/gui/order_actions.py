@@ -93,7 +93,10 @@ class OrderActions:
         if isinstance(cmd, OrderRequest):
             return await self.send(cmd, from_line=True)
         if isinstance(cmd, CancelCommand):
-            outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
+            # Typing "cancel all" is the confirmation: a prompt on top would ask twice, and its default
+            # button (Enter, still under the trader's finger) keeps the orders.
+            outcome = await (self.desk.cancel_all(confirm=False) if cmd.order_id is None
+                             else self.desk.cancel(cmd.order_id))
         else:
             outcome = await self.desk.modify(cmd.order_id, cmd.quantity, cmd.limit_price, cmd.stop_price)
         self._show(outcome, from_line=True)
