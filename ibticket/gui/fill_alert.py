@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QProcess, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QObject, QProcess, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from ..core import Fill
@@ -108,7 +108,7 @@ class FillAlert(QObject):
         if not self.window.isActiveWindow():
             self._notify("ibticket: " + ("fill" if len(fills) == 1 else f"{len(fills):,} fills"), alert_text(fills))
 
-    def _rows_of(self, fills: list[Fill]) -> list[object]:
+    def _rows_of(self, fills: list[Fill]) -> list[QModelIndex]:
         model = self.window.fills_model
         ids = {f.fill_id for f in fills}
         count = model.rowCount()

@@ -33,10 +33,10 @@ class ElidedLabel(QLabel):
         self._elide = elide
         self.setText(text)
 
-    def text(self) -> str:  # type: ignore[override]
+    def text(self) -> str:
         return self._full
 
-    def setText(self, text: str) -> None:  # type: ignore[override]
+    def setText(self, text: str) -> None:
         text = " ".join(str(text).splitlines())  # one line: a newline would make the label taller
         if text == self._full:
             return
@@ -96,10 +96,10 @@ class WrapLabel(QLabel):
         self._lines = lines
         self.setText(text)
 
-    def text(self) -> str:  # type: ignore[override]
+    def text(self) -> str:
         return self._full
 
-    def setText(self, text: str) -> None:  # type: ignore[override]
+    def setText(self, text: str) -> None:
         text = str(text)
         if text == self._full:
             return
@@ -143,10 +143,10 @@ class TwoLineButton(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, self.sizePolicy().verticalPolicy())
         self.setText(text)
 
-    def text(self) -> str:  # type: ignore[override]
+    def text(self) -> str:
         return self._full
 
-    def setText(self, text: str) -> None:  # type: ignore[override]
+    def setText(self, text: str) -> None:
         if text == self._full:
             return
         self._full = text
