@@ -16,6 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
 PYTHON=${PYTHON:-python3}
+# ldconfig is in /usr/sbin, outside a plain user's PATH on Debian.
+PATH=$PATH:/usr/sbin:/sbin
 VENV=build/pkg-venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -105,7 +107,9 @@ for size in 48 128 256; do
   cp "resources/icons/ibticket-$size.png" "$root/usr/share/icons/hicolor/${size}x${size}/apps/ibticket.png"
 done
 # The release date is the last commit's, so rebuilding one commit gives the same metadata.
-release_date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F)
+# SOURCE_DATE_EPOCH (reproducible-builds.org) stands in for it where there is no .git.
+if [ -n "${SOURCE_DATE_EPOCH:-}" ]; then release_date=$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)
+else release_date=$(git log -1 --format=%cs 2>/dev/null || date -u +%F); fi
 sed -e "s/@VERSION@/$VERSION/" -e "s/@DATE@/$release_date/" packaging/ibticket.metainfo.xml \
   > "$root/usr/share/metainfo/ibticket.metainfo.xml"
 cat > "$root/usr/share/doc/ibticket/copyright" <<COPYRIGHT
