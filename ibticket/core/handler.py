@@ -21,6 +21,7 @@ from .logger import OrderLogError, OrderLogger
 from .order import OrderRequest, validate_request
 from .records import LOCAL_FILL_MARK, MAX_PRICE, BrokerAttempt, Fill, OrderRecord, OrderStatus, split_exec_id
 from .recovery import RestorePlan, plan_restore
+from .summary import day_counts
 from .validation import CancelledBeforeSend, OrderValidationError, is_money, normalize_price, normalize_quantity
 
 log = logging.getLogger(__name__)
@@ -154,21 +155,14 @@ class OrderExecutionHandler:
         ]
 
     def summary(self) -> dict[str, int | float]:
-        """Today's counts from the records themselves (the order log's summary, without a log)."""
+        """Today's counts from the records themselves: the order log's summary (``summarize``), without a log."""
         records = list(self._orders.values())
-        total_fills = sum(len(r.fills) for r in records)
-        complete = sum(1 for r in records if r.status is OrderStatus.FILLED and r.fills)
-        return {
-            "total_orders": len(records),
-            "filled_orders": sum(r.status is OrderStatus.FILLED for r in records),
-            "cancelled_orders": sum(r.status is OrderStatus.CANCELLED for r in records),
-            "error_orders": sum(r.status is OrderStatus.ERROR for r in records),
-            "partial_fills": total_fills - complete,
-            "complete_fills": complete,
-            "total_fills": total_fills,
-            "traded_value": round(sum(f.quantity * f.price for r in records for f in r.fills), 4) + 0.0,
-            "commission": round(sum(f.commission for r in records for f in r.fills), 4) + 0.0,
-        }
+        fills = [f for r in records for f in r.fills]
+        complete = sum(f.completes for f in fills)
+        return day_counts(
+            (r.status.value for r in records), len(fills) - complete, complete,
+            sum(f.quantity * f.price for f in fills), sum(f.commission for f in fills),
+        )
 
     def retry_pending(self, order_id: int) -> bool:
         return order_id in self._retry_timers
