@@ -93,6 +93,7 @@ class BrokerCore:
         # The handler's clock, as the log's days are: an order's reference names the day its log begins.
         handler.ref_prefix = ref_prefix(settings.client_id, f"{handler.now():%Y%m%d-%H%M%S}")
         handler.set_place_function(self._place)
+        handler.unknown_event.connect(lambda _record: self.is_connected and self._spawn(self.resync()))
         self.ib = IB()
         install_taps(self.ib.wrapper, self)
         self.ib.disconnectedEvent += self._on_disconnected
@@ -112,6 +113,7 @@ class BrokerCore:
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._pending_modify: dict[str, PendingModify] = {}
         self._sync: SyncSnapshot | None = None
+        self._resync_again = False  # a resync was asked for while a snapshot was under way
         self._restored = False
         self._closing = False
         self._ready: asyncio.Event | None = None
@@ -200,7 +202,7 @@ class BrokerCore:
                 self._by_perm.update(restored[1])
             self._restored = True
         self._set_state(ConnectionState.CONNECTING)
-        self._sync = SyncSnapshot()
+        self._sync = SyncSnapshot(unknown=self.handler.placement_unknown())
         host, port = self.settings.host, self.port
         try:
             await self.ib.connectAsync(host, port, clientId=self.settings.client_id, timeout=timeout)
@@ -576,9 +578,13 @@ class BrokerCore:
         """Ask IB again for open orders, today's completed orders and executions, then settle the
         acknowledged orders it no longer reports (after IB's own connectivity returns, or an error that
         left an order's state unknown). Orders still in flight are left alone: they may be mid-write."""
-        if self._sync is not None or not self.is_connected:
+        if not self.is_connected:
             return
-        self._sync = SyncSnapshot()
+        if self._sync is not None:
+            # That snapshot may have been asked for before what this resync is for (an order just sent).
+            self._resync_again = True
+            return
+        self._sync = SyncSnapshot(unknown=self.handler.placement_unknown())
         try:
             await self.ib.reqOpenOrdersAsync()
             await self.ib.reqCompletedOrdersAsync(False)
@@ -592,6 +598,9 @@ class BrokerCore:
             self.last_reconcile = str(
                 reconcile(self.handler, snapshot, after_restart=False, only_acknowledged=True)
             )
+        if self._resync_again:
+            self._resync_again = False
+            await self.resync()
 
     # -- orphans: ours at IB, unknown here -----------------------------------------------------------
 
