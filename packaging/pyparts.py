@@ -128,7 +128,7 @@ def apt_needs(parts: PythonParts) -> list[tuple[str, str]]:
             wanted.append((package, f"{command}: {why}"))
     libraries = [name.split("(")[0].strip() for name in manifest.DEB_DEPENDS]
     have = installed(libraries)
-    wanted += [(name, "a library the bundle links or Qt loads (the smoke test runs it)")
+    wanted += [(name, "the bundle needs it at run time (the .deb depends on it; the smoke test runs the bundle)")
                for name in libraries if name not in have]
     return list({name: (name, why) for name, why in wanted}.values())
 

@@ -84,8 +84,19 @@ if [ -z "$deb" ]; then
   step "packaging/build.sh as a plain user, with Debian's python3"
   # The metadata's release date is the last commit's, as on a checkout (the copy has no .git).
   epoch=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+  # pip reaches PyPI through this machine's network, so with its certificate authorities as well (a
+  # TLS-inspecting proxy's CA is in this machine's store, not in a fresh Debian's) and its proxy, if any.
+  network=()
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp /etc/ssl/certs/ca-certificates.crt "$builder/home/builder/host-ca-certificates.crt"
+    network+=(PIP_CERT=/home/builder/host-ca-certificates.crt)
+  fi
+  for name in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
+    [ -z "${!name:-}" ] || network+=("$name=${!name}")
+  done
   chroot --userspec=builder:builder "$builder" env -i HOME=/home/builder PATH=/usr/bin:/bin LANG=C.UTF-8 \
-    SOURCE_DATE_EPOCH="$epoch" sh -c 'cd ~/ibticket && packaging/build.sh' > "$builder.build.log" 2>&1 \
+    SOURCE_DATE_EPOCH="$epoch" "${network[@]}" sh -c 'cd ~/ibticket && packaging/build.sh' \
+    > "$builder.build.log" 2>&1 \
     || { tail -40 "$builder.build.log" >&2; fail "build.sh failed on a fresh Debian 12"; }
   grep -E "^(python|== done|bundle:|deb:)" "$builder.build.log" | sed 's/^/  /'
   deb=$(ls "$src"/dist/ibticket_*_amd64.deb)
