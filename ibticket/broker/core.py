@@ -93,7 +93,7 @@ class BrokerCore:
         # The handler's clock, as the log's days are: an order's reference names the day its log begins.
         handler.ref_prefix = ref_prefix(settings.client_id, f"{handler.now():%Y%m%d-%H%M%S}")
         handler.set_place_function(self._place)
-        handler.unknown_event.connect(lambda _record: self.is_connected and self._spawn(self.resync()))
+        handler.unknown_event.connect(self._on_placement_unknown)
         self.ib = IB()
         install_taps(self.ib.wrapper, self)
         self.ib.disconnectedEvent += self._on_disconnected
@@ -132,6 +132,10 @@ class BrokerCore:
         self._log_retrying = False
         if handler.logger is not None:
             handler.logger.register_health_callback(self._on_log_health)
+
+    def _on_placement_unknown(self, _record: OrderRecord) -> None:
+        if self.is_connected:  # else the next connect's snapshot settles it
+            self._spawn(self.resync())
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -400,3 +400,22 @@ def test_every_button_and_the_find_key_do_what_they_say(qtbot, panel: LogViewPan
     events = read_day(tmp_path, DAY).events
     assert messages[-1] == f"Exported {len(events)} events to {target / 'all.jsonl'} (1 unreadable line left out)"
     assert [json.loads(line) for line in (target / "all.jsonl").read_text().splitlines()] == events
+
+
+def test_a_panel_deleted_without_shutdown_stops_its_worker_first(qtbot, tmp_path: Path) -> None:
+    # The worker's reader thread posts through a QObject of the panel: a panel that went without shutdown()
+    # (a window deleted with it) left the thread posting into freed memory when the process ended later.
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    write_day(tmp_path, 10, DAY)
+    panel = LogViewPanel()
+    panel.set_folder(tmp_path)
+    assert panel.open_day(DAY)
+    _settle(qtbot, panel)
+    worker = panel.jobs.worker
+    assert worker is not None and worker.alive
+    panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert worker._process.poll() is not None  # the process was ended ...
+    assert not worker._reader.is_alive()  # ... and its reader is done posting
+    QCoreApplication.processEvents()  # its last posts went with the panel's relay

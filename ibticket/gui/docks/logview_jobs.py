@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 
 from ...core.logreader import BadLine
 from ...logview.check import CheckProgress
@@ -26,6 +26,11 @@ from ...logview.worker import RemoteWorker
 log = logging.getLogger(__name__)
 
 DOING = {"index": "reading the day", "check": "summing up the day", "filter": "filtering", "export": "exporting"}
+
+
+def _stop_workers(workers: list[RemoteWorker], *_destroyed: object) -> None:
+    while workers:
+        workers.pop().stop()
 
 
 class _Relay(QObject):
@@ -45,7 +50,12 @@ class LogJobs(QObject):
         super().__init__(parent)
         self.worker: RemoteWorker | None = None
         self._relay = _Relay(self)
-        self._relay.call.connect(lambda call: call())
+        self._relay.call.connect(lambda call: call(), Qt.ConnectionType.QueuedConnection)
+        # The worker's reader thread posts through the relay, a child of this object: however this object
+        # ends (shutdown or not, a window deleted with it), the thread is stopped before the relay goes.
+        # The list, not self, is what the handler holds: self is half destroyed by then.
+        self._workers: list[RemoteWorker] = []
+        self.destroyed.connect(partial(_stop_workers, self._workers))
         self.token = 0
         self.filter_token = 0
         self.key = 0  # the open day's index in the worker process
@@ -68,11 +78,11 @@ class LogJobs(QObject):
         """Start a job in the worker process (started on first use, and again if it stopped); its reports
         and failure come to the handlers on this thread. None when it could not be started (said why)."""
         if self.worker is not None and not self.worker.alive:
-            self.worker.stop()
-            self.worker = None
+            self._stop_worker()
         try:
             if self.worker is None:
                 self.worker = RemoteWorker(self._relay.call.emit)
+                self._workers.append(self.worker)
             return self.worker.submit(op, *args, on_report=on_report,
                                       on_error=on_error or partial(self.failed, op))
         except OSError as exc:
@@ -92,8 +102,13 @@ class LogJobs(QObject):
     def shutdown(self) -> None:
         """Stop every job and the worker process (the window is closing)."""
         if self.worker is not None:
-            self.worker.stop()
-            self.worker = None
+            self._stop_worker()
+
+    def _stop_worker(self) -> None:
+        assert self.worker is not None
+        worker, self.worker = self.worker, None
+        worker.stop()
+        self._workers.remove(worker)
 
     # -- the open day ----------------------------------------------------------------------------------
 
