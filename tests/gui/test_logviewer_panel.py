@@ -402,11 +402,18 @@ def test_every_button_and_the_find_key_do_what_they_say(qtbot, panel: LogViewPan
     assert [json.loads(line) for line in (target / "all.jsonl").read_text().splitlines()] == events
 
 
-def test_a_panel_deleted_without_shutdown_stops_its_worker_first(qtbot, tmp_path: Path) -> None:
-    # The worker's reader thread posts through a QObject of the panel: a panel that went without shutdown()
-    # (a window deleted with it) left the thread posting into freed memory when the process ended later.
+def test_a_panel_deleted_without_shutdown_leaves_its_reader_thread_nothing_deleted_to_post_to(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker's reader thread posts through a QObject: one of the panel's, it outlived a panel deleted
+    # without shutdown() (a window deleted with it), and posted into freed memory when the process ended.
+    import os
+    import signal
+    import threading
+
     from PySide6.QtCore import QCoreApplication, QEvent
 
+    crashed: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
     write_day(tmp_path, 10, DAY)
     panel = LogViewPanel()
     panel.set_folder(tmp_path)
@@ -416,6 +423,8 @@ def test_a_panel_deleted_without_shutdown_stops_its_worker_first(qtbot, tmp_path
     assert worker is not None and worker.alive
     panel.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert worker._process.poll() is not None  # the process was ended ...
-    assert not worker._reader.is_alive()  # ... and its reader is done posting
-    QCoreApplication.processEvents()  # its last posts went with the panel's relay
+    os.kill(worker.pid, signal.SIGKILL)  # the reader meets the end of the pipe and posts once more
+    worker._reader.join(10)
+    assert not worker._reader.is_alive() and crashed == []
+    QCoreApplication.processEvents()  # that last post finds the panel gone: dropped, the worker stopped
+    assert not worker.alive

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from ...core.logreader import BadLine
 from ...logview.check import CheckProgress
@@ -28,15 +30,30 @@ log = logging.getLogger(__name__)
 DOING = {"index": "reading the day", "check": "summing up the day", "filter": "filtering", "export": "exporting"}
 
 
-def _stop_workers(workers: list[RemoteWorker], *_destroyed: object) -> None:
-    while workers:
-        workers.pop().stop()
-
-
 class _Relay(QObject):
-    """Carries calls from the worker's thread to this one (a queued connection)."""
+    """Carries calls from the worker's reader thread to this one (a queued connection).
+
+    It belongs to the application, not to the panel: the thread may post after the panel is gone (a window
+    deleted without shutdown()), and posting into a deleted object crashes. A call for a panel that is gone
+    is dropped, and that panel's worker stopped; the relay then goes too."""
 
     call = Signal(object)
+
+    def __init__(self, owner: QObject) -> None:
+        super().__init__(QCoreApplication.instance())
+        self._owner = weakref.ref(owner)
+        self.worker: RemoteWorker | None = None
+        self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    def _run(self, call: Callable[[], None]) -> None:
+        owner = self._owner()
+        if owner is not None and shiboken6.isValid(owner):
+            call()
+            return
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()  # returns once its reader has ended: nothing more is posted here
+        self.deleteLater()
 
 
 class LogJobs(QObject):
@@ -50,12 +67,6 @@ class LogJobs(QObject):
         super().__init__(parent)
         self.worker: RemoteWorker | None = None
         self._relay = _Relay(self)
-        self._relay.call.connect(lambda call: call(), Qt.ConnectionType.QueuedConnection)
-        # The worker's reader thread posts through the relay, a child of this object: however this object
-        # ends (shutdown or not, a window deleted with it), the thread is stopped before the relay goes.
-        # The list, not self, is what the handler holds: self is half destroyed by then.
-        self._workers: list[RemoteWorker] = []
-        self.destroyed.connect(partial(_stop_workers, self._workers))
         self.token = 0
         self.filter_token = 0
         self.key = 0  # the open day's index in the worker process
@@ -81,8 +92,7 @@ class LogJobs(QObject):
             self._stop_worker()
         try:
             if self.worker is None:
-                self.worker = RemoteWorker(self._relay.call.emit)
-                self._workers.append(self.worker)
+                self.worker = self._relay.worker = RemoteWorker(self._relay.call.emit)
             return self.worker.submit(op, *args, on_report=on_report,
                                       on_error=on_error or partial(self.failed, op))
         except OSError as exc:
@@ -107,8 +117,8 @@ class LogJobs(QObject):
     def _stop_worker(self) -> None:
         assert self.worker is not None
         worker, self.worker = self.worker, None
+        self._relay.worker = None
         worker.stop()
-        self._workers.remove(worker)
 
     # -- the open day ----------------------------------------------------------------------------------
 
