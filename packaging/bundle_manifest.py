@@ -68,8 +68,8 @@ BUNDLED_SYSTEM_LIBS = ("libpython",)
 DEB_DEPENDS = [
     # C and C++ runtimes (libc6's minimum version is worked out from the bundle by build.sh)
     "libc6", "libgcc-s1", "libstdc++6",
-    # Python's own extension modules
-    "libbz2-1.0", "libffi8", "liblzma5", "libssl3", "zlib1g",
+    # Python's own extension modules; Debian's libpython also links expat (pyexpat is built in)
+    "libbz2-1.0", "libexpat1", "libffi8", "liblzma5", "libssl3", "zlib1g",
     # Qt core and GUI
     "libzstd1", "libglib2.0-0", "libdbus-1-3", "libfontconfig1", "libfreetype6", "fonts-dejavu-core",
     "libegl1", "libgl1", "libxkbcommon0",

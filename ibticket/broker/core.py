@@ -89,6 +89,7 @@ class BrokerCore(OrderMessages, Adoption):
         # The handler's clock, as the log's days are: an order's reference names the day its log begins.
         handler.ref_prefix = ref_prefix(settings.client_id, f"{handler.now():%Y%m%d-%H%M%S}")
         handler.set_place_function(self._place)
+        handler.unknown_event.connect(self._on_placement_unknown)
         self.ib = IB()
         install_taps(self.ib.wrapper, self)
         self.ib.disconnectedEvent += self._on_disconnected
@@ -108,6 +109,7 @@ class BrokerCore(OrderMessages, Adoption):
         self._by_order_id: dict[int, tuple[OrderRecord, BrokerAttempt]] = {}
         self._pending_modify: dict[str, PendingModify] = {}
         self._sync: SyncSnapshot | None = None
+        self._resync_again = False  # a resync was asked for while a snapshot was under way
         self._restored = False
         self._closing = False
         self._ready: asyncio.Event | None = None
@@ -126,6 +128,10 @@ class BrokerCore(OrderMessages, Adoption):
         self._log_retrying = False
         if handler.logger is not None:
             handler.logger.register_health_callback(self._on_log_health)
+
+    def _on_placement_unknown(self, _record: OrderRecord) -> None:
+        if self.is_connected:  # else the next connect's snapshot settles it
+            self._spawn(self.resync())
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -196,7 +202,7 @@ class BrokerCore(OrderMessages, Adoption):
                 self._by_perm.update(restored[1])
             self._restored = True
         self._set_state(ConnectionState.CONNECTING)
-        self._sync = SyncSnapshot()
+        self._sync = SyncSnapshot(unknown=self.handler.placement_unknown())
         host, port = self.settings.host, self.port
         try:
             await self.ib.connectAsync(host, port, clientId=self.settings.client_id, timeout=timeout)
@@ -449,9 +455,13 @@ class BrokerCore(OrderMessages, Adoption):
         """Ask IB again for open orders, today's completed orders and executions, then settle the
         acknowledged orders it no longer reports (after IB's own connectivity returns, or an error that
         left an order's state unknown). Orders still in flight are left alone: they may be mid-write."""
-        if self._sync is not None or not self.is_connected:
+        if not self.is_connected:
             return
-        self._sync = SyncSnapshot()
+        if self._sync is not None:
+            # That snapshot may have been asked for before what this resync is for (an order just sent).
+            self._resync_again = True
+            return
+        self._sync = SyncSnapshot(unknown=self.handler.placement_unknown())
         try:
             await self.ib.reqOpenOrdersAsync()
             await self.ib.reqCompletedOrdersAsync(False)
@@ -465,3 +475,7 @@ class BrokerCore(OrderMessages, Adoption):
             self.last_reconcile = str(
                 reconcile(self.handler, snapshot, after_restart=False, only_acknowledged=True)
             )
+        if self._resync_again:
+            self._resync_again = False
+            await self.resync()
+

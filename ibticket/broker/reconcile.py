@@ -89,6 +89,8 @@ class SyncSnapshot:
     completed_status: dict[str, str] = field(default_factory=dict)
     executed_refs: set[str] = field(default_factory=set)
     orphans: dict[str, Orphan] = field(default_factory=dict)
+    # Orders whose placement was unknown when the snapshot was asked for: this snapshot settles them.
+    unknown: frozenset[int] = frozenset()
 
     def mentioned(self, order_ref: str) -> bool:
         return (
@@ -136,6 +138,13 @@ def reconcile(
         adopted=adopted, carried=carried, foreign={owner: len(refs) for owner, refs in (foreign or {}).items()}
     )
     for record in handler.get_all_orders():
+        if record.order_id in snapshot.unknown and record.attempts:
+            # IB reports every order it has in the snapshot; one it does not report never reached it.
+            at_ib = record.acknowledged or snapshot.mentioned(record.attempts[-1].order_ref)
+            handler.settle_unknown(record.order_id, at_ib)
+            if not at_ib:
+                report.failed += 1
+                continue
         if record.status.is_terminal:
             continue
         if only_acknowledged and not record.acknowledged:

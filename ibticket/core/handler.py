@@ -21,8 +21,9 @@ from .fills import FillHandling
 from .logger import OrderLogError, OrderLogger
 from .order import OrderRequest, validate_request
 from .records import BrokerAttempt, Fill, OrderRecord, OrderStatus
-from .restoring import Restoring
+from .restoring import Restoring, attempt_fields
 from .statuses import RANK, StatusHandling
+from .summary import day_counts
 from .validation import CancelledBeforeSend, OrderValidationError
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,10 @@ StatusCallback = Callable[[OrderRecord], Any]
 ErrorCallback = Callable[[OrderRecord, str], Any]
 CommissionCallback = Callable[[OrderRecord, Fill], Any]
 
+
+
+# The status message of an order whose placement failed in a way that leaves unknown whether IB has it.
+UNKNOWN_PLACEMENT = "unknown — reconciling"
 
 
 class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
@@ -74,6 +79,7 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
         self._attempts_by_ref: dict[str, tuple[OrderRecord, BrokerAttempt]] = {}
         self._retry_timers: dict[int, TimerHandle] = {}
         self._placing: set[int] = set()  # orders whose place function is running (e.g. awaiting a reconnect)
+        self._unknown: dict[int, str] = {}  # order id -> why it is unknown whether its placement reached IB
         self._tasks: set[asyncio.Task[Any]] = set()
         self._next_id = 1
         self.last_refusal: str | None = None
@@ -83,6 +89,8 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
         self.error_event: Event[[OrderRecord, str]] = Event("order error")
         # A commission that attaches to a fill after the fill itself was reported.
         self.commission_event: Event[[OrderRecord, Fill]] = Event("commission")
+        # A placement that failed after the order may have gone out: the broker asks IB (settle_unknown).
+        self.unknown_event: Event[[OrderRecord]] = Event("placement unknown")
         self._ignored_noted: set[tuple[int, str]] = set()  # (order id, notice) already in the log
         self._ignored_in_log: set[tuple[int, str]] = set()  # (order id, status) noted before a restart
 
@@ -147,21 +155,14 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
         ]
 
     def summary(self) -> dict[str, int | float]:
-        """Today's counts from the records themselves (the order log's summary, without a log)."""
+        """Today's counts from the records themselves: the order log's summary (``summarize``), without a log."""
         records = list(self._orders.values())
-        total_fills = sum(len(r.fills) for r in records)
-        complete = sum(1 for r in records if r.status is OrderStatus.FILLED and r.fills)
-        return {
-            "total_orders": len(records),
-            "filled_orders": sum(r.status is OrderStatus.FILLED for r in records),
-            "cancelled_orders": sum(r.status is OrderStatus.CANCELLED for r in records),
-            "error_orders": sum(r.status is OrderStatus.ERROR for r in records),
-            "partial_fills": total_fills - complete,
-            "complete_fills": complete,
-            "total_fills": total_fills,
-            "traded_value": round(sum(f.quantity * f.price for r in records for f in r.fills), 4) + 0.0,
-            "commission": round(sum(f.commission for r in records for f in r.fills), 4) + 0.0,
-        }
+        fills = [f for r in records for f in r.fills]
+        complete = sum(f.completes for f in fills)
+        return day_counts(
+            (r.status.value for r in records), len(fills) - complete, complete,
+            sum(f.quantity * f.price for f in fills), sum(f.commission for f in fills),
+        )
 
     def retry_pending(self, order_id: int) -> bool:
         return order_id in self._retry_timers
@@ -254,9 +255,10 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
             self.handle_error(record.order_id, TRANSPORT_ERROR, f"Not connected: {exc}")
             return
         except Exception as exc:
-            # Unknown failure: the order may or may not have gone out, so never retry it blindly.
+            # Unknown failure: the order may or may not have gone out. Not an Error (it may be working at IB)
+            # and never a blind retry (it could double it): the broker asks IB what became of it.
             log.exception("placing order %s failed", record.order_id)
-            self._fail(record, f"Could not place the order: {exc}", None)
+            self._mark_unknown(record, f"{type(exc).__name__}: {exc}")
             return
         finally:
             self._placing.discard(record.order_id)
@@ -273,6 +275,38 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
         )
         if record.status is not old:
             self.status_event.emit(record)
+
+    def _mark_unknown(self, record: OrderRecord, why: str) -> None:
+        self._cancel_retry(record.order_id)
+        self._unknown[record.order_id] = why
+        old = record.status
+        # A retry was in Error: the attempt that may be out is Pending like any unanswered one.
+        new = (OrderStatus.PARTIALLY_FILLED if record.filled_quantity else OrderStatus.PENDING) \
+            if old is OrderStatus.ERROR else old
+        text = f"{UNKNOWN_PLACEMENT}: placing it failed ({why}) and it may have reached IB"
+        record.update_status(new, text, when=self._now())
+        self._log("log_event", "NOTICE", record, message=text, **attempt_fields(record))
+        self.status_event.emit(record)
+        self.unknown_event.emit(record)
+
+    def placement_unknown(self) -> frozenset[int]:
+        """Orders whose placement failed in a way that leaves unknown whether IB has them."""
+        return frozenset(self._unknown)
+
+    def settle_unknown(self, order_id: int, at_ib: bool) -> None:
+        """What IB says of an order whose placement was unknown: it has the order (working or done), or it
+        does not, and then the order never reached it: Error, with why."""
+        why, record = self._unknown.pop(order_id, None), self._orders.get(order_id)
+        if why is None or record is None:
+            return
+        if not at_ib:
+            self._fail(record, f"IB does not have this order: placing it failed ({why}) before it reached IB, "
+                       "so it was not sent. Enter it again if you still want it.", None)
+            return
+        if (record.error_message or "").startswith(UNKNOWN_PLACEMENT):
+            record.error_message = None
+        self._log("log_event", "NOTICE", record, message="IB has the order: it was placed", **attempt_fields(record))
+        self.status_event.emit(record)
 
     def _write_ahead(self, record: OrderRecord, attempt: BrokerAttempt, number: int) -> None:
         """Put the attempt in the log before anything is sent (raises ``OrderLogError`` if it cannot be).
@@ -340,6 +374,7 @@ class OrderExecutionHandler(FillHandling, StatusHandling, Restoring):
 
     def _fail(self, record: OrderRecord, message: str, code: int | None) -> None:
         self._cancel_retry(record.order_id)
+        self._unknown.pop(record.order_id, None)
         old = record.status
         record.update_status(OrderStatus.ERROR, message, when=self._now())
         if record.filled_quantity == 0:

@@ -26,6 +26,7 @@ from .logcheck import FIELD_CHECKS as FIELD_CHECKS  # re-exported: the checks ar
 from .logcheck import FIELD_KINDS as FIELD_KINDS
 from .logcheck import MAX_INT as MAX_INT
 from .logcheck import REQUIRED_FIELDS as REQUIRED_FIELDS
+from .summary import completes_order, day_counts
 
 LOG_NAME = re.compile(r"^orders-(\d{4}-\d{2}-\d{2})\.jsonl$")
 
@@ -334,7 +335,7 @@ class DaySummary:
             corrects = event.get("corrects")
             if corrects:
                 self._set_fill(corrects, None)
-            elif event.get("remaining_quantity", 1) == 0:
+            elif completes_order(event.get("remaining_quantity", 1)):
                 self._complete += 1
             else:
                 self._partial += 1
@@ -357,19 +358,7 @@ class DaySummary:
             self._commission += fill[1]
 
     def result(self) -> dict[str, int | float]:
-        statuses = list(self._last_status.values())
-        return {
-            "total_orders": len(self._last_status),
-            "filled_orders": statuses.count("Filled"),
-            "cancelled_orders": statuses.count("Cancelled"),
-            "error_orders": statuses.count("Error"),
-            "partial_fills": self._partial,
-            "complete_fills": self._complete,
-            "total_fills": self._partial + self._complete,
-            # Rounded to a hundredth of a cent: running sums of many fills carry float noise beyond that.
-            "traded_value": round(self._value, 4) + 0.0,
-            "commission": round(self._commission, 4) + 0.0,
-        }
+        return day_counts(self._last_status.values(), self._partial, self._complete, self._value, self._commission)
 
 
 _STATUS_NAMES = {name: name for name in _STATUSES}

@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, overload
 
+from .summary import completes_order
+
 
 class OrderStatus(StrEnum):
     PENDING = "Pending"
@@ -56,6 +58,9 @@ class Fill:
     timestamp: datetime
     commission: float = 0.0
     side: str = ""  # the order's action, BUY or SELL: a blotter row needs no lookup of its order
+    # Whether this execution completed its order (summary.completes_order), set as it is added: a day's
+    # summary counts it as complete, else partial, as the order log's summary does from the fill's line.
+    completes: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +146,7 @@ class OrderRecord:
 
     def add_fill(self, fill: Fill) -> None:
         """Append an execution and re-derive quantities, average price and status from the fills."""
+        fill.completes = completes_order(self.total_quantity - self.filled_quantity - fill.quantity)
         self.fills.append(fill)
         journal = self._journal
         if journal is not None and journal.fills is self.fills:
@@ -152,6 +158,7 @@ class OrderRecord:
     def replace_fill(self, old_fill_id: str, fill: Fill) -> None:
         """Swap an execution for its correction; the correction is the truth, not an addition."""
         # A new list, never an edit of the old one: views of the record keep reading the old list.
+        fill.completes = any(f.completes for f in self.fills if f.fill_id == old_fill_id)
         self.fills = [f for f in self.fills if f.fill_id != old_fill_id]
         self.fills.append(fill)
         # Corrections are rare: re-sum from the fills rather than carry a subtraction's rounding.

@@ -117,7 +117,12 @@ def apply_theme(app: QApplication, name: str) -> Colors:
     if name not in THEMES:
         name = "system"
     dark = name == "dark" or (name == "system" and system_is_dark())
-    app.setStyle(QStyleFactory.create("Fusion"))
+    # Fusion once: replacing the application's style unpolishes and repolishes every widget alive and
+    # deletes the old style, and a window starts (and a theme changes) many times in one process. Qt
+    # crashed inside that replacement (seen once, in the GUI tests' settings fuzz, with dozens of windows).
+    style = app.style()
+    if style is None or style.name().lower() != "fusion":
+        app.setStyle(QStyleFactory.create("Fusion"))
     app.setPalette(_dark_palette() if dark else app.style().standardPalette())
     return DARK if dark else LIGHT
 

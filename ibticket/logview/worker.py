@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import os
 import pickle
 import signal
@@ -35,6 +36,8 @@ from .filters import filter_job
 from .index import FileChanged, LineIndex, Steps, index_job
 from .jobs import CHECK, EXPORT, FILTER, INDEX, STATS, Job, Worker
 from .rows import export_job
+
+log = logging.getLogger(__name__)
 
 FRAME = struct.Struct("!I")
 NICE = 10
@@ -204,6 +207,8 @@ class RemoteWorker:
         self._send(("close", key))
 
     def stop(self, timeout: float = 2.0) -> None:
+        """End the process, and return only once the reader thread has: nothing is posted after this, so
+        what ``post`` hands calls through (a panel's QObject) may go as soon as it returns."""
         self._handlers.clear()
         with contextlib.suppress(OSError, ValueError):
             self._send(("quit",))
@@ -215,7 +220,12 @@ class RemoteWorker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout)
-        if self._process.stdout is not None:
+        # The process is gone, so the reader meets the end of the pipe; it posts once more and ends.
+        if self._reader is not threading.current_thread():
+            self._reader.join(timeout)
+            if self._reader.is_alive():
+                log.warning("the log viewer's reader thread did not end within %s s", timeout)
+        if self._process.stdout is not None and not self._reader.is_alive():
             self._process.stdout.close()
 
     def _send(self, message: Any) -> None:

@@ -114,6 +114,9 @@ class OrderDesk:
             return Outcome(False, self.handler.last_refusal or "Not sent")
         if record.status is OrderStatus.ERROR:
             return Outcome(False, f"#{record.order_id} {text}: {record.error_message}", record)
+        if record.order_id in self.handler.placement_unknown():
+            # Not a failure to answer by sending it again: it may be at IB, and the broker is asking.
+            return Outcome(True, f"#{record.order_id} {text}: {record.error_message}", record)
         return Outcome(True, f"#{record.order_id} sent: {text}", record)
 
     async def modify(

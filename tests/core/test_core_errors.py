@@ -438,10 +438,40 @@ def test_unknown_failure_of_place_is_not_retried(harness):
     h = harness.handler
     h.set_place_function(broken)
 
+    asked: list[int] = []
+    h.unknown_event.connect(lambda record: asked.append(record.order_id))
+
     async def scenario():
         record = await h.submit_order("AAPL", "BUY", 100)
-        assert record.status is OrderStatus.ERROR
+        # It may have gone out: neither Error nor a retry, but unknown until the broker has asked IB.
+        assert record.status is OrderStatus.PENDING and record.error_message.startswith("unknown — reconciling")
         assert harness.clock.pending_delays == []
+        assert asked == [record.order_id] and h.placement_unknown() == {record.order_id}
+        h.settle_unknown(record.order_id, at_ib=False)
+        assert record.status is OrderStatus.ERROR and "IB does not have this order" in record.error_message
+        assert h.placement_unknown() == frozenset()
+
+    asyncio.run(scenario())
+
+
+def test_a_retry_whose_placement_is_unknown_is_pending_and_settles_as_working(harness):
+    h = harness.handler
+
+    async def scenario():
+        record = await h.submit_order("AAPL", "BUY", 100)
+        h.handle_fill(record.order_id, 40, 10.0, exec_id="a.01")
+        assert h.handle_error(record.order_id, 504, "Not connected") is True
+
+        async def broken(record, attempt):
+            raise RuntimeError("something odd")
+
+        h.set_place_function(broken)
+        await harness.advance(1)
+        assert record.status is OrderStatus.PARTIALLY_FILLED and record.error_message.startswith("unknown")
+        h.settle_unknown(record.order_id, at_ib=True)
+        assert record.status is OrderStatus.PARTIALLY_FILLED and record.error_message is None
+        notices = [e["message"] for e in harness.events("NOTICE")]
+        assert notices[-1] == "IB has the order: it was placed" and notices[-2].startswith("unknown — reconciling")
 
     asyncio.run(scenario())
 

@@ -32,11 +32,14 @@ def test_order_status_values_are_exactly_the_seed_strings():
 
 def test_fill_signature_is_the_seed_one():
     params = inspect.signature(Fill).parameters
-    # The seed's fields in the seed's order; beyond them only optional ones (the order's side, for a blotter).
-    assert list(params) == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp", "commission", "side"]
+    # The seed's fields in the seed's order; beyond them only optional ones (the order's side, for a blotter;
+    # whether it completed its order, for the day's summary).
+    assert list(params) == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp", "commission", "side",
+                            "completes"]
     required = [name for name, p in params.items() if p.default is inspect.Parameter.empty]
     assert required == ["fill_id", "order_id", "symbol", "quantity", "price", "timestamp"]
     assert params["commission"].default == 0.0 and params["side"].default == ""
+    assert params["completes"].default is False
 
     fill = Fill("0001f4e8.01", 7, "AAPL", 50, 150.25, TS)
     assert (fill.fill_id, fill.order_id, fill.symbol, fill.quantity, fill.price, fill.timestamp, fill.commission) == (

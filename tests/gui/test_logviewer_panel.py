@@ -400,3 +400,31 @@ def test_every_button_and_the_find_key_do_what_they_say(qtbot, panel: LogViewPan
     events = read_day(tmp_path, DAY).events
     assert messages[-1] == f"Exported {len(events)} events to {target / 'all.jsonl'} (1 unreadable line left out)"
     assert [json.loads(line) for line in (target / "all.jsonl").read_text().splitlines()] == events
+
+
+def test_a_panel_deleted_without_shutdown_leaves_its_reader_thread_nothing_deleted_to_post_to(
+        qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker's reader thread posts through a QObject: one of the panel's, it outlived a panel deleted
+    # without shutdown() (a window deleted with it), and posted into freed memory when the process ended.
+    import os
+    import signal
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    crashed: list[BaseException] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: crashed.append(args.exc_value))
+    write_day(tmp_path, 10, DAY)
+    panel = LogViewPanel()
+    panel.set_folder(tmp_path)
+    assert panel.open_day(DAY)
+    _settle(qtbot, panel)
+    worker = panel.jobs.worker
+    assert worker is not None and worker.alive
+    panel.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    os.kill(worker.pid, signal.SIGKILL)  # the reader meets the end of the pipe and posts once more
+    worker._reader.join(10)
+    assert not worker._reader.is_alive() and crashed == []
+    QCoreApplication.processEvents()  # that last post finds the panel gone: dropped, the worker stopped
+    assert not worker.alive

@@ -85,3 +85,14 @@ def test_the_orders_menu_offers_what_the_selected_orders_allow(keep) -> None:
     assert not actions["Change quantity…"].isEnabled() and actions["Send again (retry)"].isEnabled()
     actions["Send again (retry)"].trigger()
     assert retried == [2]
+
+
+def test_applying_a_theme_again_keeps_the_applications_style(qapp) -> None:
+    # Replacing the style repolishes every widget and deletes the old style; Qt crashed there once.
+    from ibticket.gui.theme import DARK, LIGHT, apply_theme
+
+    assert apply_theme(qapp, "dark") is DARK
+    style = qapp.style()
+    assert style.name().lower() == "fusion"
+    assert apply_theme(qapp, "light") is LIGHT and apply_theme(qapp, "system") in (DARK, LIGHT)
+    assert qapp.style() is style

@@ -103,3 +103,31 @@ def test_partial_fills_update_one_row(make_app, qt_loop) -> None:
         assert totals.bought == 40 and totals.fills == 4
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_an_order_whose_placement_raised_after_it_went_out_shows_unknown_then_working(make_app, qt_loop) -> None:
+    async def scenario() -> None:
+        app = await make_app().start()
+        client = app.session.core.ib.client
+        real = client.placeOrder
+
+        def place(order_id: int, contract: Any, order: Any) -> None:
+            client.placeOrder = real  # once
+            real(order_id, contract, order)
+            raise RuntimeError("the library's bookkeeping broke")
+
+        client.placeOrder = place
+        app.gateway.set_price("AAPL", 223.80)
+        app.type_line("b 12 aapl lmt 223.00")
+        t = app.window.ticket
+        await until(lambda: "unknown — reconciling" in t.message.text() or t.message.text().startswith("#"),
+                    what="the ticket's answer")
+        assert "unknown — reconciling" in t.message.text(), t.message.text()
+        assert "Could not" not in t.message.text()
+        record = app.orders()[0]
+        model = app.window.orders_model
+        await until(lambda: record.status is OrderStatus.SUBMITTED and record.error_message is None,
+                    what="IB to say it has the order")
+        await until(lambda: model.text(model.row_of(record.order_id), "status") == "Submitted", what="the row")
+
+    qt_loop.run_until_complete(scenario())

@@ -502,6 +502,35 @@ def test_a_worker_process_that_dies_is_reported_to_every_job(tmp_path: Path) -> 
     remote.stop()
 
 
+def test_stop_returns_only_once_the_reader_thread_has_posted_its_last(tmp_path: Path) -> None:
+    # The reader thread posts into the window's thread through a QObject of the panel, which may be deleted
+    # as soon as stop() returns: a post still under way then wrote into freed memory (a rare segfault).
+    import time
+
+    from ibticket.logview.worker import RemoteWorker
+
+    path = write_day(tmp_path, 5)
+    calls = Calls()
+    stopping = threading.Event()
+
+    def post(call: Any) -> None:
+        if stopping.is_set():
+            time.sleep(0.3)  # a window's thread slow to take the call: the hand-over is still going on
+        calls.post(call)
+
+    remote = RemoteWorker(post)
+    progress: list[Any] = []
+    remote.submit("index", 1, str(path), on_report=progress.append)
+    calls.run_until(lambda: progress and progress[-1].caught_up)
+    stopping.set()
+    remote.stop()
+    assert not remote._reader.is_alive()
+    posted = calls.queue.qsize()
+    assert posted >= 1  # the reader's last word (the process ended) came before stop() returned
+    remote._reader.join(1.0)
+    assert calls.queue.qsize() == posted
+
+
 def test_the_app_itself_starts_the_worker_for_a_frozen_bundle(tmp_path: Path) -> None:
     import subprocess
     import sys

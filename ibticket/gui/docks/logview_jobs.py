@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import weakref
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
 
 from ...core.logreader import BadLine
 from ...logview.check import CheckProgress
@@ -29,9 +31,29 @@ DOING = {"index": "reading the day", "check": "summing up the day", "filter": "f
 
 
 class _Relay(QObject):
-    """Carries calls from the worker's thread to this one (a queued connection)."""
+    """Carries calls from the worker's reader thread to this one (a queued connection).
+
+    It belongs to the application, not to the panel: the thread may post after the panel is gone (a window
+    deleted without shutdown()), and posting into a deleted object crashes. A call for a panel that is gone
+    is dropped, and that panel's worker stopped; the relay then goes too."""
 
     call = Signal(object)
+
+    def __init__(self, owner: QObject) -> None:
+        super().__init__(QCoreApplication.instance())
+        self._owner = weakref.ref(owner)
+        self.worker: RemoteWorker | None = None
+        self.call.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    def _run(self, call: Callable[[], None]) -> None:
+        owner = self._owner()
+        if owner is not None and shiboken6.isValid(owner):
+            call()
+            return
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.stop()  # returns once its reader has ended: nothing more is posted here
+        self.deleteLater()
 
 
 class LogJobs(QObject):
@@ -45,7 +67,6 @@ class LogJobs(QObject):
         super().__init__(parent)
         self.worker: RemoteWorker | None = None
         self._relay = _Relay(self)
-        self._relay.call.connect(lambda call: call())
         self.token = 0
         self.filter_token = 0
         self.key = 0  # the open day's index in the worker process
@@ -68,11 +89,10 @@ class LogJobs(QObject):
         """Start a job in the worker process (started on first use, and again if it stopped); its reports
         and failure come to the handlers on this thread. None when it could not be started (said why)."""
         if self.worker is not None and not self.worker.alive:
-            self.worker.stop()
-            self.worker = None
+            self._stop_worker()
         try:
             if self.worker is None:
-                self.worker = RemoteWorker(self._relay.call.emit)
+                self.worker = self._relay.worker = RemoteWorker(self._relay.call.emit)
             return self.worker.submit(op, *args, on_report=on_report,
                                       on_error=on_error or partial(self.failed, op))
         except OSError as exc:
@@ -92,8 +112,13 @@ class LogJobs(QObject):
     def shutdown(self) -> None:
         """Stop every job and the worker process (the window is closing)."""
         if self.worker is not None:
-            self.worker.stop()
-            self.worker = None
+            self._stop_worker()
+
+    def _stop_worker(self) -> None:
+        assert self.worker is not None
+        worker, self.worker = self.worker, None
+        self._relay.worker = None
+        worker.stop()
 
     # -- the open day ----------------------------------------------------------------------------------
 
