@@ -1,5 +1,6 @@
 """The fills blotter and the positions against the embedded gateway: fills in time order after a restart,
-sortable headers, the newest fill kept in view unless the trader scrolled away."""
+sortable headers, the newest fill kept in view unless the trader scrolled away; a position closed today kept
+(muted) with its realized P&L, the rows adding up to the day's P&L in the status bar."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from windowkit import until
 
@@ -148,5 +151,60 @@ def test_the_newest_fill_stays_in_view_unless_the_trader_scrolled_away(make_app,
         await live_fill()
         assert model.fill(table.rowAt(0)) is top and bar.value() == 5
         assert not panel.following
+
+    qt_loop.run_until_complete(scenario())
+
+
+def day_pnl_shown(app: Any) -> float | None:
+    text = app.window.status.day_pnl.text()  # "Day P&L -4.10"
+    return float(text.split()[-1].replace(",", "")) if text else None
+
+
+def rows_total(model: Any) -> float:
+    unrealized, realized = model.totals()
+    return round(unrealized + realized, 2)
+
+
+def test_a_closed_position_stays_muted_with_its_realized_pnl_and_the_rows_add_up_to_the_day(
+    make_app, qt_loop, tmp_path,
+) -> None:
+    async def scenario() -> None:
+        app = await make_app().start()
+        app.settings.set_precautions(Precautions(enabled=False))
+        app.gateway.set_price("AAPL", 200.0, spread=0.02)
+        app.gateway.set_price("MSFT", 400.0, spread=0.02)
+        w = app.window
+        model = w.positions_model
+
+        def row(symbol: str) -> Any:
+            return next((model.position(r) for r in range(model.rowCount()) if model.position(r).symbol == symbol),
+                        None)
+
+        for line, symbol, held in (("buy 10 AAPL mkt", "AAPL", 10), ("sell 10 AAPL mkt", "AAPL", 0),
+                                   ("buy 5 MSFT mkt", "MSFT", 5)):
+            app.type_line(line)
+            await until(lambda s=symbol, q=held: (p := row(s)) is not None and p.quantity == q
+                        and (q or p.realized_pnl), what=f"{symbol} at {held}")
+        realized = 10 * (199.99 - (10 * 200.01 + 1.0) / 10) - 1.0  # bought at the ask, sold at the bid
+        aapl = row("AAPL")
+        assert aapl.realized_pnl == pytest.approx(realized, abs=0.01)
+        r = next(r for r in range(model.rowCount()) if model.position(r).symbol == "AAPL")
+        muted = QColor(w.positions_model._colors.muted)
+        assert all(model.data(model.index(r, c), Qt.ItemDataRole.ForegroundRole) == muted for c in range(7))
+        assert [model.data(model.index(r, c)) for c in (1, 6)] == ["0", f"{realized:+,.2f}"]
+        assert "closed today" in model.data(model.index(r, 0), Qt.ItemDataRole.ToolTipRole)
+        assert w.positions_model.quantity_of("AAPL") == 0
+        await until(lambda: day_pnl_shown(app) is not None and abs(day_pnl_shown(app) - rows_total(model)) <= 0.01,
+                    what="the status bar's day P&L equal to the rows'")
+        assert day_pnl_shown(app) == pytest.approx(realized + row("MSFT").unrealized_pnl, abs=0.011)
+        assert "(1 closed today)" in w.positions.totals.text()
+        await app.stop()
+
+        again = await make_app().start()  # the simulated account outlives the app: so does the day's closed row
+        model = again.window.positions_model
+        await until(lambda: (p := row("AAPL")) is not None and p.quantity == 0, what="the closed row after a restart")
+        assert row("AAPL").realized_pnl == aapl.realized_pnl and row("MSFT").quantity == 5
+        await until(lambda: day_pnl_shown(again) is not None
+                    and abs(day_pnl_shown(again) - rows_total(model)) <= 0.01, what="the rows adding up again")
 
     qt_loop.run_until_complete(scenario())
