@@ -40,9 +40,9 @@ class FillsPanel(QWidget):
         self._scrolling = False  # the panel is scrolling the table: not the trader
         self._sorting = False
         self._anchor: Fill | None = None  # the fill at the top of the view while rows go in
-        bar = self.table.verticalScrollBar()
-        bar.valueChanged.connect(self._scrolled)
-        bar.rangeChanged.connect(self._range_changed)
+        scroll = self.table.verticalScrollBar()
+        scroll.valueChanged.connect(self._scrolled)
+        scroll.rangeChanged.connect(self._range_changed)
         model.rowsAboutToBeInserted.connect(self._hold)
         model.layoutAboutToBeChanged.connect(self._hold)
         model.rowsInserted.connect(self._keep)
