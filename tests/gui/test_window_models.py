@@ -188,15 +188,22 @@ def test_fills_go_in_where_their_time_puts_them_in_either_order_and_by_any_colum
     inserts.clear()
     fills(4, after=max(f.timestamp for f in made))
     assert inserts == [(0, 3)] and model.fills() == by(time_key)[::-1]
-    fills(25)
-    assert model.fills() == by(time_key)[::-1]
+    selection = QItemSelectionModel(model)
+    picked = model.fill(40)
+    selection.select(model.index(40, 0), QItemSelectionModel.SelectionFlag.Select
+                     | QItemSelectionModel.SelectionFlag.Rows)
+    layouts: list[int] = []
+    model.layoutChanged.connect(lambda *_a: layouts.append(model.rowCount()))
+    fills(25)  # scattered: merged in a layout change, the selection stays on its fill
+    assert model.fills() == by(time_key)[::-1] and layouts == [len(made)]
+    assert [model.fill(i.row()) for i in selection.selectedRows()] == [picked]
 
     model.sort(1, Qt.SortOrder.AscendingOrder)  # by symbol, each symbol's fills in time order
     assert model.fills() == by(lambda f: (f.symbol, f.timestamp, f.fill_id))
     fills(6)
     assert model.fills() == by(lambda f: (f.symbol, f.timestamp, f.fill_id))
 
-    selection = QItemSelectionModel(model)
+    selection.clear()
     picked = model.fill(10)
     selection.select(model.index(10, 0), QItemSelectionModel.SelectionFlag.Select
                      | QItemSelectionModel.SelectionFlag.Rows)
