@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from ..core.order import OrderRequest
 from ..core.validation import OrderValidationError, normalize_symbol
 from .ib import IB, Contract, Stock
 
@@ -75,4 +76,19 @@ def check_tick(info: ContractInfo, price: float, what: str) -> None:
         raise OrderValidationError(
             f"{what} {price:g} is not on {info.symbol}'s {info.min_tick:g} tick; "
             f"use {below:.{decimals}f} or {below + info.min_tick:.{decimals}f}"
+        )
+
+
+def check_order(info: ContractInfo, request: OrderRequest) -> None:
+    """Refuse what IB would refuse of this instrument: a price off its tick, a size off its lot."""
+    if request.limit_price is not None:
+        check_tick(info, request.limit_price, "Limit price")
+    if request.stop_price is not None:
+        check_tick(info, request.stop_price, "Stop price")
+    lot = info.size_increment
+    if lot > 1 and request.quantity % lot:
+        below = request.quantity // lot * lot
+        hint = f"use {below:,} or {below + lot:,}" if below else f"use {lot:,}"
+        raise OrderValidationError(
+            f"{request.symbol} trades in lots of {lot:,} shares, not {request.quantity:,}; {hint}"
         )

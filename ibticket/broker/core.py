@@ -11,12 +11,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ErrorClass, classify
 from ..core.events import Event
 from ..core.handler import OrderExecutionHandler
 from ..core.order import OrderRequest
@@ -28,15 +27,16 @@ from ..core.validation import (
     normalize_price,
     normalize_quantity,
 )
-from .contracts import ContractBook, check_tick
+from .adoption import Adoption
+from .contracts import ContractBook, ContractInfo, check_order, check_tick
 from .errors import NotConnectedError
-from .ib import IB, UNSET_DOUBLE, send_new_order
+from .ib import IB, send_new_order
 from .identity import ClientIdLock, hold_client_id, is_client_id_locked
 from .market import MarketData
-from .orders import build_order, map_status, request_from_ib
+from .messages import OrderMessages, PendingModify
+from .orders import build_order
 from .portfolio import Portfolio
 from .reconcile import (
-    Orphan,
     ReconcileReport,
     SyncSnapshot,
     describe_foreign,
@@ -60,10 +60,6 @@ def backoff_delays(cap: float, first: float = 1.0) -> Iterator[float]:
         delay = min(delay * 2, cap)
 
 
-# A change sent and not yet acknowledged: the new total quantity, limit and stop (None: unchanged).
-PendingModify = tuple[int, float | None, float | None]
-
-
 class ConnectionState(StrEnum):
     DISCONNECTED = "Disconnected"
     CONNECTING = "Connecting"
@@ -71,7 +67,7 @@ class ConnectionState(StrEnum):
     CONNECTED = "Connected"
 
 
-class BrokerCore:
+class BrokerCore(OrderMessages, Adoption):
     def __init__(
         self,
         handler: OrderExecutionHandler,
@@ -357,18 +353,24 @@ class BrokerCore:
 
     # -- orders --------------------------------------------------------------------------------------
 
-    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None:
-        """Check what only the broker knows (the instrument's tick), then place. None: refused as a
-        duplicate (reason in ``handler.last_refusal``)."""
+    async def check(self, request: OrderRequest) -> ContractInfo:
+        """Refuse what only the broker knows to be wrong (an unknown symbol, a price off the instrument's tick,
+        a size off its lot) before anyone is asked about the order. Asks IB only for a symbol not seen yet."""
         if request.legs or request.oca_group:
             raise OrderValidationError("Attached orders and one-cancels-all groups cannot be sent yet")
-        if not self.is_connected:
-            raise NotConnectedError("Not connected to IB: the order was not sent")
+        if not self.is_connected:  # for a new order and a change alike
+            raise NotConnectedError("Not connected to IB: nothing was sent")
         info = await self.contracts.resolve(request.symbol)
-        if request.limit_price is not None:
-            check_tick(info, request.limit_price, "Limit price")
-        if request.stop_price is not None:
-            check_tick(info, request.stop_price, "Stop price")
+        check_order(info, request)
+        return info
+
+    async def submit(self, request: OrderRequest, force: bool = False, checked: bool = False) -> OrderRecord | None:
+        """Place ``request``; ``checked``: the caller has had it through :meth:`check` (the desk, which checks
+        before its prompts). None: refused as a duplicate (reason in ``handler.last_refusal``)."""
+        if not self.is_connected:  # also when lost while the trader was answering a prompt
+            raise NotConnectedError("Not connected to IB: the order was not sent")
+        if not checked:
+            await self.check(request)
         record = self.handler.create(request, force=force)
         if record is not None:
             await self.handler.place(record)
@@ -443,135 +445,6 @@ class BrokerCore:
             raise OrderValidationError(f"There is no order #{order_id}")
         return record
 
-    # -- message taps --------------------------------------------------------------------------------
-
-    def _lookup(
-        self, order_ref: str = "", perm_id: int = 0, order_id: int = 0, client_id: int | None = None
-    ) -> tuple[OrderRecord, BrokerAttempt] | None:
-        found = self.handler.find_attempt(order_ref) if order_ref else None
-        if found is None and perm_id:
-            found = self._by_perm.get(perm_id)
-        if found is None and order_id and client_id == self.settings.client_id:
-            found = self._by_order_id.get(order_id)
-        if found is not None:
-            attempt = found[1]
-            if perm_id and not attempt.perm_id:
-                attempt.perm_id = perm_id
-            if perm_id:
-                self._by_perm[perm_id] = found
-        return found
-
-    def on_openOrder(self, order_id: int, contract: Any, order: Any, state: Any) -> None:
-        if getattr(order, "whatIf", False):
-            return
-        found = self._lookup(order.orderRef, order.permId, order_id, order.clientId)
-        if found is None:
-            self._note_orphan(contract, order, state.status)
-            return
-        record, attempt = found
-        if order.clientId == self.settings.client_id and order_id:
-            attempt.order_id = attempt.order_id or order_id
-            self._by_order_id[order_id] = found
-        if self._sync is not None:
-            self._sync.open_status[attempt.order_ref] = state.status
-        pending = self._pending_modify.get(attempt.order_ref)
-        if pending is not None:
-            self._apply_modify_ack(record, attempt, order, pending)
-        mapped = map_status(state.status)
-        if mapped is not None and mapped is not OrderStatus.FILLED:
-            self.handler.handle_status(record.order_id, mapped, broker_order_id=attempt.order_id)
-
-    def _apply_modify_ack(
-        self, record: OrderRecord, attempt: BrokerAttempt, order: Any, pending: PendingModify
-    ) -> None:
-        total, limit, stop = pending
-        attempt_qty = int(order.totalQuantity)
-        earlier = record.total_quantity - attempt.quantity
-        if attempt_qty + earlier != total:
-            return
-        if limit is not None and abs(order.lmtPrice - limit) > 1e-9:
-            return
-        if stop is not None and abs(order.auxPrice - stop) > 1e-9:
-            return
-        del self._pending_modify[attempt.order_ref]
-        attempt.quantity = attempt_qty
-        self.handler.amend(record.order_id, total, limit, stop)
-
-    def on_orderStatus(self, order_id: int, status: str, filled: float, remaining: float, avg_price: float,
-                       perm_id: int, parent_id: int, last_price: float, client_id: int, why_held: str,
-                       *rest: Any) -> None:
-        found = self._lookup("", perm_id, order_id, client_id)
-        if found is None:
-            return
-        record, attempt = found
-        if self._sync is not None and attempt.order_ref in self._sync.open_status:
-            self._sync.open_status[attempt.order_ref] = status
-        mapped = map_status(status, why_held)
-        if mapped is not None:
-            message = f"IB status {status}" + (f" (held: {why_held})" if why_held else "")
-            self.handler.handle_status(record.order_id, mapped, message, broker_order_id=attempt.order_id)
-
-    def on_completedOrder(self, contract: Any, order: Any, state: Any) -> None:
-        found = self._lookup(order.orderRef, order.permId)
-        if found is None:
-            self._note_orphan(contract, order, state.status)
-            return
-        record, attempt = found
-        if self._sync is not None:
-            self._sync.completed_status[attempt.order_ref] = state.status
-        mapped = map_status(state.status)
-        if mapped is not None:
-            reason = getattr(state, "completedStatus", "") or f"IB reports the order {state.status}"
-            self.handler.handle_status(record.order_id, mapped, reason, broker_order_id=attempt.order_id)
-
-    def on_execDetails(self, req_id: int, contract: Any, execution: Any) -> None:
-        found = self._lookup(execution.orderRef, execution.permId, execution.orderId, execution.clientId)
-        if self._sync is not None and execution.orderRef:
-            self._sync.executed_refs.add(execution.orderRef)
-        if found is None:
-            orphan = self._sync.orphans.get(execution.orderRef) if self._sync is not None else None
-            if orphan is not None:
-                orphan.executions.append((req_id, contract, execution))
-            return
-        record, _ = found
-        when = execution.time
-        if isinstance(when, datetime) and when.tzinfo is not None:
-            when = when.astimezone().replace(tzinfo=None)
-        self.handler.handle_fill(
-            record.order_id, execution.shares, execution.price, exec_id=execution.execId,
-            timestamp=when if isinstance(when, datetime) else None,
-        )
-
-    def on_commissionReport(self, report: Any) -> None:
-        commission = report.commission
-        if commission is None or commission >= UNSET_DOUBLE:
-            return
-        self.handler.handle_commission(report.execId, commission)
-
-    def on_error(self, req_id: int, code: int, message: str, *rest: Any) -> None:
-        if req_id is None or req_id <= 0:
-            if code in (1101, 1102) and self.is_connected:
-                log.info("IB connectivity restored (%s); re-syncing orders", code)
-                self._spawn(self.resync())
-            return
-        found = self._by_order_id.get(req_id)
-        if found is None:
-            return  # a market-data or contract request, not an order
-        record, attempt = found
-        kind = classify(code, message)
-        if attempt.order_ref in self._pending_modify and kind not in (ErrorClass.INFO, ErrorClass.CANCEL_CONFIRM):
-            # An error answering a modify is about the modify: the original order stays live as it was.
-            del self._pending_modify[attempt.order_ref]
-            self.handler.handle_request_rejected(record.order_id, code, f"Change refused: {message}")
-            return
-        if record.attempts and attempt is not record.attempts[-1]:
-            log.info("error %s for earlier attempt %s of order #%s: %s", code, req_id, record.order_id, message)
-            return
-        self.handler.handle_error(record.order_id, code, message)
-        if kind is ErrorClass.RETRYABLE and attempt.perm_id and self.is_connected:
-            # IB had acknowledged the order, so it was not resubmitted: ask IB what became of it.
-            self._spawn(self.resync())
-
     async def resync(self) -> None:
         """Ask IB again for open orders, today's completed orders and executions, then settle the
         acknowledged orders it no longer reports (after IB's own connectivity returns, or an error that
@@ -592,68 +465,3 @@ class BrokerCore:
             self.last_reconcile = str(
                 reconcile(self.handler, snapshot, after_restart=False, only_acknowledged=True)
             )
-
-    # -- orphans: ours at IB, unknown here -----------------------------------------------------------
-
-    def _note_orphan(self, contract: Any, order: Any, status: str) -> None:
-        if self._sync is None or not is_our_ref(order.orderRef, self.settings.client_id):
-            return
-        if order.orderRef in self._sync.orphans:
-            self._sync.orphans[order.orderRef].status = status
-            return
-        request = request_from_ib(contract, order)
-        if request is None:
-            log.warning("IB reports order %s of this client, which the app cannot show: %s %s %s %s",
-                        order.orderRef, order.action, order.totalQuantity, contract.symbol, order.orderType)
-            return
-        self._sync.orphans[order.orderRef] = Orphan(order.orderRef, request, order.orderId, order.permId, status)
-
-    def _adopt_orphans(
-        self, snapshot: SyncSnapshot, earlier: dict[str, tuple[OrderRecord, date]]
-    ) -> tuple[int, int]:
-        """Take in this client's orders that IB reports and today's log does not mention: rebuilt from the
-        earlier day they began on when the log has them (``earlier``, see ``restore.find_earlier``: carried),
-        else adopted from what IB says. Returns (adopted, carried)."""
-        adopted = carried = 0
-        for orphan in snapshot.orphans.values():
-            found = earlier.get(orphan.order_ref.rsplit("/", 1)[0])
-            if found is not None and found[0].status.is_terminal and map_status(orphan.status) in (
-                OrderStatus.FILLED, OrderStatus.CANCELLED
-            ):
-                continue  # finished on an earlier day, as IB says too: not today's business
-            if found is not None:
-                record, attempt = self._carry(orphan, *found)
-                carried += 1
-            else:
-                record, attempt = self._adopt(orphan)
-                adopted += 1
-            self._by_perm[orphan.perm_id] = (record, attempt)
-            if orphan.order_id:
-                self._by_order_id[orphan.order_id] = (record, attempt)
-            snapshot.open_status.setdefault(orphan.order_ref, orphan.status)
-            for req_id, contract, execution in orphan.executions:
-                self.on_execDetails(req_id, contract, execution)
-            mapped = map_status(orphan.status)
-            if mapped is OrderStatus.CANCELLED:
-                self.handler.handle_status(record.order_id, mapped, "IB reports the order cancelled")
-        return adopted, carried
-
-    def _carry(self, orphan: Orphan, record: OrderRecord, day: date) -> tuple[OrderRecord, BrokerAttempt]:
-        attempt = next((a for a in record.attempts if a.order_ref == orphan.order_ref), None)
-        if attempt is None:  # an attempt whose line was lost: IB's word is all there is
-            attempt = BrokerAttempt(orphan.order_ref, orphan.request.quantity - record.filled_quantity)
-            record.attempts.append(attempt)
-        attempt.order_id = orphan.order_id or attempt.order_id
-        attempt.perm_id = orphan.perm_id or attempt.perm_id
-        self.handler.carry(record, day)
-        self._index_attempts(record)
-        return record, attempt
-
-    def _adopt(self, orphan: Orphan) -> tuple[OrderRecord, BrokerAttempt]:
-        record = orphan.request.new_record(
-            0, status=OrderStatus.SUBMITTED, order_ref=orphan.order_ref.rsplit("/", 1)[0],
-            submission_time=self.handler.now(),
-            attempts=[BrokerAttempt(orphan.order_ref, orphan.request.quantity, orphan.order_id, orphan.perm_id)],
-        )
-        self.handler.adopt(record)
-        return record, record.attempts[0]

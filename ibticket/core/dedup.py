@@ -14,6 +14,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from .clock import Clock
+from .format import TYPE_SHORT
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,10 @@ class OrderKey:
     stop_price: float | None
 
     def describe(self) -> str:
-        price = ""
-        if self.limit_price is not None:
-            price += f" limit {self.limit_price:g}"
-        if self.stop_price is not None:
-            price += f" stop {self.stop_price:g}"
-        return f"{self.action} {self.quantity} {self.symbol} {self.order_type}{price}"
+        """As the window's Send button writes an order: BUY 1,000 AAPL LMT 185, STP LMT stop then limit."""
+        prices = [p for p in (self.stop_price, self.limit_price) if p is not None]
+        kind = TYPE_SHORT.get(self.order_type, self.order_type)
+        return " ".join([self.action, f"{self.quantity:,}", self.symbol, kind, *(f"{p:,.10g}" for p in prices)])
 
 
 class DuplicateGuard:

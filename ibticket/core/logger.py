@@ -33,17 +33,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .events import Event
+from .logfields import _status_text, order_fields
 from .logreader import (
     EVENT_TYPES,
     O_NOFOLLOW,
     O_NONBLOCK,
-    LogDay,
     log_path,
-    parse_line,
-    parse_lines,
-    scan_day,
-    summarize,
 )
+from .logreading import LogReading
 from .records import Fill, OrderRecord, OrderStatus
 from .validation import OrderValidationError
 
@@ -70,32 +67,6 @@ def default_log_dir() -> Path:
     return Path(user_log_dir("ibticket", appauthor=False)) / "orders"
 
 
-def order_fields(record: OrderRecord) -> dict[str, Any]:
-    """The keys every event about an order carries, so any single line can be read on its own."""
-    fields: dict[str, Any] = {
-        "order_id": record.order_id,
-        "symbol": record.symbol,
-        "action": record.action,
-        "quantity": record.total_quantity,
-        "order_type": record.order_type,
-        "status": record.status.value,
-        "submission_time": record.submission_time.isoformat() if record.submission_time else None,
-        "filled_quantity": record.filled_quantity,
-        "remaining_quantity": record.remaining_quantity,
-        "avg_fill_price": record.avg_fill_price,
-        "order_ref": record.order_ref,
-    }
-    if record.limit_price is not None:
-        fields["limit_price"] = record.limit_price
-    if record.stop_price is not None:
-        fields["stop_price"] = record.stop_price
-    if record.tif != "DAY":
-        fields["tif"] = record.tif
-    if record.outside_rth:
-        fields["outside_rth"] = True
-    return fields
-
-
 @dataclass
 class _Line:
     """A line on its way to its day's file. ``sent`` counts bytes already written by a short write."""
@@ -106,7 +77,7 @@ class _Line:
     torn_end: int = 0  # the file's size right after that piece
 
 
-class OrderLogger:
+class OrderLogger(LogReading):
     def __init__(
         self,
         log_to_file: bool = True,
@@ -480,50 +451,6 @@ class OrderLogger:
             **fields,
         )
 
-    # -- reading -------------------------------------------------------------------------------------
-
-    def read_day(self, day: date | None = None) -> LogDay:
-        """A day's events through the one tolerant reader, including lines still owed to the disk."""
-        events: list[dict[str, Any]] = []
-        result = self.scan_day(events.append, day)
-        result.events = events
-        return result
-
-    def scan_day(self, on_event: Callable[[dict[str, Any]], Any], day: date | None = None) -> LogDay:
-        """``read_day`` as a stream (``logreader.scan_day``): each event goes to ``on_event``, the lines still
-        owed to the disk last, and the LogDay returned holds no events. The lock is held only to note where
-        the file ends and what is owed (a flush cannot move a line from memory to the file unseen), not while
-        a big day is read: this session's writes never wait for that."""
-        day = day or self._now().date()
-        path = log_path(self.log_dir, day)
-        if not self.log_to_file:
-            with self._lock:
-                raw = b"".join(self._memory) if day == self._memory_day else b""
-            result = parse_lines(raw, day, path)
-            for event in result.events:
-                on_event(event)
-            result.events = []
-            return result
-        with self._lock:
-            owed = [line.data for line in self._owed if line.day == day]
-            try:
-                end: int | None = os.stat(path, follow_symlinks=False).st_size
-            except OSError:
-                end = None  # the reader says why, if it matters
-        result = scan_day(self.log_dir, day, on_event, limit=end)
-        for data in owed:
-            owed_event, _ = parse_line(data.rstrip(b"\n"))
-            if owed_event is not None:
-                on_event(owed_event)
-        return result
-
-    def get_order_history(self, order_id: int, day: date | None = None) -> list[dict[str, Any]]:
-        return self.read_day(day).for_order(order_id)
-
-    def get_todays_summary(self) -> dict[str, int | float]:
-        return summarize(self.read_day().events)
-
-
 # Room a probe wants before it calls a full disk writable again: a few lines' worth.
 MIN_ROOM = 16 * 1024
 
@@ -538,9 +465,3 @@ def _check_room(fd: int) -> None:
 def _symlink_message(path: Path) -> str:
     return (f"{path} is a symbolic link; the order log writes only to a regular file of its own. "
             "Remove the link so a new day file can be made")
-
-
-def _status_text(status: OrderStatus | str | None) -> str | None:
-    if status is None:
-        return None
-    return status.value if isinstance(status, OrderStatus) else str(status)

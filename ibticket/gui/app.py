@@ -105,6 +105,7 @@ async def run(app: object, options: AppOptions) -> int:
     done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     window.closing.connect(lambda: _settle(done, 0))
     _stop_on_signals(done)
+    _refuse_a_second_instance(controller, done, data_dir if choice.mode == "sim" else None, options.smoke)
     try:
         await controller.start(choice, sim_reset=options.sim_reset)
         if options.smoke:
@@ -121,6 +122,36 @@ def _settle(future: asyncio.Future[T], value: T) -> None:
     """Give ``future`` its result unless it has one (several things may end the app at once)."""
     if not future.done():
         future.set_result(value)
+
+
+def _refuse_a_second_instance(controller: Any, done: asyncio.Future[int], data_dir: Path | None,
+                              smoke: bool) -> None:
+    """At start, a client id and order log folder another ibticket holds end this one: a dialog says which
+    and how to run a second one, stderr says the same, and the exit status is EXIT_IN_USE. (Later, a
+    File → Connect… onto a taken client id only says so in the window: the trader is still trading.)"""
+    from .dialogs.in_use import EXIT_IN_USE, in_use, show_in_use
+
+    def started() -> None:
+        controller.failed.disconnect(gave_up)
+        controller.ready.disconnect(started)
+
+    def gave_up(_text: str) -> None:
+        from ..broker.errors import ClientIdInUse
+
+        refusal = getattr(controller.session, "refusal", None)
+        if not isinstance(refusal, ClientIdInUse):
+            return
+        started()
+        words = in_use(refusal.client_id, refusal.folder, refusal.pid, data_dir)
+        print(words, file=sys.stderr)
+        if smoke:
+            _settle(done, EXIT_IN_USE)
+            return
+        task = controller._spawn(show_in_use(controller.window, words))
+        task.add_done_callback(lambda _t: _settle(done, EXIT_IN_USE))
+
+    controller.failed.connect(gave_up)
+    controller.ready.connect(started)
 
 
 def _choice(options: AppOptions, remembered: ConnectionChoice) -> ConnectionChoice:

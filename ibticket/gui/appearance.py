@@ -3,16 +3,17 @@ A mixin of ``WindowController`` (its state is the controller's)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
 
-from .dialogs.settings import SettingsDialog
+from .dialogs.settings import SettingsChoice, SettingsDialog
 from .theme import Colors, apply_theme, the_app
 
 if TYPE_CHECKING:
     from .appsettings import AppSettings
     from .docks.chart import ChartFeed
+    from .fill_alert import FillAlert
     from .mainwindow import MainWindow
 
 
@@ -20,28 +21,36 @@ class Appearance:
     window: MainWindow
     settings: AppSettings
     chart: ChartFeed
+    fill_alert: FillAlert
     colors: Colors
 
     def _settings_dialog(self) -> None:
         s = self.settings
-        dialog = SettingsDialog(s.precautions(), s.default_quantity(), s.default_quantities(), s.theme(), self.window)
+        dialog = SettingsDialog(s.precautions(), s.default_quantity(), s.default_quantities(), s.theme(), self.window,
+                                lot=s.default_lot(), lots=s.lots(), fill_alert=s.fill_alert())
         dialog.applied.connect(self._apply_settings)
         dialog.finished.connect(dialog.deleteLater)
         dialog.open()
 
-    def _apply_settings(self, precautions: Any, quantity: int, defaults: dict[str, int], theme: str) -> None:
+    def _apply_settings(self, choice: SettingsChoice) -> None:
         s = self.settings
-        s.set_precautions(precautions)
-        s.set_default_quantity(quantity)
-        s.set_default_quantities(defaults)
+        s.set_precautions(choice.precautions)
+        s.set_default_quantity(choice.quantity)
+        s.set_default_quantities(choice.defaults)
+        s.set_default_lot(choice.lot)
+        s.set_lots(choice.lots)
+        s.set_fill_alert(choice.fill_alert)
         s.sync()
-        self.window.ticket.set_default_quantities(defaults)
-        self.set_theme(theme)
+        self.window.ticket.set_default_quantities(choice.defaults)
+        self.window.ticket.set_lots(choice.lot, choice.lots)
+        self.fill_alert.enabled = choice.fill_alert
+        self.set_theme(choice.theme)
         self.window.status.showMessage("Settings saved", 5000)
 
     def _apply_colors(self) -> None:
         w = self.window
-        for target in (w.ticket, w.orders_model, w.fills_model, w.positions_model, w.logview, self.chart):
+        for target in (w.ticket, w.order_line, w.orders_model, w.fills_model, w.positions_model, w.logview,
+                       self.chart):
             target.set_colors(self.colors)
 
     def _wire_theme(self) -> None:

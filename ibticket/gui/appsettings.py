@@ -26,6 +26,7 @@ MAX_RECENT = 12
 MAX_HISTORY = 200
 MAX_CLIENT_ID = 2**31 - 1
 MAX_QUANTITY = 10_000_000
+DEFAULT_LOT = 100  # a stock's round lot: what the ticket's quantity steps by unless a symbol has its own
 _WHOLE = re.compile(r"[+-]?\d{1,30}")
 _HOST = re.compile(r"[A-Za-z0-9._:%\[\]-]{1,255}")  # a name, an IPv4 or an IPv6 address
 
@@ -74,6 +75,9 @@ class AppSettings:
         self.precautions()
         self.default_quantities()
         self.default_quantity()
+        self.lots()
+        self.default_lot()
+        self.fill_alert()
         self.recent_symbols()
         self.theme()
         self.chart_mode()
@@ -183,21 +187,7 @@ class AppSettings:
         self.qs.setValue("precautions", p.to_dict())
 
     def default_quantities(self) -> dict[str, int]:
-        if not self.qs.contains("presets/default_quantity"):
-            return {}
-        stored = self.qs.value("presets/default_quantity")
-        if not isinstance(stored, dict):
-            self.reject("presets/default_quantity", stored, "not a list of per-symbol quantities; none are used")
-            return {}
-        result: dict[str, int] = {}
-        for symbol, qty in stored.items():
-            value = _whole(qty)
-            if _is_symbol(symbol) and value is not None and 0 < value <= MAX_QUANTITY:
-                result[symbol.upper()] = value
-            else:
-                self.reject("presets/default_quantity", _Entry(f"{{{_shown(symbol)}: {_shown(qty)}}}"),
-                            f"not a symbol and a quantity from 1 to {MAX_QUANTITY:,}; that preset is ignored")
-        return result
+        return self._per_symbol("presets/default_quantity", "quantities", "that preset")
 
     def set_default_quantities(self, values: dict[str, int]) -> None:
         self.qs.setValue("presets/default_quantity", {k: int(v) for k, v in values.items()})
@@ -207,6 +197,26 @@ class AppSettings:
 
     def set_default_quantity(self, value: int) -> None:
         self.qs.setValue("presets/quantity", int(value))
+
+    def lots(self) -> dict[str, int]:
+        """The quantity's step per symbol (its lot)."""
+        return self._per_symbol("presets/lots", "lots", "that lot")
+
+    def set_lots(self, values: dict[str, int]) -> None:
+        self.qs.setValue("presets/lots", {k: int(v) for k, v in values.items()})
+
+    def default_lot(self) -> int:
+        return self._int("presets/lot", DEFAULT_LOT, 1, MAX_QUANTITY, f"a lot from 1 to {MAX_QUANTITY:,}")
+
+    def set_default_lot(self, value: int) -> None:
+        self.qs.setValue("presets/lot", int(value))
+
+    def fill_alert(self) -> bool:
+        """Whether a fill beeps, flashes and notifies the desktop (on unless switched off)."""
+        return self._bool("alerts/fills", True)
+
+    def set_fill_alert(self, on: bool) -> None:
+        self.qs.setValue("alerts/fills", bool(on))
 
     def recent_symbols(self) -> list[str]:
         stored = self._list("ticket/recent", "recent symbols")
@@ -285,6 +295,35 @@ class AppSettings:
             return number
         self.reject(key, value, f"not {what}; {default} is used")
         return default
+
+    def _bool(self, key: str, default: bool) -> bool:
+        if not self.qs.contains(key):
+            return default
+        value = self.qs.value(key)
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"  # an INI file keeps a bool as text
+        self.reject(key, value, f"not true or false; {str(default).lower()} is used")
+        return default
+
+    def _per_symbol(self, key: str, what: str, entry: str) -> dict[str, int]:
+        """A map of symbol to a whole number from 1 to MAX_QUANTITY; a bad entry is named and left out."""
+        if not self.qs.contains(key):
+            return {}
+        stored = self.qs.value(key)
+        if not isinstance(stored, dict):
+            self.reject(key, stored, f"not a list of per-symbol {what}; none are used")
+            return {}
+        result: dict[str, int] = {}
+        for symbol, qty in stored.items():
+            value = _whole(qty)
+            if _is_symbol(symbol) and value is not None and 0 < value <= MAX_QUANTITY:
+                result[symbol.upper()] = value
+            else:
+                self.reject(key, _Entry(f"{{{_shown(symbol)}: {_shown(qty)}}}"),
+                            f"not a symbol and a quantity from 1 to {MAX_QUANTITY:,}; {entry} is ignored")
+        return result
 
     def _list(self, key: str, what: str) -> list[str]:
         """A list of texts. QSettings writes an empty list as an invalid value: that one is not a problem."""

@@ -39,6 +39,9 @@ class OrderBridge(QObject):
     ordersChanged = Signal(object)
     fillsChanged = Signal(object)
     errorsRaised = Signal(object)
+    # Executions that have just arrived (after fillsChanged has shown them): not those a replay hands over
+    # (restored from the order log), nor a late commission's new copy of a fill. For the fill alert.
+    fillsArrived = Signal(object)
 
     def __init__(self, handler: OrderExecutionHandler, interval_ms: int = FLUSH_INTERVAL_MS,
                  parent: QObject | None = None, quiet_ms: int = QUIET_INTERVAL_MS,
@@ -48,6 +51,7 @@ class OrderBridge(QObject):
         self._orders: dict[int, OrderRecord] = {}
         self._fills: dict[str, Fill] = {}
         self._errors: list[tuple[OrderRecord, str]] = []
+        self._arrived: list[Fill] = []
         self._burst_gap = interval_ms / 1000
         self._quiet_gap = min(quiet_ms, interval_ms) / 1000
         self._flood_gap = max(flood_ms, interval_ms) / 1000
@@ -94,6 +98,7 @@ class OrderBridge(QObject):
         self._orders[record.order_id] = record
         fill = record.fills[-1]  # add_fill and replace_fill both append the new execution
         self._fills[fill.fill_id] = fill
+        self._arrived.append(fill)
         self._arm()
 
     def _on_commission(self, record: OrderRecord, fill: Fill) -> None:
@@ -112,6 +117,7 @@ class OrderBridge(QObject):
         orders, self._orders = self._orders, {}
         fills, self._fills = self._fills, {}
         errors, self._errors = self._errors, []
+        arrived, self._arrived = self._arrived, []
         if self._queued:
             # Queued for a replay: its slice hands the views these records as they are then, in order of id.
             queued = self._queued
@@ -128,6 +134,8 @@ class OrderBridge(QObject):
             self.fillsChanged.emit(list(fills.values()))
         if errors:
             self.errorsRaised.emit(errors)
+        if arrived:
+            self.fillsArrived.emit(arrived)
 
     def replay(self) -> None:
         """Hand the views the records the handler holds and they have not had: a restart restores a day's

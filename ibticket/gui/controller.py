@@ -7,6 +7,7 @@ no dialog is ever exec()-ed inside a coroutine (prompts are awaited futures, see
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Coroutine
 from pathlib import Path
@@ -22,9 +23,11 @@ from .dialogs.connect import ConnectDialog
 from .dialogs.help import about_text, order_line_help
 from .dialogs.prompts import WindowPrompter, ask
 from .docks.chart import ChartFeed
+from .fill_alert import FillAlert
 from .market_view import MarketView
 from .order_actions import OrderActions
 from .theme import apply_theme, the_app
+from .wording import for_window
 
 if TYPE_CHECKING:
     from ..trading.desk import OrderDesk
@@ -79,16 +82,19 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self._lookup_timer.timeout.connect(lambda: self._spawn(self._lookup(window.ticket.symbol.text())))
         window.notices.watch(settings)  # reads everything a start reads: what cannot be used is named now
         self._wire_chart()
+        self.fill_alert = FillAlert(window, settings.fill_alert())
         self.colors = apply_theme(the_app(), settings.theme())
         self._apply_colors()
         self._wire()
         self._wire_theme()
         window.ticket.set_default_quantities(settings.default_quantities())
+        window.ticket.set_lots(settings.default_lot(), settings.lots())
         window.ticket.quantity.setValue(settings.default_quantity())
         for line in settings.line_history():
             window.order_line.edit.history.add(line)
         self._refresh_completion()
         self._wire_log_viewer(log_dir)
+        window.close_question = self._close_question
 
     def _wire_log_viewer(self, log_dir: Path | None) -> None:
         from ..core.logger import default_log_dir
@@ -159,6 +165,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self.bridge.ordersChanged.connect(self._on_orders)
         self.bridge.fillsChanged.connect(self._on_fills)
         self.bridge.errorsRaised.connect(self._on_errors)
+        self.bridge.fillsArrived.connect(self.fill_alert.announce)
         self.bridge.ordersChanged.connect(self.chart.orders)
         self.bridge.errorsRaised.connect(self.chart.errors)
         self.window.orders_model.set_retrying(session.handler.retry_pending)
@@ -209,6 +216,8 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         await self.stop()
 
     def _on_connection(self, status: ConnectionStatus) -> None:
+        if status.message:
+            status = dataclasses.replace(status, message=for_window(status.message))
         w = self.window
         w.status.set_connection(status)
         w.set_title(status.badge, status.phase, status.account)
@@ -238,13 +247,26 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
                 self._gateway_report_shown = True  # the simulated account file was damaged: once a session
                 w.notices.add("simulated account", core.gateway_report)
                 w.status.showMessage(core.gateway_report, 60000)
-                w.ticket.show_message(core.gateway_report, error=True)
+                w.ticket.show_message(core.gateway_report, error=True, keep=True)
             self.ready.emit()
         elif status.message and status.phase in ("disconnected", "reconnecting"):
             w.status.showMessage(status.message, 15000)
         self.failure = w.notices.follow(status.phase, status.message)
         if self.failure:
             self.failed.emit(self.failure)
+
+    def _close_question(self) -> str | None:
+        """Working orders of the simulated account stop with the app (its market runs inside it): say so."""
+        session, desk = self.session, self.desk
+        if session is None or desk is None or not session.settings.embedded:
+            return None
+        count = sum(1 for r in desk.working_orders() if r.is_active)
+        if not count:
+            return None
+        orders = f"{count:,} working order{'s' if count != 1 else ''}"
+        return (f"{orders} in the simulated account cannot fill while ibticket is closed: the simulated market "
+                f"runs only inside the app. {'They are' if count != 1 else 'It is'} kept with the account for "
+                "the next start. Close anyway?")
 
     # -- menus -----------------------------------------------------------------------------------------
 

@@ -5,11 +5,12 @@ Layout only; what happens when the trader acts lives in ``controller.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QToolBar, QWidget
 
 from .. import __version__
 from .appsettings import AppSettings
@@ -38,6 +39,9 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.settings = settings
         self._shown_once = False
+        # What to ask before closing (the controller's: working orders that stop with the app), or None.
+        self.close_question: Callable[[], str | None] | None = None
+        self._close_confirmed = False
         self.setDockNestingEnabled(True)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
                             | QMainWindow.DockOption.AllowNestedDocks)
@@ -207,8 +211,9 @@ class MainWindow(QMainWindow):
 
     def open_log_day(self, day: date) -> bool:
         """Show the log viewer with ``day`` open; False (the viewer says why) when the day has no log."""
+        opened = self.logview.open_day(day)  # before it is shown, which would open today's first
         self.show_log_viewer()
-        return self.logview.open_day(day)
+        return opened
 
     # -- title and layout ------------------------------------------------------------------------------
 
@@ -257,7 +262,33 @@ class MainWindow(QMainWindow):
         self.notices.refresh()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        question = self.close_question() if self.close_question and not self._close_confirmed else None
+        if question:
+            event.ignore()
+            self._ask_to_close(question)
+            return
         self.save_layout()
         self.logview.shutdown()
         self.closing.emit()
         event.accept()
+
+    def _ask_to_close(self, question: str) -> None:
+        # open(), not exec(): a nested loop inside qasync's would stall the connection meanwhile.
+        box = QMessageBox(QMessageBox.Icon.Warning, "Close ibticket?", question, QMessageBox.StandardButton.NoButton,
+                          self)
+        box.setObjectName("closePrompt")
+        close = box.addButton("Close ibticket", QMessageBox.ButtonRole.AcceptRole)
+        close.setObjectName("closeAnywayButton")
+        keep = box.addButton("Keep it open", QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("closePromptCancel")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+
+        def done(_result: int) -> None:
+            box.deleteLater()
+            if box.clickedButton() is close:
+                self._close_confirmed = True
+                self.close()
+
+        box.finished.connect(done)
+        box.open()

@@ -1,5 +1,8 @@
 """The window's order actions: send (ticket and line), cancel, cancel all, retry, change a cell or a chart
-line; and what the views show of the outcome. A mixin of ``WindowController`` (its state is the controller's)."""
+line; and what the views show of the outcome. A mixin of ``WindowController`` (its state is the controller's).
+
+An outcome is said in the ticket and the status bar; a refused order line keeps its text, selected, with the
+reason under it. A red message is stale once something succeeds (or the ticket's symbol changes): it goes."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import OrderRecord
 from ..core.order import OrderRequest
 from ..trading.orderline import CancelCommand, ModifyCommand
+from .wording import for_window
 
 if TYPE_CHECKING:
     from ..trading.desk import OrderDesk, Outcome
@@ -49,11 +53,13 @@ class OrderActions:
 
     def _show(self, outcome: Outcome, from_line: bool) -> None:
         w = self.window
-        w.ticket.show_message(outcome.message, error=not outcome.ok)
-        w.status.showMessage(outcome.message, 10000)
-        if from_line and not outcome.ok:
-            w.order_line.error.setText(outcome.message)
-            w.order_line.error.setVisible(True)
+        text = for_window(outcome.message)
+        w.ticket.show_message(text, error=not outcome.ok)
+        w.status.showMessage(text, 10000)
+        if outcome.ok:
+            w.order_line.edit.set_error(None)  # a refusal shown there earlier is stale now
+        elif from_line:
+            w.order_line.edit.show_message(text)
         if outcome.record is not None:
             self._last_sent = outcome.record.order_id
             self.settings.add_recent_symbol(outcome.record.symbol)
@@ -68,12 +74,29 @@ class OrderActions:
         return outcome
 
     async def run_line(self, cmd: OrderRequest | CancelCommand | ModifyCommand) -> Outcome | None:
+        """Run a command from the order line; the line is cleared only if it went through."""
+        edit = self.window.order_line.edit
+        try:
+            outcome = await self._run_line(cmd)
+        except Exception as exc:
+            edit.finished(False, f"Not sent: unexpected error: {exc}")
+            raise
+        if outcome is None:
+            edit.finished(False, "Not sent: not connected to IB yet")
+        else:
+            edit.finished(outcome.ok, for_window(outcome.message))
+        return outcome
+
+    async def _run_line(self, cmd: OrderRequest | CancelCommand | ModifyCommand) -> Outcome | None:
         if self.desk is None:
             return None
         if isinstance(cmd, OrderRequest):
             return await self.send(cmd, from_line=True)
         if isinstance(cmd, CancelCommand):
-            outcome = await (self.desk.cancel_all() if cmd.order_id is None else self.desk.cancel(cmd.order_id))
+            # Typing "cancel all" is the confirmation: a prompt on top would ask twice, and its default
+            # button (Enter, still under the trader's finger) keeps the orders.
+            outcome = await (self.desk.cancel_all(confirm=False) if cmd.order_id is None
+                             else self.desk.cancel(cmd.order_id))
         else:
             outcome = await self.desk.modify(cmd.order_id, cmd.quantity, cmd.limit_price, cmd.stop_price)
         self._show(outcome, from_line=True)

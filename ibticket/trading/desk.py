@@ -25,7 +25,10 @@ class Broker(Protocol):
 
     handler: OrderExecutionHandler
 
-    async def submit(self, request: OrderRequest, force: bool = False) -> OrderRecord | None: ...
+    async def check(self, request: OrderRequest) -> Any:
+        """Raise ``OrderValidationError`` for what the broker would refuse (symbol, tick, lot)."""
+
+    async def submit(self, request: OrderRequest, force: bool = False, checked: bool = False) -> OrderRecord | None: ...
 
     async def modify(self, order_id: int, quantity: int | None = None, limit_price: float | None = None,
                      stop_price: float | None = None) -> OrderRecord: ...
@@ -88,18 +91,20 @@ class OrderDesk:
         )
 
     async def send(self, cmd: OrderRequest) -> Outcome:
-        """``cmd`` is checked by being an ``OrderRequest``; what needs the market or the broker is checked here."""
+        """``cmd`` is checked by being an ``OrderRequest``; what needs the broker is checked next, before any
+        prompt, so a prompt only ever asks about an order that can be sent, and shows it as it will be sent."""
         text = describe(cmd)
-        breaches = self.breaches(cmd, await self.market_quote(cmd.symbol))
-        if breaches and not await self.prompter.precautions(text, breaches):
-            return Outcome(False, f"Not sent: {breaches[0].message}")
         try:
-            record = await self._submit(cmd, force=False)
+            await self.core.check(cmd)
+            breaches = self.breaches(cmd, await self.market_quote(cmd.symbol))
+            if breaches and not await self.prompter.precautions(text, breaches):
+                return Outcome(False, f"Not sent: {breaches[0].message}")
+            record = await self.core.submit(cmd, force=False, checked=True)
             if record is None:
                 reason = self.handler.last_refusal or "The same order was sent moments ago"
                 if not await self.prompter.duplicate(text, reason):
                     return Outcome(False, f"Not sent: {reason}")
-                record = await self._submit(cmd, force=True)
+                record = await self.core.submit(cmd, force=True, checked=True)
         except (OrderValidationError, ConnectionError) as exc:
             return Outcome(False, str(exc))
         except Exception as exc:  # an unexpected failure must reach the trader, not only a console
@@ -111,9 +116,6 @@ class OrderDesk:
             return Outcome(False, f"#{record.order_id} {text}: {record.error_message}", record)
         return Outcome(True, f"#{record.order_id} sent: {text}", record)
 
-    async def _submit(self, cmd: OrderRequest, force: bool) -> OrderRecord | None:
-        return await self.core.submit(cmd, force=force)
-
     async def modify(
         self, order_id: int, quantity: int | None = None, limit_price: float | None = None,
         stop_price: float | None = None, confirm: Callable[[str], Any] | None = None,
@@ -124,7 +126,8 @@ class OrderDesk:
         changes = {"quantity": quantity, "limit_price": limit_price, "stop_price": stop_price}
         try:
             new = OrderRequest.of_record(record, **{k: v for k, v in changes.items() if v is not None})
-        except OrderValidationError as exc:
+            await self.core.check(new)  # an off-tick price is refused before any prompt, as for a new order
+        except (OrderValidationError, ConnectionError) as exc:
             return Outcome(False, str(exc))
         breaches = self.breaches(new, await self.market_quote(new.symbol))
         if breaches and not await self.prompter.precautions(f"Change #{order_id} to {describe(new)}", breaches):

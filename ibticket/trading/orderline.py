@@ -37,6 +37,10 @@ _WORD = re.compile(r"[^ \t\r\n\v\f]+")
 _INT = re.compile(r"[0-9]+")
 _DECIMAL = re.compile(r"[0-9]+(?:\.([0-9]+))?|\.([0-9]+)")
 _SYMBOL_CHARS = re.compile(r"[A-Za-z0-9.]+")
+# Thousands grouped by commas, as describe() writes them. A price needs its decimal point after the groups:
+# "187,250" may mean 187.25 to a trader used to a decimal comma, and is refused rather than read as 187,250.
+_GROUPED_INT = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+")
+_GROUPED_PRICE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+")
 
 _ACTIONS = {"buy": "BUY", "b": "BUY", "sell": "SELL", "s": "SELL"}
 _TIFS = ("day", "gtc", "ioc")
@@ -154,6 +158,14 @@ def _whole(word: _Word, what: str, limit: int, not_whole: str) -> int:
 
 def _quantity(word: _Word) -> int:
     text = word.text
+    if "," in text:
+        if not _GROUPED_INT.fullmatch(text):
+            raise _fail(word, f'"{_show(text)}" is not a quantity: group thousands by three digits (10,000) '
+                              "or not at all (10000)")
+        try:
+            return _quantity(_Word(text.replace(",", ""), word.start, word.end))
+        except OrderLineError as exc:
+            raise _fail(word, exc.message) from None
     if _DECIMAL.fullmatch(text) and not _INT.fullmatch(text):
         whole, _, fraction = text.partition(".")
         if fraction.strip("0"):
@@ -176,6 +188,11 @@ def _order_id(word: _Word) -> int:
 
 def _price(word: _Word, text: str | None = None) -> float:
     text = word.text if text is None else text
+    if "," in text:
+        if not _GROUPED_PRICE.fullmatch(text):
+            raise _fail(word, f'"{_show(text)}" is not a price: decimals follow a point (187.25); a comma only '
+                              "groups thousands before one (1,234.50)")
+        text = text.replace(",", "")
     if text.startswith("-") and _DECIMAL.fullmatch(text[1:]):
         raise _fail(word, f"price must be above 0, not {_show(text)}")
     match = _DECIMAL.fullmatch(text)
@@ -372,11 +389,17 @@ def format_price(price: float) -> str:
     return f"{whole}.{fraction.ljust(2, '0')}"
 
 
+def _grouped(price: float) -> str:
+    whole, point, fraction = format_price(price).partition(".")
+    return f"{int(whole):,}{point}{fraction}"
+
+
 _TYPE_TEXT = {"MARKET": "MKT", "LIMIT": "LMT", "STOP": "STP", "STOP_LIMIT": "STP LMT"}
 
 
 def describe(cmd: Command) -> str:
     """The command in the order line's own words, upper case: the Send button text and the confirmation.
+    Quantities and prices have their thousands grouped (BUY 10,000 AAPL LMT 1,234.50 DAY); order ids not.
 
     ``parse(describe(cmd)) == cmd`` for every command :func:`parse` returns.
     """
@@ -385,17 +408,17 @@ def describe(cmd: Command) -> str:
     if isinstance(cmd, ModifyCommand):
         parts = [f"MODIFY #{cmd.order_id}"]
         if cmd.quantity is not None:
-            parts.append(f"QTY {cmd.quantity}")
+            parts.append(f"QTY {cmd.quantity:,}")
         if cmd.limit_price is not None:
-            parts.append(f"LMT {format_price(cmd.limit_price)}")
+            parts.append(f"LMT {_grouped(cmd.limit_price)}")
         if cmd.stop_price is not None:
-            parts.append(f"STP {format_price(cmd.stop_price)}")
+            parts.append(f"STP {_grouped(cmd.stop_price)}")
         return " ".join(parts)
-    parts = [cmd.action, str(cmd.quantity), cmd.symbol, _TYPE_TEXT[cmd.order_type]]
+    parts = [cmd.action, f"{cmd.quantity:,}", cmd.symbol, _TYPE_TEXT[cmd.order_type]]
     if cmd.stop_price is not None:
-        parts.append(format_price(cmd.stop_price))
+        parts.append(_grouped(cmd.stop_price))
     if cmd.limit_price is not None:
-        parts.append(format_price(cmd.limit_price))
+        parts.append(_grouped(cmd.limit_price))
     parts.append(cmd.tif)
     if cmd.outside_rth:
         parts.append("ORTH")

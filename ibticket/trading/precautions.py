@@ -33,8 +33,12 @@ def _positive_finite(value: object) -> bool:
 
 
 def _price_text(price: float) -> str:
-    # Sub-dollar stocks tick in hundredths of a cent; two decimals would print them all as 0.00.
-    return f"{price:,.2f}" if price >= 1 else f"{price:.4f}"
+    # Sub-dollar stocks tick in hundredths of a cent; two decimals would print them all as 0.00. A price is
+    # never rounded away either: the message must show the price the order carries (its header does).
+    places = 2 if price >= 1 else 4
+    while places < 6 and round(price, places) != price:
+        places += 1
+    return f"{price:,.{places}f}"
 
 
 @dataclass
@@ -107,7 +111,7 @@ def _from_stored(value: object, default: object) -> object | None:
 
 @dataclass(frozen=True)
 class Breach:
-    rule: str  # size, value or percent
+    rule: str  # size, value, percent or stop
     limit: float
     value: float
     message: str
@@ -164,12 +168,39 @@ def _percent_text(distance: float, limit: float) -> str:
     return f"{distance:g}"
 
 
+def _stop_reference(*, action: str, bid: float | None, ask: float | None, last: float | None) -> float | None:
+    """The price a stop is triggered by: the last trade (IB's default trigger for US stocks, and the
+    embedded gateway's), else the touch the order would trade at; None without market data."""
+    traded = _market_value(last)
+    return traded if traded is not None else market_reference(action=action, bid=bid, ask=ask, last=None)
+
+
+def _stop_breach(side: str, order_type: str, stop_price: float | None, bid: float | None, ask: float | None,
+                 last: float | None) -> Breach | None:
+    # A buy stop triggers when the market trades at or above it, a sell stop at or below: one already on the
+    # far side of the market triggers the moment it arrives, which is seldom what a stop is for.
+    stop = _market_value(stop_price) if order_type in ("STOP", "STOP_LIMIT") else None
+    reference = _stop_reference(action=side, bid=bid, ask=ask, last=last)
+    if stop is None or reference is None:
+        return None
+    if side == "BUY" and stop <= reference:
+        where = "below" if stop < reference else "at"
+    elif side == "SELL" and stop >= reference:
+        where = "above" if stop > reference else "at"
+    else:
+        return None
+    kind = "STP LMT" if order_type == "STOP_LIMIT" else "STP"
+    return Breach("stop", reference, stop,
+                  f"{side} {kind} {_price_text(stop)} is {where} the market {_price_text(reference)}: "
+                  "it triggers at once")
+
+
 def check(p: Precautions, *, action: str, quantity: int, order_type: str, limit_price: float | None,
           stop_price: float | None, bid: float | None, ask: float | None, last: float | None,
           symbol: str = "") -> list[Breach]:
-    """Every precaution the order breaks, in the order size, value, percent; empty when it breaks none or
-    precautions are off. Exactly at a limit is within it."""
-    _check_kind(action, order_type)
+    """Every precaution the order breaks, in the order size, value, percent, stop; empty when it breaks none
+    or precautions are off. Exactly at a limit is within it; a stop exactly at the market triggers at once."""
+    side = _check_kind(action, order_type)
     if not p.enabled:
         return []
     breaches: list[Breach] = []
@@ -182,9 +213,20 @@ def check(p: Precautions, *, action: str, quantity: int, order_type: str, limit_
     if value is not None and round(value, 2) > round(p.value_limit, 2):
         breaches.append(Breach("value", p.value_limit, value,
                                f"Value {value:,.2f} USD exceeds the total value limit of {p.value_limit:,.2f} USD"))
-    reference = market_reference(action=action, bid=bid, ask=ask, last=last)
+    breaches.extend(_percent_breaches(p, side, order_type, limit_price, stop_price, bid, ask, last, symbol))
+    stop = _stop_breach(side, order_type, stop_price, bid, ask, last)
+    if stop is not None:
+        breaches.append(stop)
+    return breaches
+
+
+def _percent_breaches(p: Precautions, side: str, order_type: str, limit_price: float | None,
+                      stop_price: float | None, bid: float | None, ask: float | None, last: float | None,
+                      symbol: str) -> list[Breach]:
+    reference = market_reference(action=side, bid=bid, ask=ask, last=last)
     if reference is None:
-        return breaches
+        return []
+    breaches: list[Breach] = []
     prices = []
     if order_type in ("STOP", "STOP_LIMIT"):
         prices.append(("Stop price", stop_price))

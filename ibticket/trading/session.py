@@ -88,6 +88,8 @@ class TradingSession:
         self._next_attempt_at: float | None = None
         self._runner: asyncio.Task[None] | None = None
         self._stopping = False
+        # Why the session gave up without retrying (the window tells a second instance apart by it).
+        self.refusal: Exception | None = None
         self.core.register_state_callback(self._on_core_state)
         self.core.reconnect_event.connect(self._on_reconnect_scheduled)
 
@@ -168,15 +170,18 @@ class TradingSession:
         delays = backoff_delays(30.0)
         loop = asyncio.get_running_loop()
         while not self._stopping:
+            self.refusal = None
             self._publish(ConnectionPhase.CONNECTING)
             try:
                 await self.core.connect()
                 return
             except (LiveTradingRefused, ClientIdInUse) as exc:
                 # Retrying cannot help: the trader must choose another connection or client id.
+                self.refusal = exc
                 self._publish(ConnectionPhase.DISCONNECTED, str(exc))
                 return
             except LogFolderUnwritable as exc:
+                self.refusal = exc
                 # Not a connection failure: no order could be logged before it is sent. The log's health
                 # says so too, until a reconnect (Ctrl+R) finds the folder writable.
                 self.logger.report_unwritable(exc.cause)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
 from ibticket import IBKRBroker, OrderValidationError
+from ibticket.broker.contracts import ContractInfo, check_order
+from ibticket.broker.ib import Stock
+from ibticket.core.order import OrderRequest
 
 
 @pytest.mark.parametrize(
@@ -93,3 +97,17 @@ def test_failed_connect_does_not_reconnect_behind_the_callers_back(make_broker) 
         assert not broker.is_connected()
     finally:
         silent.close()
+
+
+@pytest.mark.parametrize(("quantity", "message"), [
+    (150, "LOT trades in lots of 100 shares, not 150; use 100 or 200"),
+    (50, "LOT trades in lots of 100 shares, not 50; use 100"),
+    (1_250, "LOT trades in lots of 100 shares, not 1,250; use 1,200 or 1,300"),
+])
+def test_a_size_off_the_instruments_lot_is_refused(quantity: int, message: str) -> None:
+    info = ContractInfo("LOT", Stock("LOT", "SMART", "USD"), 0.01, "LOT CORP", "NYSE", size_increment=100)
+    with pytest.raises(OrderValidationError, match=f"^{re.escape(message)}$"):
+        check_order(info, OrderRequest("LOT", "BUY", quantity))
+    check_order(info, OrderRequest("LOT", "SELL", 300, "LIMIT", 12.34))
+    with pytest.raises(OrderValidationError, match=re.escape("Stop price 12.345 is not on LOT's 0.01 tick")):
+        check_order(info, OrderRequest("LOT", "SELL", 300, "STOP_LIMIT", 12.30, 12.345))

@@ -132,3 +132,15 @@ def test_releasing_an_order_runs_the_same_lines_with_10_or_10_000_keys_remembere
         return lines_run(dedup_module.__file__, lambda: guard.forget_order(keys // 2))
 
     assert lines_to_forget(10_000) <= lines_to_forget(10)
+
+
+@pytest.mark.parametrize("order_type, limit, stop, text", [
+    ("LIMIT", 185.0, None, "BUY 10,000 AAPL LMT 185"),
+    ("STOP_LIMIT", 185.25, 186.5, "BUY 10,000 AAPL STP LMT 186.5 185.25"),
+    ("MARKET", None, None, "BUY 10,000 AAPL MKT"),
+    ("LIMIT", 1234.5, None, "BUY 10,000 AAPL LMT 1,234.5"),
+])
+def test_a_duplicate_is_named_as_the_send_button_names_it(order_type: str, limit: float | None,
+                                                            stop: float | None, text: str) -> None:
+    # Not "LIMIT limit 185": the order type once, short, the stop before the limit, thousands grouped.
+    assert OrderKey("AAPL", "BUY", 10_000, order_type, limit, stop).describe() == text

@@ -133,3 +133,56 @@ def test_smoke_fails_at_once_on_a_log_folder_it_cannot_write(tmp_path: Path) -> 
     assert time.monotonic() - started < 20  # not the 30 s a connection gets
     assert f"smoke: failed: The order log folder {tmp_path / 'log'} cannot be written (" in out.stderr
     assert "Traceback" not in out.stderr and "Could not connect" not in out.stderr
+
+
+def test_a_second_instance_on_a_taken_client_id_says_which_and_how_in_a_dialog_and_exits(
+        qt_loop, tmp_path: Path, monkeypatch, capsys) -> None:
+    import asyncio
+
+    from PySide6.QtWidgets import QApplication, QMessageBox
+    from windowkit import until
+
+    from ibticket.broker.identity import ClientIdLock
+    from ibticket.gui.app import run
+    from ibticket.gui.options import parse_options
+
+    monkeypatch.setenv("IBTICKET_CONFIG_DIR", str(tmp_path / "config"))
+    first = ClientIdLock(tmp_path / "log", 41)  # the first ibticket: this process holds the client id's lock
+    first.acquire()
+    options = parse_options([*_args(tmp_path)[3:], "--client-id", "41"])
+
+    def dialog():
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)
+                     and w.objectName() == "inUseDialog" and w.isVisible()), None)
+
+    async def scenario() -> tuple[int, str, str]:
+        task = asyncio.ensure_future(run(QApplication.instance(), options))
+        box = await until(dialog, 20, "the dialog")
+        words = (box.text(), box.informativeText())
+        box.close()  # what its Close button does
+        return await asyncio.wait_for(task, 20), *words
+
+    try:
+        code, text, detail = qt_loop.run_until_complete(scenario())
+    finally:
+        first.release()
+    assert code == 3
+    assert text == (f"Another ibticket (process {os.getpid()}) uses client id 41 with the order log folder "
+                    f"{tmp_path / 'log'}.")
+    assert "--client-id 42 --log-dir" in detail and f"--data-dir {tmp_path / 'data-42'}" in detail
+    assert text in capsys.readouterr().err  # the same on stderr
+
+
+def test_a_second_instance_exits_non_zero_and_says_so_on_stderr(tmp_path: Path) -> None:
+    from ibticket.broker.identity import ClientIdLock
+
+    first = ClientIdLock(tmp_path / "log", 43)
+    first.acquire()
+    try:
+        out = subprocess.run([*_args(tmp_path), "--client-id", "43", "--smoke"], capture_output=True, text=True,
+                             timeout=60, env=_env(tmp_path))
+    finally:
+        first.release()
+    assert out.returncode == 3, out.stderr[-2000:]
+    assert f"ibticket: Another ibticket (process {os.getpid()}) uses client id 43" in out.stderr
+    assert "--client-id 44 --log-dir" in out.stderr and "Traceback" not in out.stderr

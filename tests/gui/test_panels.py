@@ -25,10 +25,13 @@ def test_the_settings_dialog_keeps_its_size_method_and_applies_what_was_typed(ke
     dialog.size_limit.setValue(250)
     dialog.value_limit.setValue(20_000)
     dialog.defaults.setText("msft=5")
+    dialog.lots.setText("brk.a=1")
+    dialog.fill_alert.setChecked(False)
     dialog._accept()
-    [(precautions, quantity, defaults, theme)] = applied
-    assert (precautions.size_limit, precautions.value_limit) == (250, 20_000)
-    assert (quantity, defaults, theme) == (100, {"MSFT": 5}, "dark")
+    [(choice,)] = applied
+    assert (choice.precautions.size_limit, choice.precautions.value_limit) == (250, 20_000)
+    assert (choice.quantity, choice.defaults, choice.theme) == (100, {"MSFT": 5}, "dark")
+    assert (choice.lot, choice.lots, choice.fill_alert) == (100, {"BRK.A": 1}, False)
 
 
 def _order(order_id: int, status: OrderStatus, limit: float | None = None, stop: float | None = None) -> OrderRecord:

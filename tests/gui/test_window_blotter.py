@@ -146,6 +146,7 @@ def test_the_newest_fill_stays_in_view_unless_the_trader_scrolled_away(make_app,
         assert not model.ascending and panel.following and bar.value() == 0
         newest = await live_fill()
         assert model.row_of(newest) == 0 and table.rowAt(0) == 0
+        assert 0 in app.controller.fill_alert.flash.rows()  # the fill alert lights the new row where it is
         bar.setValue(4)  # scrolled down a little: a new fill at the top must not push the rows down
         top = model.fill(table.rowAt(0))
         await live_fill()

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from windowkit import until
 
 from ibticket.core import OrderStatus
+from ibticket.gui.dialogs.settings import SettingsChoice
 from ibticket.gui.models.orders import COL
 from ibticket.trading.precautions import Precautions
 from ibticket.trading.session import ConnectionStatus
@@ -95,8 +96,9 @@ def test_an_errored_order_can_be_sent_again_as_a_new_order(make_app, qt_loop) ->
 def test_settings_persist_in_the_isolated_file(make_app, qt_loop, tmp_path) -> None:
     async def scenario() -> None:
         app = make_app()
-        app.controller._apply_settings(Precautions(size_limit=77, value_limit=9_000.0, percent_from_market=2.5),
-                                       25, {"AAPL": 300}, "dark")
+        app.controller._apply_settings(SettingsChoice(
+            Precautions(size_limit=77, value_limit=9_000.0, percent_from_market=2.5), 25, {"AAPL": 300}, "dark",
+            lot=10, lots={"BRK.A": 1}, fill_alert=False))
         from ibticket.gui.appsettings import AppSettings
 
         again = AppSettings(tmp_path / "settings.ini")
@@ -104,6 +106,7 @@ def test_settings_persist_in_the_isolated_file(make_app, qt_loop, tmp_path) -> N
         assert (p.size_limit, p.value_limit, p.percent_from_market) == (77, 9_000.0, 2.5)
         assert again.default_quantity() == 25 and again.default_quantities() == {"AAPL": 300}
         assert again.theme() == "dark"
+        assert (again.default_lot(), again.lots(), again.fill_alert()) == (10, {"BRK.A": 1}, False)
         assert app.window.ticket._colors.buy == app.controller.colors.buy
 
     qt_loop.run_until_complete(scenario())

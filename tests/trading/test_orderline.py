@@ -44,6 +44,8 @@ FORMS = [
     ("  buy\t100   brk.b  ", order("BUY", 100, "BRK.B")),
     ("buy 0100 aapl", order("BUY", 100, "AAPL")),
     (f"buy {MAX_QUANTITY} aapl", order("BUY", MAX_QUANTITY, "AAPL")),
+    ("buy 10,000 aapl @1,234.50", order("BUY", 10_000, "AAPL", "LIMIT", limit=1234.5)),  # as describe() groups
+    ("modify 12 qty 1,500 stp 1,000.0", ModifyCommand(12, 1500, None, 1000.0)),
     ("buy 1 day", order("BUY", 1, "DAY")),  # positional: a keyword in the symbol place is a symbol (NYSE: DAY)
     ("buy 1 abcdefghijkl", order("BUY", 1, "ABCDEFGHIJKL")),
     ("cancel #12", CancelCommand(12)),
@@ -84,7 +86,13 @@ ERRORS = [
     ("buy abc AAPL", '"abc" is not a quantity: use a whole number of shares', "abc"),
     ("buy AAPL 100", '"AAPL" is not a quantity: use a whole number of shares', "AAPL"),
     ("buy 1_000 AAPL", '"1_000" is not a quantity: use a whole number of shares', "1_000"),
-    ("buy 1,000 AAPL", '"1,000" is not a quantity: use a whole number of shares', "1,000"),
+    ("buy 1,00 AAPL", '"1,00" is not a quantity: group thousands by three digits (10,000) or not at all (10000)',
+     "1,00"),
+    ("buy 10,000,000,000 AAPL", 'quantity "10000000000" is above the limit of 10,000,000', "10,000,000,000"),
+    ("buy 100 AAPL lmt 187,25", '"187,25" is not a price: decimals follow a point (187.25); a comma only groups '
+     "thousands before one (1,234.50)", "187,25"),
+    ("buy 100 AAPL @187,250", '"187,250" is not a price: decimals follow a point (187.25); a comma only groups '
+     "thousands before one (1,234.50)", "@187,250"),
     ("buy 1e3 AAPL", '"1e3" is not a quantity: use a whole number of shares', "1e3"),
     ("buy inf AAPL", '"inf" is not a quantity: use a whole number of shares', "inf"),
     ("buy +5 AAPL", '"+5" is not a quantity: use a whole number of shares', "+5"),
@@ -201,6 +209,9 @@ DESCRIBED = [
     (order("BUY", 10, "SPY", "STOP_LIMIT", 501.0, 500.0, "IOC"), "BUY 10 SPY STP LMT 500.00 501.00 IOC"),
     (order("BUY", 100, "AAPL"), "BUY 100 AAPL MKT DAY"),
     (order("BUY", 1, "X", "LIMIT", limit=0.000001), "BUY 1 X LMT 0.000001 DAY"),
+    (order("SELL", 10_000, "BRK.A", "STOP_LIMIT", 712_345.5, 712_000.0),
+     "SELL 10,000 BRK.A STP LMT 712,000.00 712,345.50 DAY"),
+    (ModifyCommand(1234, 25_000, 1234.5, None), "MODIFY #1234 QTY 25,000 LMT 1,234.50"),
     (CancelCommand(12), "CANCEL #12"),
     (CancelCommand(None), "CANCEL ALL"),
     (ModifyCommand(12, 200, 187.3, None), "MODIFY #12 QTY 200 LMT 187.30"),

@@ -79,6 +79,38 @@ CASES: list[tuple[str, dict[str, Any], list[tuple[str, str]]]] = [
      [("size", "Size 6,000 exceeds the size limit of 5,000 shares"),
       ("value", "Value 1,200,000.00 USD exceeds the total value limit of 250,000.00 USD"),
       ("percent", "Limit price 200.00 is 6.8% from the market (187.25); the limit is 5%")]),
+    # A stop on the far side of the market triggers the moment it arrives (stops trigger on the last trade).
+    ("sell stop above the market", dict(action="SELL", order_type="STOP", stop_price=232.80, bid=230.45,
+                                        ask=230.55, last=230.50),
+     [("stop", "SELL STP 232.80 is above the market 230.50: it triggers at once")]),
+    ("buy stop below the market", dict(order_type="STOP", stop_price=229.0, bid=230.45, ask=230.55, last=230.50),
+     [("stop", "BUY STP 229.00 is below the market 230.50: it triggers at once")]),
+    ("sell stop limit above the market", dict(action="SELL", order_type="STOP_LIMIT", stop_price=231.0,
+                                              limit_price=230.9, bid=230.45, ask=230.55, last=230.50),
+     [("stop", "SELL STP LMT 231.00 is above the market 230.50: it triggers at once")]),
+    ("buy stop limit below the market", dict(order_type="STOP_LIMIT", stop_price=230.0, limit_price=230.1,
+                                             bid=230.45, ask=230.55, last=230.50),
+     [("stop", "BUY STP LMT 230.00 is below the market 230.50: it triggers at once")]),
+    ("a stop at the last trade triggers", dict(action="SELL", order_type="STOP", stop_price=230.50, bid=230.45,
+                                               ask=230.55, last=230.50),
+     [("stop", "SELL STP 230.50 is at the market 230.50: it triggers at once")]),
+    ("buy stop above the market waits", dict(order_type="STOP", stop_price=231.0, bid=230.45, ask=230.55,
+                                             last=230.50), []),
+    ("sell stop below the market waits", dict(action="SELL", order_type="STOP", stop_price=230.0, bid=230.45,
+                                              ask=230.55, last=230.50), []),
+    ("a sell stop between the bid and the last waits", dict(action="SELL", order_type="STOP", stop_price=230.48,
+                                                            bid=230.45, ask=230.55, last=230.50), []),
+    ("no last: the touch", dict(action="SELL", order_type="STOP", stop_price=230.48, bid=230.45, ask=230.55,
+                                last=None),
+     [("stop", "SELL STP 230.48 is above the market 230.45: it triggers at once")]),
+    ("no market data: no stop check", dict(action="SELL", order_type="STOP", stop_price=500.0, bid=None,
+                                           ask=None, last=None), []),
+    ("far through the market: both", dict(action="SELL", order_type="STOP", stop_price=250.0, bid=230.45,
+                                          ask=230.55, last=230.50),
+     [("percent", "Stop price 250.00 is 8.5% from the market (230.45); the limit is 5%"),
+      ("stop", "SELL STP 250.00 is above the market 230.50: it triggers at once")]),
+    ("a price is shown with every digit it has", dict(order_type="LIMIT", limit_price=12.345, ask=130.01),
+     [("percent", "Limit price 12.345 is 90.5% from the market (130.01); the limit is 5%")]),
 ]
 
 
@@ -102,6 +134,12 @@ def test_symbol_names_the_market() -> None:
 def test_disabled_checks_nothing() -> None:
     off = Precautions(enabled=False)
     assert run(off, quantity=10_000_000, order_type="LIMIT", limit_price=10_000.0) == []
+    assert run(off, action="SELL", order_type="STOP", stop_price=190.0) == []  # through the market
+
+
+def test_a_stop_breach_carries_the_market_and_the_stop() -> None:
+    [breach] = run(action="SELL", order_type="STOP", stop_price=188.0)
+    assert (breach.rule, breach.limit, breach.value) == ("stop", 187.10, 188.0)
 
 
 def test_own_limits_apply() -> None:
@@ -114,7 +152,7 @@ def test_own_limits_apply() -> None:
 
 def test_a_breach_never_prints_as_sitting_on_the_limit() -> None:
     [breach] = run(order_type="LIMIT", limit_price=105.001, ask=100.0)
-    assert breach.message == "Limit price 105.00 is 5.001% from the market (100.00); the limit is 5%"
+    assert breach.message == "Limit price 105.001 is 5.001% from the market (100.00); the limit is 5%"
 
 
 @pytest.mark.parametrize(("action", "bid", "ask", "last", "expected"), [

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from ...trading.precautions import Breach
+from ..wording import duplicate_reason
 
 
 async def ask(
@@ -73,8 +74,7 @@ class WindowPrompter:
         )
 
     async def duplicate(self, order: str, reason: str) -> bool:
-        # The handler's reason ends with advice for scripts (force=True); the buttons here are the advice.
-        reason = reason.split(" Send it again with force=True")[0]
+        reason = duplicate_reason(reason)  # its advice for scripts goes: the buttons here are the advice
         return await ask(
             self.parent, "duplicatePrompt", "Same order again?",
             f"<b>{html.escape(order)}</b><br><br>{html.escape(reason)}",

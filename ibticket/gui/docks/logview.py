@@ -128,9 +128,17 @@ class LogViewPanel(LogViewLayout):
         if active:
             self._days_timer.start()
             self.refresh_days()
+            self._open_today()
         else:
             self._days_timer.stop()
             self.folder_days.stop_counting()
+
+    def _open_today(self) -> None:
+        """Shown with no day open: today's, if it has a log (the day a trader looks at first)."""
+        if self.day is None and self.index is None and self.folder is not None:
+            today = date.today()
+            if log_path(self.folder, today).exists():
+                self.open_day(today)
 
     # -- opening a day ---------------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """The order line widget: a one-line command field (Ctrl+L) for orders, cancels and changes.
 
 Enter sends through the same desk as the Send button; Shift+Enter only fills the ticket; Up/Down recall
-earlier lines. A word the grammar cannot read is selected and the reason shown under the field.
+earlier lines. A word the grammar cannot read is selected and the reason shown under the field. A line the
+desk refuses (an unknown symbol, a price off the tick, a prompt answered "Cancel") stays, selected, with the
+reason; only a line that went through is cleared.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidg
 
 from ...core.order import OrderRequest
 from ...trading.orderline import LineHistory, OrderLineError, describe, parse
+from ..theme import LIGHT, Colors
+from .labels import ElidedLabel
 
 PLACEHOLDER = "Order line (Ctrl+L): buy 100 AAPL @187.25 · s 50 msft mkt gtc · cancel 12 · modify 12 lmt 187.30"
 
@@ -27,7 +31,8 @@ class OrderLineEdit(QLineEdit):
         self.setClearButtonEnabled(True)
         self.history = LineHistory()
         self.textEdited.connect(lambda _text: self.set_error(None))
-        self.error_label: QLabel | None = None
+        self.error_label: ElidedLabel | None = None
+        self._sent: str | None = None  # the line handed to the desk, until its outcome comes back
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -48,8 +53,8 @@ class OrderLineEdit(QLineEdit):
 
     def _enter(self, load_only: bool) -> None:
         line = self.text()
-        if not line.strip():
-            return
+        if not line.strip() or line == self._sent:
+            return  # nothing to send, or this very line is still with the desk: Enter twice is not two orders
         try:
             cmd = parse(line)
         except OrderLineError as exc:
@@ -62,18 +67,39 @@ class OrderLineEdit(QLineEdit):
                                               "press Enter to run this command", 0, len(line), line))
                 return
             self.loadRequested.emit(cmd)
+            self.clear()
         else:
+            # Kept until the desk answers (finished): a refused line stays to be corrected, not retyped.
+            self._sent = line
             self.submitted.emit(cmd)
-        self.clear()
         self.set_error(None)
         self.setToolTip(describe(cmd))
 
+    def finished(self, ok: bool, message: str) -> None:
+        """The desk's answer to the line sent last: clear it if it went, else keep it selected with why."""
+        line, self._sent = self._sent, None
+        if line is None or self.text() != line:
+            return  # the trader has typed something else meanwhile: that stays as it is
+        if ok:
+            self.clear()
+            self.set_error(None)
+            return
+        self.set_error(OrderLineError(message, 0, len(line), line))
+        self.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def show_message(self, message: str) -> None:
+        """A refusal that is not about the text (a cancel or a change from the tables): named, line kept."""
+        if self.error_label is not None:
+            self.error_label.setText(message)
+
     def set_error(self, error: OrderLineError | None) -> None:
+        # The message line under the field is always there, empty or not: a message coming or going must
+        # not move the window's docks under the trader's pointer.
         if error is None:
-            self.setStyleSheet("")
+            if self.styleSheet():
+                self.setStyleSheet("")
             if self.error_label is not None:
                 self.error_label.setText("")
-                self.error_label.setVisible(False)
             return
         self.setStyleSheet("QLineEdit#orderLine { border: 2px solid #d32f2f; }")
         start, end = error.start, max(error.end, error.start)
@@ -81,7 +107,6 @@ class OrderLineEdit(QLineEdit):
             self.setSelection(start, end - start)
         if self.error_label is not None:
             self.error_label.setText(error.message)
-            self.error_label.setVisible(True)
 
 
 class OrderLineBar(QWidget):
@@ -90,9 +115,9 @@ class OrderLineBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.edit = OrderLineEdit(self)
-        self.error = QLabel(objectName="orderLineError")
-        self.error.setStyleSheet("color: #d32f2f;")
-        self.error.setVisible(False)
+        self.error = ElidedLabel(objectName="orderLineError")
+        self.set_colors(LIGHT)
+        self.error.setMinimumHeight(self.error.fontMetrics().height())
         self.edit.error_label = self.error
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -104,3 +129,6 @@ class OrderLineBar(QWidget):
         row.addWidget(self.edit, 1)
         layout.addLayout(row)
         layout.addWidget(self.error)
+
+    def set_colors(self, colors: Colors) -> None:
+        self.error.setStyleSheet(f"color: {colors.error};")  # the theme's red: readable on its background

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from ...core import format as fmt
 from ..theme import BADGE_STYLE
+from .labels import ElidedLabel
 
 PHASE_TEXT = {
     "connecting": "Connecting to {where}…",
@@ -27,8 +28,9 @@ class TradingStatusBar(QStatusBar):
         super().__init__(parent)
         self.setObjectName("statusBar")
         self.badge = QLabel("SIMULATED", objectName="statusBadge")
-        self.connection = QLabel("Starting…", objectName="statusConnection")
-        self.account = QLabel(objectName="statusAccount")
+        # Every text that can be long elides: the status bar must never make the window wider than the screen.
+        self.connection = ElidedLabel("Starting…", objectName="statusConnection", auto_tip=False)
+        self.account = ElidedLabel(objectName="statusAccount")
         self.day_pnl = QLabel(objectName="statusDayPnl")
         self.day_pnl.setToolTip("The day's P&L as IB reports it (reqPnL): the positions' unrealized P&L and the "
                                 "realized P&L of the day, closed positions included")
@@ -37,16 +39,18 @@ class TradingStatusBar(QStatusBar):
         self.log = QLabel(objectName="statusLog")
         self.log.setVisible(False)
         # Messages go to a label of their own: QStatusBar.showMessage would hide the badge meanwhile.
-        self.message = QLabel(objectName="statusMessage")
-        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = ElidedLabel(objectName="statusMessage", auto_tip=False)
         self._message_timer = QTimer(self, singleShot=True)
-        self._message_timer.timeout.connect(self.message.clear)
+        self._message_timer.timeout.connect(self.clearMessage)
         self.addWidget(self.badge)
         self.addWidget(self.connection)
         self.addWidget(self.message, 1)
         for label in (self.log, self.account, self.day_pnl, self.working, self.fills):
             self.addPermanentWidget(label)
         self._status: Any = None
+        self._flash_timer = QTimer(self, singleShot=True)
+        # No style sheet while unlit: a label with one keeps the palette of the theme it was polished in.
+        self._flash_timer.timeout.connect(lambda: self.fills.setStyleSheet(""))
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
         self._countdown.timeout.connect(self._render)
@@ -65,6 +69,7 @@ class TradingStatusBar(QStatusBar):
 
     def clearMessage(self) -> None:
         self.message.clear()
+        self.message.setToolTip("")
 
     def set_badge(self, badge: str) -> None:
         self.badge.setText(f" {badge} ")
@@ -110,8 +115,13 @@ class TradingStatusBar(QStatusBar):
         self.day_pnl.setText(f"Day P&L {fmt.signed_money(day)}" if day is not None else "")
 
     def set_counts(self, working: int, fills: int) -> None:
-        self.working.setText(f"Working {working}")
-        self.fills.setText(f"Fills today {fills}")
+        self.working.setText(f"Working {working:,}")
+        self.fills.setText(f"Fills today {fills:,}")
+
+    def flash_fills(self, color: str = "#ffd54f", ms: int = 1600) -> None:
+        """Light the fill count for a moment (a fill arrived)."""
+        self.fills.setStyleSheet(f"background: {color}; color: #1a1a1a;")  # no padding: nothing moves
+        self._flash_timer.start(ms)
 
     def set_log_health(self, degraded: bool, message: str = "") -> None:
         self.log.setVisible(degraded)

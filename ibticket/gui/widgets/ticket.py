@@ -6,6 +6,7 @@ as the order line does. The frame takes the side's colour (blue buy, red sell, a
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,9 @@ from ...core import format as fmt
 from ...core.order import OrderRequest
 from ...core.validation import OrderValidationError
 from ...trading.orderline import describe
-from ..theme import LIGHT, Colors
+from ..appsettings import DEFAULT_LOT
+from ..theme import LIGHT, Colors, ticket_style
+from .labels import TwoLineButton, WrapLabel
 from .symbols import SymbolListModel
 
 if TYPE_CHECKING:  # Types only: the window is painted before the broker (and ib_insync, numpy) is imported.
@@ -69,6 +72,10 @@ class OrderTicket(QFrame):
         self._position = 0.0
         self._price_touched = False  # the trader typed a price: quotes no longer move it
         self._default_qty: dict[str, int] = {}
+        self._lot = DEFAULT_LOT
+        self._lots: dict[str, int] = {}
+        self._stale_on_change = False  # the message is an error that a new symbol makes stale
+        self._message_error = False
         self._pending_load: OrderRequest | None = None  # applied once its symbol's contract has loaded
         self._build()
         self._wire()
@@ -110,7 +117,7 @@ class OrderTicket(QFrame):
             b.setMinimumHeight(34)
         self.last = QLabel("Last —", objectName="ticketLast")
         self.position = QLabel("Position 0", objectName="ticketPosition")
-        self.quote_note = QLabel(objectName="ticketQuoteNote")
+        self.quote_note = WrapLabel(objectName="ticketQuoteNote", lines=2)
         quote.addWidget(QLabel("Bid"), 0, 0, alignment=Qt.AlignmentFlag.AlignHCenter)
         quote.addWidget(QLabel("Ask"), 0, 1, alignment=Qt.AlignmentFlag.AlignHCenter)
         quote.addWidget(self.bid, 1, 0)
@@ -147,8 +154,9 @@ class OrderTicket(QFrame):
         self.tif.addItems(TIFS)
         self.outside_rth = QCheckBox("Outside RTH", objectName="ticketOutsideRth")
         self.outside_rth.setToolTip("Allow the order to fill outside regular trading hours")
-        rows = (("&Quantity", self.quantity), ("T&ype", self.order_type), ("&Limit", self.limit),
-                ("Sto&p", self.stop), ("T&IF", self.tif))
+        # The stop above the limit, in the order the Send button reads a stop-limit order (STP LMT stop limit).
+        rows = (("&Quantity", self.quantity), ("T&ype", self.order_type), ("Sto&p", self.stop),
+                ("&Limit", self.limit), ("T&IF", self.tif))
         self._labels: dict[QWidget, QLabel] = {}
         for row, (title, widget) in enumerate(rows):
             label = QLabel(title)
@@ -159,18 +167,20 @@ class OrderTicket(QFrame):
         form.addWidget(self.outside_rth, len(rows), 1)
         form.setColumnStretch(1, 1)
         outer.addLayout(form)
+        for (_a, first), (_b, second) in itertools.pairwise(rows):
+            QWidget.setTabOrder(first, second)
+        QWidget.setTabOrder(self.tif, self.outside_rth)
 
         self.value = QLabel(objectName="ticketValue")
         outer.addWidget(self.value)
-        self.send = QPushButton(objectName="ticketSend")
+        self.send = TwoLineButton(objectName="ticketSend")
         self.send.setMinimumHeight(40)
         bold = self.send.font()
         bold.setBold(True)
         self.send.setFont(bold)
         self.send.setToolTip("Send the order (Ctrl+Enter)")
         outer.addWidget(self.send)
-        self.message = QLabel(objectName="ticketMessage")
-        self.message.setWordWrap(True)
+        self.message = WrapLabel(objectName="ticketMessage")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.message)
         outer.addStretch(1)
@@ -217,20 +227,11 @@ class OrderTicket(QFrame):
     def set_colors(self, colors: Colors) -> None:
         self._colors = colors
         self._set_side(self.side)
+        self.message.setStyleSheet(f"color: {colors.error if self._message_error else colors.filled};")
 
     def _set_side(self, side: str) -> None:
         (self.buy if side == "BUY" else self.sell).setChecked(True)
-        c = self._colors
-        frame, accent = (c.buy_frame, c.buy) if side == "BUY" else (c.sell_frame, c.sell)
-        self.setStyleSheet(
-            f"QFrame#orderTicket {{ background: {frame}; border: 2px solid {accent}; border-radius: 6px; }}"
-            f"QPushButton#ticketBuy:checked {{ background: {c.buy}; color: white; font-weight: bold; }}"
-            f"QPushButton#ticketSell:checked {{ background: {c.sell}; color: white; font-weight: bold; }}"
-            f"QPushButton#ticketSend {{ background: {accent}; color: white; border-radius: 4px; }}"
-            f"QPushButton#ticketSend:disabled {{ background: {c.muted}; }}"
-            f"QPushButton#ticketBid {{ color: {c.sell}; font-weight: bold; }}"
-            f"QPushButton#ticketAsk {{ color: {c.buy}; font-weight: bold; }}"
-        )
+        self.setStyleSheet(ticket_style(self._colors, side))
         if not self._price_touched:
             self._price_from_touch()
         self.refresh()
@@ -261,8 +262,10 @@ class OrderTicket(QFrame):
         for box in (self.limit, self.stop):
             box.setDecimals(decimals)
             box.setSingleStep(instrument.tick)
-        self.quantity.setSingleStep(max(1, instrument.size_increment))
+        self._set_step()
         if changed:
+            if self._stale_on_change:
+                self.show_message("")
             self._quote = None
             self._price_touched = False
             self.limit.setValue(0.0)
@@ -282,6 +285,17 @@ class OrderTicket(QFrame):
 
     def set_default_quantities(self, defaults: dict[str, int]) -> None:
         self._default_qty = dict(defaults)
+
+    def set_lots(self, lot: int, lots: dict[str, int]) -> None:
+        """The quantity's step (arrows, wheel, Page Up/Down): ``lots`` per symbol, else ``lot``."""
+        self._lot, self._lots = max(1, lot), dict(lots)
+        self._set_step()
+
+    def _set_step(self) -> None:
+        inst = self.instrument
+        step = self._lots.get(inst.symbol, self._lot) if inst is not None else self._lot
+        increment = max(1, inst.size_increment) if inst is not None else 1
+        self.quantity.setSingleStep(max(increment, step // increment * increment))  # whole lots of IB's size
 
     def set_quote(self, quote: Quote) -> None:
         if self.instrument is None or quote.symbol != self.instrument.symbol:
@@ -441,10 +455,14 @@ class OrderTicket(QFrame):
             return
         self.sendRequested.emit(request)
 
-    def show_message(self, text: str, error: bool = False) -> None:
+    def show_message(self, text: str, error: bool = False, keep: bool = False) -> None:
+        """``text`` under the Send button, red if ``error``; an error goes when the symbol changes unless
+        ``keep`` (what the trader must read whatever the symbol, such as a damaged account's report)."""
         color = self._colors.error if error else self._colors.filled
         self.message.setStyleSheet(f"color: {color};")
         self.message.setText(text)
+        self._message_error = error
+        self._stale_on_change = error and not keep
 
 
 def _side_text(price: float | None, size: float | None, decimals: int) -> str:
