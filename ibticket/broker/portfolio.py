@@ -5,6 +5,10 @@ account's positions), reqAccountUpdates (one account's values and portfolio rows
 reqAccountUpdatesMulti (the values of each of several accounts). ``Portfolio`` adds reqPnL for the day's
 P&L, converts everything to records without NaNs, and reports changes coalesced per ``interval``.
 
+A position closed today is kept for the day with its realized P&L (quantity 0), as TWS's Account window
+keeps it: IB drops it from ``positions()`` but ``updatePortfolio`` reports it, with position 0, when it
+closes and to every new subscription that day. Without it the day's rows would not add up to the day's P&L.
+
 A disconnect wipes the library's copies; until the reconnect has synced (state Connected) the last
 records delivered stand, so the window does not flash an empty portfolio.
 """
@@ -40,6 +44,11 @@ class Position:
     realized_pnl: float | None
     sec_type: str = "STK"
 
+    @property
+    def closed(self) -> bool:
+        """Closed today: nothing held, kept for its realized P&L."""
+        return not self.quantity
+
 
 @dataclass(frozen=True)
 class AccountValues:
@@ -56,8 +65,8 @@ class AccountValues:
 class Portfolio(CoalescedFeed):
     def __init__(self, ib: IB, interval: float = 0.05) -> None:
         self._ib = ib
-        # On the loop, at most once per ``interval``: the positions when they change, the default account's
-        # values when they change.
+        # On the loop, at most once per ``interval``: the day's positions (open, and closed today) when they
+        # change, the default account's values when they change.
         self.positions_event: Event[[list[Position]]] = Event("positions")
         self.account_event: Event[[AccountValues]] = Event("account values")
         self._positions_dirty = False
@@ -66,12 +75,13 @@ class Portfolio(CoalescedFeed):
         # Copies of what the library reported on this connection. The library wipes its own before it
         # reports the disconnect, so the records shown while away are computed from these.
         self._items: dict[tuple[str, int], Any] = {}  # updatePortfolio rows
+        self._closed: dict[tuple[str, int], Any] = {}  # updatePortfolio rows of position 0: closed today
         self._raw_positions: dict[tuple[str, int], Any] = {}  # position rows
         self._values: dict[str, dict[tuple[str, str], str]] = {}  # account -> (tag, currency) -> value
         self._pnl: dict[str, Any] = {}  # account -> the library's PnL record
         # False from a disconnect until BrokerCore is Connected again: the new connection's copies are partial.
         self._synced = False
-        self._shown_positions: list[Position] = []
+        self._shown_positions: list[Position] = []  # the day's, open and closed
         self._shown_accounts: dict[str, AccountValues] = {}
         self._sent_positions: list[Position] | None = None
         self._sent_account: AccountValues | None = None
@@ -91,6 +101,11 @@ class Portfolio(CoalescedFeed):
 
     def positions(self, account: str | None = None) -> list[Position]:
         """Open positions (of every account, or of one), by account and symbol."""
+        return [p for p in self.day_positions(account) if not p.closed]
+
+    def day_positions(self, account: str | None = None) -> list[Position]:
+        """The day's positions (of every account, or of one), by account and symbol: the open ones and those
+        closed today (quantity 0, with their realized P&L)."""
         rows = self._read_positions() if self._synced else self._shown_positions
         return [p for p in rows if account is None or p.account == account]
 
@@ -114,7 +129,10 @@ class Portfolio(CoalescedFeed):
             rows[key] = _position(p.account, p.contract, p.position, p.avgCost, item)
         for key, item in items.items():  # rows of reqAccountUpdates that reqPositions has not sent (yet)
             rows[key] = _position(item.account, item.contract, item.position, item.averageCost, item)
-        return sorted((r for r in rows.values() if r.quantity), key=lambda r: (r.account, r.symbol))
+        open_rows = [r for r in rows.values() if r.quantity]
+        closed = [_position(item.account, item.contract, 0.0, 0.0, item) for key, item in self._closed.items()
+                  if key not in self._raw_positions]  # reopened: reqPositions says so before updatePortfolio
+        return sorted(open_rows + closed, key=lambda r: (r.account, r.symbol))
 
     def _read_account(self, account: str) -> AccountValues | None:
         values = self._values.get(account, {})
@@ -145,7 +163,8 @@ class Portfolio(CoalescedFeed):
     # -- callbacks -----------------------------------------------------------------------------------
 
     def register_positions_callback(self, callback: Callable[[list[Position]], Any]) -> None:
-        """``callback(positions)`` on the loop when the positions change, at most once per ``interval``."""
+        """``callback(positions)`` on the loop when the day's positions change (``day_positions()``: closed
+        ones included, with quantity 0), at most once per ``interval``."""
         self.positions_event.connect(callback)
 
     def unregister_positions_callback(self, callback: Callable[[list[Position]], Any]) -> None:
@@ -169,7 +188,7 @@ class Portfolio(CoalescedFeed):
             return
         if self._positions_dirty:
             self._positions_dirty = False
-            positions = self.positions()
+            positions = self.day_positions()
             if positions != self._sent_positions:
                 self._sent_positions = positions
                 self.positions_event.emit(list(positions))
@@ -194,8 +213,10 @@ class Portfolio(CoalescedFeed):
         key = (item.account, item.contract.conId)
         if item.position:
             self._items[key] = item
+            self._closed.pop(key, None)
         else:
             self._items.pop(key, None)
+            self._closed[key] = item
         self._mark(positions=True)
 
     def _on_account_value(self, value: Any) -> None:
@@ -221,6 +242,7 @@ class Portfolio(CoalescedFeed):
         self._synced = False
         self._coalescer.cancel()
         self._items.clear()
+        self._closed.clear()
         self._raw_positions.clear()
         self._values.clear()
         self._pnl.clear()

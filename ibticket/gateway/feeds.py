@@ -168,9 +168,10 @@ class AccountFeed:
         self._sent_values.clear()
         self._sent_portfolio.clear()
         self._push_account_values()
+        # Every position of the day, those closed today too (position 0, with their realized P&L): TWS's
+        # Account window keeps them until the day ends, and so does reqAccountUpdates.
         for holding in self._gw.account.holdings.values():
-            if holding.qty:
-                self._push_portfolio(holding.instrument.symbol)
+            self._push_portfolio(holding.instrument.symbol)
         self._send(msg.account_time(datetime.now()))
         self._send(msg.account_download_end(self._gw.account.account_id))
 

@@ -182,11 +182,14 @@ def _latest(change: Change) -> datetime | None:
 # --- from records to the gateway's objects --------------------------------------------------------------
 @dataclass
 class Restored:
-    """The saved account as the gateway's objects, with the earlier days' DAY orders and executions gone."""
+    """The saved account as the gateway's objects, with the earlier days' DAY orders and executions gone. Realized
+    P&L is the day's, as IB reports it: saved on an earlier day, it starts again at zero, and the positions
+    closed that day (kept to report their realized P&L for the day) are gone."""
 
     holdings: list[Holding]
     orders: list[WorkingOrder]
     executions: list[Execution]
+    realized_pnl: float = 0.0
     dropped_orders: int = 0
     dropped_executions: int = 0
     left_out: list[str] = field(default_factory=list)  # symbols the instrument list no longer has
@@ -196,6 +199,12 @@ class Restored:
         out = cls([], [], [])
         instrument = out._lookup(universe)
         out.holdings = [h.holding(inst) for h in saved.holdings.values() if (inst := instrument(h.symbol))]
+        out.realized_pnl = saved.realized_pnl
+        if saved.as_of is not None and _local_date(saved.as_of) < today:
+            out.holdings = [h for h in out.holdings if h.qty]
+            for h in out.holdings:
+                h.realized = 0.0
+            out.realized_pnl = 0.0
         for record in saved.orders.values():
             inst = instrument(record.symbol)
             if inst is None:

@@ -185,7 +185,7 @@ class StateFile:
         for symbol in restored.left_out:
             log.warning("the paper account holds %s, which the instrument list no longer has; it is left out",
                         symbol)
-        self._account.restore(saved.cash, saved.realized_pnl, restored.holdings)
+        self._account.restore(saved.cash, restored.realized_pnl, restored.holdings)
         self._book.restore(restored.orders, restored.executions, saved.order_ids, saved.perm_id, saved.exec_seq,
                            {exec_token(e.exec_id) for e in restored.executions})
         if self._market is not None:

@@ -122,6 +122,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         self.relay.quoteChanged.connect(self._on_quote)
         self.relay.positionsChanged.connect(self._on_positions)
         self.relay.accountChanged.connect(w.positions.set_account)
+        self.relay.accountChanged.connect(w.status.set_account_values)
         self.relay.logHealthChanged.connect(w.status.set_log_health)
         w.act_connect.triggered.connect(self._connect_dialog)
         w.act_reconnect.triggered.connect(lambda: self.session and self._spawn(self.session.reconnect_now()))
@@ -198,6 +199,7 @@ class WindowController(OrderActions, MarketView, Appearance, QObject):
         w.fills_model.clear()
         w.positions_model.clear()
         w.positions.set_account(None)
+        w.status.set_account_values(None)
         self.chart.clear()
         self._symbol = None
         self._extra_quotes = []

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QProcess, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QObject, QProcess, QTimer
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from ..core import Fill
 from ..core import format as fmt
-from .widgets.rowflash import RowFlash
+from .widgets.rowflash import MAX_ROWS, RowFlash
 
 if TYPE_CHECKING:
     from .mainwindow import MainWindow
@@ -31,7 +31,6 @@ QUIET_S = 2.0
 STATUS_MS = 15000
 NOTICE_MS = 6000
 MAX_NAMED = 3  # orders named in one alert; the rest are counted
-SEARCH_ROWS = 500  # new fills are the newest rows: their rows are looked for among the last few hundred
 
 
 @dataclass(frozen=True)
@@ -109,16 +108,10 @@ class FillAlert(QObject):
             self._notify("ibticket: " + ("fill" if len(fills) == 1 else f"{len(fills):,} fills"), alert_text(fills))
 
     def _rows_of(self, fills: list[Fill]) -> list[QModelIndex]:
+        # The table sorts by any column and keeps time order: a new fill's row is wherever the model has it.
         model = self.window.fills_model
-        ids = {f.fill_id for f in fills}
-        count = model.rowCount()
-        rows = []
-        for row in range(max(0, count - SEARCH_ROWS), count):
-            index = model.index(row, 0)
-            fill = index.data(Qt.ItemDataRole.UserRole)
-            if getattr(fill, "fill_id", None) in ids:
-                rows.append(index)
-        return rows
+        rows = (model.row_of(f) for f in fills[-MAX_ROWS:])  # the flash lights no more than the newest few
+        return [model.index(row, 0) for row in rows if row is not None]
 
     def _notify(self, title: str, text: str) -> None:
         if QSystemTrayIcon.isSystemTrayAvailable():

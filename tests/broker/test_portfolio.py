@@ -123,7 +123,7 @@ def test_embedded_gateway_portfolio() -> None:
     run_core(scenario, None, gateway_options={"seed": 3, "tick_interval": None})
 
 
-def test_a_position_closed_while_disconnected_is_gone_after_the_reconnect(gateway) -> None:
+def test_a_position_closed_while_disconnected_is_closed_after_the_reconnect(gateway) -> None:
     gateway.set_price("MSFT", 400.0)
 
     async def scenario(core: BrokerCore) -> None:
@@ -142,8 +142,58 @@ def test_a_position_closed_while_disconnected_is_gone_after_the_reconnect(gatewa
         await in_thread(gateway.set_price, "MSFT", 411.0)  # the sell fills while the app is away
         assert [p.symbol for p in core.portfolio.positions()] == ["MSFT"]  # what was last known
         await states.until(lambda s: "Connected" in s, timeout=15, what="reconnect")
-        await positions.until(lambda items: items[-1] == [], what="the closed position to go")
-        assert core.portfolio.positions() == []
+        (closed,) = await positions.until(lambda items: [p for p in items[-1] if p.closed], what="it closed")
+        assert core.portfolio.positions() == [] and core.portfolio.day_positions() == [closed]
+        assert closed.symbol == "MSFT" and closed.quantity == 0 and closed.realized_pnl > 0
         assert sell.status is OrderStatus.FILLED
+
+    run_core(scenario, gateway.port)
+
+
+def test_a_position_closed_today_stays_for_the_day_with_its_realized_pnl(gateway) -> None:
+    """IB drops a closed position from positions() but updatePortfolio reports it (position 0, its realized
+    P&L) for the rest of the day: the day's rows, open and closed, add up to the day's P&L."""
+    gateway.set_price("AAPL", 200.0, spread=0.02)
+    gateway.set_price("MSFT", 400.0, spread=0.02)
+
+    async def scenario(core: BrokerCore) -> None:
+        positions, accounts, states = Seen(), Seen(), Seen()
+        core.portfolio.register_positions_callback(positions)
+        core.portfolio.register_account_callback(accounts)
+        core.register_state_callback(lambda s: states(str(s)))
+        await buy(core, "AAPL", 100)
+        await positions.until(holding("AAPL", 100), what="AAPL held")
+        filled = Seen()
+        core.handler.register_fill_callback(filled)
+        sell = await core.submit(OrderRequest("AAPL", "SELL", 100))
+        await filled.until(lambda items: sell.status is OrderStatus.FILLED, what="AAPL sold")
+        await buy(core, "MSFT", 10)
+        realized = 100 * (199.99 - 200.02) - 1.0  # sold at the bid; the buy's commission is in its cost
+
+        def day(items: list[list[Position]]) -> list[Position] | None:
+            rows = {p.symbol: p for p in items[-1]} if items else {}
+            return list(rows.values()) if "MSFT" in rows and "AAPL" in rows and rows["AAPL"].closed else None
+
+        rows = await positions.until(day, what="AAPL closed, MSFT open")
+        aapl = next(p for p in rows if p.symbol == "AAPL")
+        assert aapl.quantity == 0 and aapl.realized_pnl == pytest.approx(realized, abs=0.01)
+        assert [p.symbol for p in core.portfolio.positions()] == ["MSFT"]
+
+        def adds_up(items: list[AccountValues]) -> AccountValues | None:
+            rows = core.portfolio.day_positions()
+            total = sum((p.unrealized_pnl or 0.0) + (p.realized_pnl or 0.0) for p in rows)
+            values = items[-1] if items else None
+            ok = values is not None and values.day_pnl is not None and abs(values.day_pnl - total) < 0.015
+            return values if ok and len(rows) == 2 else None
+
+        await accounts.until(adds_up, what="the day's P&L equal to the rows' P&L")
+
+        await in_thread(gateway.faults.drop_connections)
+        await states.until(lambda s: "Disconnected" in s, what="disconnect")
+        assert [p.symbol for p in core.portfolio.day_positions()] == ["AAPL", "MSFT"]  # the last known, meanwhile
+        await states.until(lambda s: "Connected" in s, timeout=15, what="reconnect")
+        # Synced from the new connection: the gateway reported the closed position again, as TWS does.
+        after = {p.symbol: p for p in core.portfolio.day_positions()}
+        assert after["AAPL"].closed and after["AAPL"].realized_pnl == aapl.realized_pnl and after["MSFT"].quantity
 
     run_core(scenario, gateway.port)

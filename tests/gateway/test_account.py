@@ -208,3 +208,36 @@ def test_account_values_and_portfolio_follow_prices_between_fills():
         ib.disconnect()
 
     run_gateway_test(body, account_update_interval=0.05)
+
+
+def test_a_position_closed_today_is_reported_with_its_realized_pnl_also_to_a_new_subscription():
+    """As TWS's Account window: a position closed today stays (position 0, its realized P&L) in what
+    reqAccountUpdates reports, live and to a client that subscribes later; the day's P&L counts it."""
+
+    async def body(gw: PaperGateway) -> None:
+        gw.set_quote("AAPL", bid=199.99, ask=200.01, last=200.0)
+        ib = await connect(gw)
+        contract = await qualified(ib, "AAPL")
+        for action in ("BUY", "SELL"):
+            await wait_status(ib.placeOrder(contract, MarketOrder(action, 10)), "Filled")
+        realized = 10 * (199.99 - (10 * 200.01 + 1.0) / 10) - 1.0
+        closed: list = []
+        ib.updatePortfolioEvent += closed.append
+        await wait_for(lambda: any(i.position == 0 and i.realizedPNL for i in closed), what="the closed row")
+        assert ib.portfolio() == []  # ib_insync drops a row of position 0 from its own list
+        ib.disconnect()
+
+        later = await connect(gw, client_id=2)
+        rows: list = []
+        later.updatePortfolioEvent += rows.append
+        await later.reqAccountUpdatesAsync("DU1234567")
+        (row,) = [r for r in rows if r.contract.symbol == "AAPL"]
+        assert row.position == 0 and row.realizedPNL == pytest.approx(realized, abs=0.01)
+        assert row.unrealizedPNL == 0.0
+        pnl = later.reqPnL("DU1234567")
+        await wait_event(later.pnlEvent, lambda: pnl.dailyPnL == pytest.approx(realized, abs=0.01),
+                         what="the day's P&L, the closed position's realized P&L")
+        assert pnl.realizedPnL == pnl.dailyPnL
+        later.disconnect()
+
+    run_gateway_test(body)

@@ -228,3 +228,34 @@ def test_a_failed_write_is_logged_and_the_next_change_rewrites_the_file(
     assert "No space left on device" in caplog.text and "is written again" in caplog.text
     orders, executions, _, _ = _load(path)
     assert sorted(o.order_ref for o in orders) == refs and len(executions) == 1
+
+
+def test_a_new_day_starts_the_realized_pnl_afresh_and_forgets_yesterdays_closed_positions(tmp_path: Path):
+    """Realized P&L is the day's: yesterday's closed AAPL is not a position of today, and the MSFT still held
+    keeps its cost but not yesterday's realized P&L."""
+    state = tmp_path / "paper-account.json"
+
+    async def trade(gw: PaperGateway) -> None:
+        ib = await connect(gw, client_id=3)
+        for symbol, orders in (("AAPL", (("BUY", 10), ("SELL", 10))), ("MSFT", (("BUY", 10), ("SELL", 4)))):
+            contract = await qualified(ib, symbol)
+            for action, quantity in orders:
+                await wait_status(ib.placeOrder(contract, MarketOrder(action, quantity)), "Filled")
+        assert sorted((p.symbol, p.position) for p in gw.positions()) == [("AAPL", 0), ("MSFT", 6)]
+        assert all(p.realized_pnl for p in gw.positions())
+        ib.disconnect()
+
+    run_gateway_test(trade, state_path=state)
+    same_day = _load(state)
+    assert float(same_day[3]["RealizedPnL"]) != 0.0 and len(same_day[2]) == 2
+    lines = [json.loads(line) for line in state.read_text().splitlines()]
+    for record in lines:
+        for name in ("saved", "at"):
+            if record.get(name):
+                record[name] = (datetime.fromisoformat(record[name]) - timedelta(days=1)).isoformat()
+    state.write_text("".join(json.dumps(record) + "\n" for record in lines))
+    _shift_back_one_day(state)
+
+    _orders, _executions, positions, values = _load(state)
+    assert [(p.symbol, p.position, p.realized_pnl) for p in positions] == [("MSFT", 6, 0.0)]
+    assert float(values["RealizedPnL"]) == 0.0

@@ -7,7 +7,8 @@ import asyncio
 import itertools
 import sys
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -149,7 +150,8 @@ def test_the_chart_opens_with_the_days_history_on_the_embedded_gateway(make_app,
         bars = await until(lambda: view._history.get("AAPL"), what="the day's bars from the gateway")
         assert bars[0].start.timestamp() < started - 60, "the history reaches back before the session"
         assert bars[-1].close == MARKET, "the history ends at the live price"
-        assert view.history_curve.isVisible() and len(view.history_curve.getData()[0]) == len(bars)
+        assert view.history_curve.isVisible()
+        assert sum(len(x) for x, _y in view.pieces(history=True)) == len(bars)  # a pause breaks it: no point lost
         view.mode_box.setCurrentIndex(view.mode_box.findData("candles"))
         await until(lambda: len(view.candles()) >= len(bars) - 1, what="the history as candles")
         assert view.candles()[0].start <= bars[0].start.timestamp() + 60
@@ -372,3 +374,43 @@ def test_a_chart_left_showing_is_created_after_start_not_with_the_window(make_ap
         assert view.isVisible()
 
     qt_loop.run_until_complete(scenario())
+
+
+def test_a_pause_in_the_trades_or_the_history_breaks_the_line(keep) -> None:
+    """Five minutes without trades (a dropped connection) and an hour missing from the history are drawn as
+    breaks, not as straight lines that would read as a trend."""
+    import numpy as np
+
+    from ibticket.gui.widgets.chart import ChartView
+    from ibticket.trading.chart_data import TickStore
+
+    @dataclass
+    class Bar:
+        start: datetime
+        close: float
+
+    store = TickStore()
+    t0 = time.time() - 3600
+    buf = store.buffer("AAPL")
+    for i in range(20):
+        buf.append(t0 + i, 100.0 + i / 100)
+    for i in range(20):
+        buf.append(t0 + 319 + i, 102.0 + i / 100)
+    view = keep(ChartView(store))
+    view.resize(800, 400)
+    view.show()
+    view.set_symbol("AAPL")
+    view.redraw()
+    pieces = view.pieces()
+    assert [len(x) for x, _y in pieces] == [20, 20] and view.point_count() == 40
+    assert pieces[0][1][-1] == 100.19 and pieces[1][1][0] == 102.0
+    x, _y = view.curve.getOriginalDataset()
+    assert np.all(np.diff(x) >= 0), "the times stay sorted for the clipping to the view"
+    day = datetime.fromtimestamp(t0 - 7200).replace(second=0, microsecond=0)
+    bars = [Bar(day + timedelta(minutes=m), 99.0) for m in [*range(30), *range(90, 110)]]
+    view.set_history("AAPL", bars)
+    assert [len(x) for x, _y in view.pieces(history=True)] == [30, 20]
+    # Clipped to a range that holds the pause, and painted: the curve leaves it open.
+    view.vb.setXRange(t0 + 10, t0 + 330, padding=0)
+    assert not view.grab().isNull()
+    assert view.curve.curve.opts["connect"] == "finite"

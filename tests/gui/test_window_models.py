@@ -5,9 +5,10 @@ The models answer the view's per-cell questions from caches (see orders_model.py
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtGui import QColor
 
 from ibticket.core import Fill, ManualClock, OrderExecutionHandler, OrderRecord, OrderStatus
@@ -143,3 +144,83 @@ def test_the_bridge_delivers_an_execution_its_commission_and_its_correction_as_o
     assert totals.bought_value == 40 * 100.25 + 60 * 100.5
     bridge.detach()
 
+
+
+def test_fills_go_in_where_their_time_puts_them_in_either_order_and_by_any_column(qapp, model_tester) -> None:
+    """The blotter stays sorted however fills arrive (a restart replays the day order by order): one insert for
+    the live flow, a few for a batch that lands in a few places, a merge for a scattered one; a header sorts
+    by any column keeping the selection; a correction that changes the sorted value moves its row."""
+    rng = random.Random(7)
+    model = FillsModel()
+    model_tester(model)
+    inserts: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserts.append((first, last)))
+    base = datetime(2026, 1, 2, 9, 30)
+    made: list[Fill] = []
+
+    def fills(count: int, after: datetime | None = None) -> list[Fill]:
+        batch = []
+        for _ in range(count):
+            seconds = rng.randrange(3600) if after is None else rng.randrange(1, 60)
+            when = (after or base) + timedelta(seconds=seconds)
+            batch.append(Fill(f"{len(made) + len(batch):08x}.6554a1b2.01.01", rng.randrange(1, 9),
+                              rng.choice(["AAPL", "MSFT"]), rng.randrange(1, 500), round(rng.uniform(10, 500), 2),
+                              when, 0.0, rng.choice(["BUY", "SELL"])))
+        made.extend(batch)
+        model.apply(batch)
+        return batch
+
+    def by(key) -> list[Fill]:
+        return sorted(made, key=key)
+
+    def time_key(f: Fill):
+        return (f.timestamp, f.fill_id)
+
+    for size in (1, 30, 3, 60, 5):  # scattered over the hour: merges and in-place inserts
+        fills(size)
+        assert model.fills() == by(time_key)
+    inserts.clear()
+    fills(30, after=max(f.timestamp for f in made))  # the live flow: all after the last row
+    assert inserts == [(len(made) - 30, len(made) - 1)] and model.fills() == by(time_key)
+
+    model.sort(0, Qt.SortOrder.DescendingOrder)  # newest first: the list is read from the end
+    assert model.fills() == by(time_key)[::-1]
+    inserts.clear()
+    fills(4, after=max(f.timestamp for f in made))
+    assert inserts == [(0, 3)] and model.fills() == by(time_key)[::-1]
+    selection = QItemSelectionModel(model)
+    picked = model.fill(40)
+    selection.select(model.index(40, 0), QItemSelectionModel.SelectionFlag.Select
+                     | QItemSelectionModel.SelectionFlag.Rows)
+    layouts: list[int] = []
+    model.layoutChanged.connect(lambda *_a: layouts.append(model.rowCount()))
+    fills(60)  # scattered: merged in a layout change, the selection stays on its fill
+    assert model.fills() == by(time_key)[::-1] and layouts == [len(made)]
+    assert [model.fill(i.row()) for i in selection.selectedRows()] == [picked]
+
+    model.sort(1, Qt.SortOrder.AscendingOrder)  # by symbol, each symbol's fills in time order
+    assert model.fills() == by(lambda f: (f.symbol, f.timestamp, f.fill_id))
+    fills(6)
+    assert model.fills() == by(lambda f: (f.symbol, f.timestamp, f.fill_id))
+
+    selection.clear()
+    picked = model.fill(10)
+    selection.select(model.index(10, 0), QItemSelectionModel.SelectionFlag.Select
+                     | QItemSelectionModel.SelectionFlag.Rows)
+    model.sort(4, Qt.SortOrder.DescendingOrder)  # by price, highest first
+    assert model.fills() == by(lambda f: (f.price, f.timestamp, f.fill_id))[::-1]
+    assert [model.fill(i.row()) for i in selection.selectedRows()] == [picked]
+    cheapest = model.fill(model.rowCount() - 1)
+    corrected = Fill(cheapest.fill_id[:-2] + "02", cheapest.order_id, cheapest.symbol, cheapest.quantity, 999.0,
+                     cheapest.timestamp, 0.0, cheapest.side)
+    model.apply([corrected])  # now the highest price: its row moves to the top
+    made[made.index(cheapest)] = corrected
+    assert model.fill(0) is corrected and model.rowCount() == len(made)
+    assert model.fills() == by(lambda f: (f.price, f.timestamp, f.fill_id))[::-1]
+    late = Fill(corrected.fill_id, corrected.order_id, corrected.symbol, corrected.quantity, 999.0,
+                corrected.timestamp, 1.5, corrected.side)
+    model.apply([late])  # its commission: the same row
+    assert model.fill(0) is late and model.row_of(corrected) == 0
+    totals = model.totals
+    assert sum(t.fills for t in totals.values()) == len(made) and sum(t.commission for t in totals.values()) == 1.5
+    assert sum(t.bought + t.sold for t in totals.values()) == sum(f.quantity for f in made)

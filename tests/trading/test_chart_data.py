@@ -12,7 +12,18 @@ from hypothesis import strategies as st
 
 from ibticket.core import Fill, OrderRecord, OrderStatus
 from ibticket.core.records import BrokerAttempt
-from ibticket.trading.chart_data import CandleSeries, TickBuffer, TickStore, epoch, fill_marks, order_lines
+from ibticket.trading.chart_data import (
+    GAP_FACTOR,
+    MIN_GAP_SECONDS,
+    CandleSeries,
+    GapRule,
+    TickBuffer,
+    TickStore,
+    epoch,
+    fill_marks,
+    order_lines,
+    segment_starts,
+)
 
 T0 = datetime(2025, 3, 14, 10, 0, 0)
 
@@ -69,6 +80,52 @@ def test_the_storage_grows_to_the_capacity_and_no_further() -> None:
     assert sizes == [4, 8, 16, 32, 64, 128, 256, 512, 1000]
     assert len(buf) == 1000 and buf.total == 5000
     assert buf.window()[1].tolist() == [float(i) for i in range(4000, 5000)]
+
+
+def test_a_pause_of_more_than_n_times_the_usual_spacing_breaks_the_line() -> None:
+    # Trades a second apart, then 5 minutes without data (a dropped connection), then trades again.
+    times = [float(i) for i in range(20)] + [319.0 + i for i in range(20)]
+    assert segment_starts(times) == [20]
+    # Thinner trading (every 40 s): a 5-minute pause is under 10x the usual spacing, and is drawn joined.
+    assert segment_starts([40.0 * i for i in range(10)] + [660.0, 700.0]) == []
+    # The floor: 20 s is 20x a second's spacing, but too short to read as a trend.
+    assert segment_starts([float(i) for i in range(10)] + [29.0, 30.0]) == []
+    assert segment_starts([float(i) for i in range(10)] + [9.0 + MIN_GAP_SECONDS + 0.5]) == [10]
+    # History bars, one a minute, with an hour missing: one break; a few minutes missing: none.
+    bars = [60.0 * i for i in range(30)] + [60.0 * i for i in range(90, 100)] + [60.0 * i for i in range(103, 110)]
+    assert segment_starts(bars) == [30]
+    assert segment_starts([]) == [] and segment_starts([5.0]) == []
+
+
+@given(st.lists(st.floats(0.01, 100), min_size=2, max_size=60))
+def test_a_pause_is_judged_on_the_spacings_before_it_not_on_itself(spacings: list[float]) -> None:
+    rule = GapRule()
+    t, gaps = 0.0, []
+    rule.is_gap(t)
+    for spacing in spacings:
+        usual = rule.usual
+        t += spacing
+        if rule.is_gap(t):
+            gaps.append(spacing)
+            assert usual is not None and spacing > max(GAP_FACTOR * usual, MIN_GAP_SECONDS)
+    assert len(gaps) < len(spacings)  # the first spacing has nothing to be compared with
+    with pytest.raises(ValueError):
+        GapRule(factor=1.0)
+
+
+def test_the_ring_buffer_notes_where_its_window_breaks() -> None:
+    buf = TickBuffer(capacity=30, initial=4)
+    for i in range(10):
+        buf.append(float(i), 100.0)
+    for i in range(10):
+        buf.append(100.0 + i, 101.0)  # after a pause of 91 s
+    assert buf.gaps() == [10]
+    for i in range(15):
+        buf.append(200.0 + i, 102.0)  # another pause; the oldest five points leave the ring
+    assert len(buf) == 30 and buf.gaps() == [5, 15]
+    for i in range(20):
+        buf.append(215.0 + i, 103.0)
+    assert buf.gaps() == []  # both pauses are behind the oldest point kept
 
 
 def test_the_store_keeps_a_point_per_trade_not_per_quote() -> None:

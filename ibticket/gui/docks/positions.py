@@ -1,4 +1,5 @@
-"""The positions dock; double-click (or Enter) loads the closing order into the ticket."""
+"""The positions dock; double-click (or Enter) loads the closing order into the ticket. Positions closed today
+stay, muted, with their realized P&L; the line under the table adds the rows up (the day's P&L)."""
 
 from __future__ import annotations
 
@@ -27,11 +28,26 @@ class PositionsPanel(QWidget):
         self.table.doubleClicked.connect(self._activated)
         self.account = QLabel(objectName="accountValues")
         self.account.setTextFormat(Qt.TextFormat.PlainText)
+        self.totals = QLabel(objectName="positionsTotals")
+        self.totals.setTextFormat(Qt.TextFormat.PlainText)
+        self.totals.setToolTip("The rows added up, open and closed today: the day's P&L")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.account)
         layout.addWidget(self.table)
+        layout.addWidget(self.totals)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged, model.modelReset):
+            signal.connect(self._update_totals)
         self.set_account(None)
+        self._update_totals()
+
+    def _update_totals(self, *_args: object) -> None:
+        unrealized, realized = self.model.totals()
+        closed = sum(1 for row in range(self.model.rowCount()) if not self.model.position(row).quantity)
+        self.totals.setText(
+            f"Unrealized {fmt.signed_money(unrealized)}   Realized {fmt.signed_money(realized)}   "
+            f"Total {fmt.signed_money(unrealized + realized)}"
+            + (f"   ({closed} closed today)" if closed else ""))
 
     def _activated(self, index: QModelIndex) -> None:
         p = self.model.position(index.row())

@@ -5,7 +5,8 @@ when the chart is first shown (see ``docks/chart.py``).
 Drawing is paced, never per tick: a quote only marks the chart dirty and a timer redraws at most MAX_FPS
 times a second. The line is clipped to the view and downsampled (peak), so a day of ticks costs what the
 screen can show. In candle mode a tick redraws only the candle in progress: the closed candles are one
-cached picture (``chart_items.CandlesItem``), rebuilt when a minute ends.
+cached picture (``chart_items.CandlesItem``), rebuilt when a minute ends. A pause in the data (see
+``chart_data.GapRule``) breaks the line: a NaN point between the two sides, which the curve does not connect.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ...trading.chart_data import (
     fill_marks,
     now,
     order_lines,
+    segment_starts,
 )
 from ..theme import LIGHT, Colors
 from .chart_items import CandlesItem, OrderLine, with_alpha
@@ -99,8 +101,9 @@ class ChartView(QWidget):
         # A minute at least: a few seconds of data would have the time axis count milliseconds ("43.500").
         self.vb.setLimits(minXRange=MIN_SECONDS_IN_VIEW)
 
-        self.curve = pg.PlotDataItem()
-        self.history_curve = pg.PlotDataItem()
+        # connect="finite": a NaN between two points leaves them unjoined (how a pause is drawn).
+        self.curve = pg.PlotDataItem(connect="finite")
+        self.history_curve = pg.PlotDataItem(connect="finite")
         self.closed_candles = CandlesItem()
         self.last_candle = CandlesItem()
         self.fills = pg.ScatterPlotItem(size=MARK_SIZE, hoverable=True, tip=self._tip, hoverSize=MARK_SIZE + 4)
@@ -237,9 +240,21 @@ class ChartView(QWidget):
     # -- what is drawn (for tests and the status of the window) -----------------------------------------
 
     def points(self) -> tuple[Any, Any]:
-        """The last-price line's points (all of them, not only those in view)."""
-        x, y = self.curve.getOriginalDataset()
-        return (x, y) if x is not None else (np.empty(0), np.empty(0))
+        """The last-price line's points (all of them, not only those in view; not the breaks between pieces)."""
+        return _finite(self.curve)
+
+    def pieces(self, history: bool = False) -> list[tuple[Any, Any]]:
+        """The line's pieces, each (times, prices): one more than the pauses that break it."""
+        x, y = self.curve.getOriginalDataset() if not history else self.history_curve.getOriginalDataset()
+        if x is None or not len(x):
+            return []
+        breaks = np.flatnonzero(np.isnan(y))
+        pieces = []
+        for px, py in zip(np.split(x, breaks), np.split(y, breaks), strict=True):
+            keep = np.isfinite(py)
+            if keep.any():
+                pieces.append((px[keep], py[keep]))
+        return pieces
 
     def point_count(self) -> int:
         return len(self.points()[0])
@@ -278,7 +293,8 @@ class ChartView(QWidget):
             if self.mode == "line":
                 times, prices = buf.window()
                 # A copy: the ring buffer overwrites its oldest slots in place.
-                self.curve.setData(np.array(times, dtype=float), np.array(prices, dtype=float))
+                self.curve.setData(*_broken(np.array(times, dtype=float), np.array(prices, dtype=float),
+                                            buf.gaps()))
             else:
                 self._draw_candles(buf)
             self._drawn_total = buf.total
@@ -311,8 +327,10 @@ class ChartView(QWidget):
             return
         first_tick = self.store.buffer(self.symbol).window()[0] if self.symbol else None
         limit = first_tick[0] if first_tick is not None and len(first_tick) else now()
-        x = np.array([min(epoch(b.start) + CANDLE_SECONDS, limit) for b in bars], dtype=float)
-        self.history_curve.setData(np.maximum.accumulate(x), np.array([b.close for b in bars], dtype=float))
+        x = np.maximum.accumulate(np.array([min(epoch(b.start) + CANDLE_SECONDS, limit) for b in bars], dtype=float))
+        y = np.array([b.close for b in bars], dtype=float)
+        # Bars are one a minute; minutes without trades have none, a longer hole is a pause (segment_starts).
+        self.history_curve.setData(*_broken(x, y, segment_starts(x.tolist())))
 
     def _draw_marks(self) -> None:
         self._marks_dirty = False
@@ -373,3 +391,20 @@ class ChartView(QWidget):
                 it.hide()
         return super().eventFilter(watched, event)
 
+
+
+def _broken(x: Any, y: Any, starts: Sequence[int]) -> tuple[Any, Any]:
+    """The points with a NaN before each index in ``starts``, at the time of the point before it (x stays
+    sorted, which the curve's clipping to the view needs)."""
+    if not len(starts):
+        return x, y
+    at = np.asarray(starts, dtype=int)
+    return np.insert(x, at, x[at - 1]), np.insert(y, at, np.nan)
+
+
+def _finite(curve: Any) -> tuple[Any, Any]:
+    x, y = curve.getOriginalDataset()
+    if x is None:
+        return np.empty(0), np.empty(0)
+    keep = np.isfinite(y)
+    return x[keep], y[keep]

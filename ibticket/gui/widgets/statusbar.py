@@ -1,5 +1,5 @@
 """The status bar: connection with host:port (and the reconnect countdown), the SIMULATED / PAPER / LIVE
-badge, the account, working orders, fills today and the order log's health."""
+badge, the account, the day's P&L, working orders, fills today and the order log's health."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
+from ...core import format as fmt
 from ..theme import BADGE_STYLE
 from .labels import ElidedLabel
 
@@ -30,6 +31,9 @@ class TradingStatusBar(QStatusBar):
         # Every text that can be long elides: the status bar must never make the window wider than the screen.
         self.connection = ElidedLabel("Starting…", objectName="statusConnection", auto_tip=False)
         self.account = ElidedLabel(objectName="statusAccount")
+        self.day_pnl = QLabel(objectName="statusDayPnl")
+        self.day_pnl.setToolTip("The day's P&L as IB reports it (reqPnL): the positions' unrealized P&L and the "
+                                "realized P&L of the day, closed positions included")
         self.working = QLabel("Working 0", objectName="statusWorking")
         self.fills = QLabel("Fills today 0", objectName="statusFills")
         self.log = QLabel(objectName="statusLog")
@@ -41,7 +45,7 @@ class TradingStatusBar(QStatusBar):
         self.addWidget(self.badge)
         self.addWidget(self.connection)
         self.addWidget(self.message, 1)
-        for label in (self.log, self.account, self.working, self.fills):
+        for label in (self.log, self.account, self.day_pnl, self.working, self.fills):
             self.addPermanentWidget(label)
         self._status: Any = None
         self._flash_timer = QTimer(self, singleShot=True)
@@ -104,6 +108,11 @@ class TradingStatusBar(QStatusBar):
         self.connection.setText(text)
         self.connection.setToolTip(status.message or text)
         self.connection.setStyleSheet(f"color: {PHASE_COLOR.get(status.phase, '')};")
+
+    def set_account_values(self, values: Any) -> None:
+        """The account's values (``AccountValues``), or None: the day's P&L is shown once IB has sent it."""
+        day = values.day_pnl if values is not None else None
+        self.day_pnl.setText(f"Day P&L {fmt.signed_money(day)}" if day is not None else "")
 
     def set_counts(self, working: int, fills: int) -> None:
         self.working.setText(f"Working {working:,}")
