@@ -20,6 +20,10 @@ between runs of the same round. Times are CLOCK_MONOTONIC, which every process o
     .venv/bin/python bench/window_bench.py                      # everything (several minutes)
     .venv/bin/python bench/window_bench.py --only burst --sizes 10000 --repeat 3
     .venv/bin/python bench/window_bench.py --quick              # every step at tiny sizes (about 15 s)
+
+It measures the ibticket of the tree it lives in (its parent folder), whatever the venv's editable install
+points at; ``--tree DIR`` measures another checkout with these scripts (its API must match them; for an
+older tree run that tree's own bench/window_bench.py).
 """
 
 from __future__ import annotations
@@ -216,6 +220,16 @@ def bench_rate(rates: list[int], seconds: float, timeout: float) -> None:
         print(f"     GUI loop gaps  p50 {pct(g, 0.5):6.1f} ms  p99 {pct(g, 0.99):6.1f} ms  max {max(g):6.1f} ms")
 
 
+def use_tree(tree: Path) -> None:
+    """Make ``tree``'s ibticket the one this process and every client and gateway process imports."""
+    tree = tree.resolve()
+    if not (tree / "ibticket" / "__init__.py").is_file():
+        raise SystemExit(f"--tree {tree}: no ibticket package there")
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(tree), *paths])
+    sys.path.insert(0, str(tree))
+
+
 def header() -> None:
     import ib_insync
 
@@ -249,7 +263,10 @@ def main() -> None:
                         help="a smoke run of every step, in seconds: N = 500, one run, no as-shipped baseline "
                              "(bare_client.py --quick runs it), 3 clicks each, 0.5 s at 200/s")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--tree", type=Path, default=HERE.parent,
+                        help="the checkout whose ibticket is measured (default: the one this script is in)")
     args = parser.parse_args()
+    use_tree(args.tree)
     if args.quick:
         args.sizes, args.repeat, args.clicks, args.rates, args.rate_seconds = [500], 1, 3, [200], 0.5
         args.shipped_max = 0
